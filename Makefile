@@ -1,0 +1,91 @@
+# weft: one Makefile. `make` builds build/weft; `make test` builds and runs
+# every test; both install what they need through scripts/deps.sh first.
+
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+BUILD    := build
+GEN      := $(BUILD)/gen
+ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+PKGS     := libbpf libelf zlib sqlite3 libmicrohttpd json-c libxml-2.0
+WARN     := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -I$(GEN) \
+	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+# Every C file under src/ belongs to the binary, except the kernel programs and
+# parts that build into their own artifacts (the JVM agent).
+SRCS      := $(shell find src -name '*.c' ! -name '*.bpf.c' ! -path 'src/jvm/*' | sort)
+OBJS      := $(SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_OBJS  := $(filter-out $(BUILD)/obj/src/main.o,$(OBJS))
+SAN_OBJS  := $(LIB_OBJS:$(BUILD)/obj/%=$(BUILD)/san/%)
+BPF_SRCS  := $(wildcard src/bpf/*.bpf.c)
+SKELS     := $(BPF_SRCS:src/bpf/%.bpf.c=$(GEN)/%.skel.h)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test unit integration bench eval clean format format-check
+all: deps $(BUILD)/weft
+
+deps:
+	@scripts/deps.sh build
+
+$(BUILD)/weft: $(OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/san/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) -MMD -MP -c -o $@ $<
+
+# CO-RE: vmlinux.h comes from the running kernel's BTF, the skeleton embeds
+# the compiled object so the binary carries its own kernel programs.
+$(GEN)/vmlinux.h:
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(GEN)/%.bpf.o: src/bpf/%.bpf.c $(GEN)/vmlinux.h $(wildcard src/bpf/*.h)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+		-I$(GEN) -Isrc -c $< -o $@.tmp
+	$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
+
+$(GEN)/%.skel.h: $(GEN)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+# Unit tests: cmocka, linked against every module but main, under ASan+UBSan.
+$(BUILD)/tests/%: tests/unit/%.c $(SAN_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+test: all
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory $(UNIT_BINS) extras
+	@tests/run.sh
+
+# Artifacts that are not the binary but that tests need (other parts add here).
+extras::
+
+bench: all
+	@bench/run.sh
+
+clean:
+	rm -rf $(BUILD)
+
+format:
+	clang-format -i $(SRCS) $(BPF_SRCS) $(shell find src tests -name '*.h')
+
+format-check:
+	clang-format --dry-run -Werror $(SRCS) $(BPF_SRCS) $(shell find src tests -name '*.h')
+
+-include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
+
+# The main job on the embedded defaults.
+run: all
+	$(BUILD)/weft sensor
+.PHONY: run

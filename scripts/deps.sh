@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs every build, run and test dependency of weft from Debian packages
+# (and npm for the dashboard's browser tests). Idempotent: packages already
+# present are not touched, so `make` can call it every time cheaply.
+set -euo pipefail
+
+BUILD_PKGS=(
+	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
+	libsqlite3-dev libmicrohttpd-dev libjson-c-dev libxml2-dev libxml2-utils
+	libcmocka-dev
+)
+RUN_PKGS=(iproute2 iptables procps)
+TEST_PKGS=(
+	python3 curl nginx-light wrk apache2 postgresql redis-server
+	default-jdk-headless libpostgresql-jdbc-java sqlite3
+	chromium
+)
+# Node.js may come from elsewhere than Debian (a newer npm); take Debian's only when absent.
+command -v npm >/dev/null 2>&1 || TEST_PKGS+=(nodejs npm)
+
+want=("${BUILD_PKGS[@]}")
+case "${1:-all}" in
+build) ;;
+run) want+=("${RUN_PKGS[@]}") ;;
+all | test) want+=("${RUN_PKGS[@]}" "${TEST_PKGS[@]}") ;;
+*) echo "usage: $0 [build|run|test|all]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+	if ((EUID != 0)); then
+		echo "deps: missing packages (${missing[*]}); run as root: $0" >&2
+		exit 1
+	fi
+	echo "deps: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt_opts=(-o DPkg::Lock::Timeout=600 -y -q)
+	# Refresh the lists once a day at most; a fresh machine has none.
+	stamp=/var/lib/apt/periodic/weft-update-stamp
+	if [[ ! -e $stamp ]] || [[ -n $(find "$stamp" -mmin +1440 2>/dev/null) ]]; then
+		apt-get "${apt_opts[@]}" update
+		mkdir -p "$(dirname "$stamp")" && touch "$stamp"
+	fi
+	# Debian starts packaged daemons on install; tests start their own copies.
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}"
+fi
+
+# Browser-test driver: playwright-core only (Debian's chromium is the browser).
+if [[ ${1:-all} == all || ${1:-all} == test ]]; then
+	root=$(cd "$(dirname "$0")/.." && pwd)
+	if [[ -f $root/web/package.json && ! -d $root/web/node_modules/playwright-core ]]; then
+		(cd "$root/web" && npm install --no-audit --no-fund --loglevel=error)
+	fi
+fi
+exit 0

@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: GPL-2.0
+/* weft sensor: every TCP message on the host, with the thread that moved it.
+ *
+ * Hooks (all tracepoints: this kernel has no kprobes and refuses fentry):
+ *   syscalls:sys_enter_{read,write,...}  remember the user buffer and start time
+ *   sock:sock_send_length / recv_length  one event per call that moved bytes
+ *   sock:inet_sock_set_state              connect start/result, server establish, close
+ *   syscalls:sys_exit_accept[4]           which thread accepted a connection
+ *   tcp:tcp_receive_reset / send_reset    resets
+ *
+ * pid and tid are taken only in hooks that run in the calling thread; state
+ * changes may run in softirq on behalf of another task, so everything they
+ * report comes from the per-socket state keyed by the socket address. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "bpf/sensor_event.h"
+
+#define AF_INET       2
+#define AF_INET6      10
+#define IPPROTO_TCP   6
+#define MSG_PEEK      2
+#define RCV_SHUTDOWN  1
+#define DIR_SEND      1
+#define DIR_RECV      2
+
+/* TCP states, from include/net/tcp_states.h */
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT    2
+#define TCP_SYN_RECV    3
+#define TCP_CLOSE       7
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by user space before load. */
+const volatile __u32 self_tgid = 0;    /* the sensor itself: never traced */
+const volatile __u32 target_netns = 0; /* nonzero: only sockets of this network namespace */
+const volatile __u32 payload_max = WEFT_PAYLOAD_DEFAULT;
+const volatile __u64 wakeup_bytes = 1 << 20; /* wake the reader only past this backlog */
+
+struct sock_state {
+	__u64 id;
+	__u64 cgroup_id;
+	__u64 connect_ns; /* when connect() started: the handshake's duration */
+	__u32 pid;        /* owner: the connecting or accepting thread */
+	__u32 tid;
+	char comm[WEFT_COMM_LEN];
+	__u8 role;
+	__u8 last_dir; /* direction of the previous message: a change starts a new one */
+	__u8 reset;
+	__u8 pad;
+	__u16 sport; /* local port: the kernel clears it before the close event */
+	__u16 dport;
+};
+
+/* What a system call was given, kept until its socket-layer event fires. */
+struct call_ctx {
+	__u64 ts;
+	__u64 buf;  /* user buffer, or user iovec array when iov is set */
+	__u32 nr;   /* system call number, to ignore a stale context */
+	__u32 iov;
+};
+
+/* An event and its largest payload, assembled here then copied to the ring
+ * at its real size (a reservation would have to be of the largest). */
+struct scratch {
+	__u8 bytes[sizeof(struct weft_event) + WEFT_PAYLOAD_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* resized by user space before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64); /* struct sock * */
+	__type(value, struct sock_state);
+} socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u32); /* tid */
+	__type(value, struct call_ctx);
+} calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_buf SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WEFT_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Run-time filter and its selectors: changed by user space while running. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct weft_filter);
+} filter SEC(".maps");
+
+#define SELECTOR_MAP(name, keytype)                                                                \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
+		__uint(max_entries, 1024);                                                         \
+		__type(key, keytype);                                                              \
+		__type(value, __u8);                                                               \
+	} name SEC(".maps")
+
+SELECTOR_MAP(sel_pid, __u32);
+SELECTOR_MAP(sel_comm, char[WEFT_COMM_LEN]);
+SELECTOR_MAP(sel_port, __u16);
+SELECTOR_MAP(sel_cgroup, __u64);
+SELECTOR_MAP(sel_netns, __u32);
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &which);
+
+	if (c)
+		*c += 1; /* per-CPU: no atomics needed */
+}
+
+static __always_inline __u32 sk_netns(struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline bool in_scope(struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	return !target_netns || sk_netns(sk) == target_netns;
+}
+
+static __always_inline __u64 new_sock_id(void)
+{
+	/* Boot-time ns with the CPU in the low byte: unique on this host across
+	 * sensor restarts, which a counter would not be. */
+	return (bpf_ktime_get_boot_ns() << 8) | (bpf_get_smp_processor_id() & 0xff);
+}
+
+/* State for a socket first seen in a calling thread; its owner is that thread. */
+static __always_inline struct sock_state *sock_state_get(struct sock *sk, __u8 role)
+{
+	__u64 key = (__u64)sk;
+	struct sock_state *st = bpf_map_lookup_elem(&socks, &key);
+	struct sock_state init = {};
+	__u64 pid_tgid;
+
+	if (st)
+		return st;
+	pid_tgid = bpf_get_current_pid_tgid();
+	init.id = new_sock_id();
+	init.pid = pid_tgid >> 32;
+	init.tid = (__u32)pid_tgid;
+	init.cgroup_id = bpf_get_current_cgroup_id();
+	init.role = role;
+	bpf_get_current_comm(init.comm, sizeof(init.comm));
+	bpf_map_update_elem(&socks, &key, &init, BPF_NOEXIST);
+	count(WEFT_CNT_SOCK_NEW);
+	return bpf_map_lookup_elem(&socks, &key);
+}
+
+static __always_inline struct weft_event *event_init(struct sock *sk, struct sock_state *st,
+						     __u8 type)
+{
+	__u32 zero = 0;
+	struct scratch *s = bpf_map_lookup_elem(&scratch_buf, &zero);
+	struct weft_event *e;
+
+	if (!s)
+		return NULL;
+	e = (struct weft_event *)s->bytes;
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->sock_id = st->id;
+	e->cgroup_id = st->cgroup_id;
+	e->duration_ns = 0;
+	e->pid = st->pid;
+	e->tid = st->tid;
+	e->seq = 0;
+	e->len = 0;
+	e->payload_len = 0;
+	e->err = 0;
+	e->flags = WEFT_EVF_NO_TASK;
+	e->type = type;
+	e->role = st->role;
+	__builtin_memcpy(e->comm, st->comm, sizeof(e->comm));
+
+	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (e->sport) {
+		st->sport = e->sport;
+		st->dport = e->dport;
+	} else {
+		e->sport = st->sport;
+		e->dport = st->dport;
+	}
+	e->netns = sk_netns(sk);
+	if (e->family == AF_INET) {
+		__builtin_memset(e->saddr, 0, sizeof(e->saddr));
+		__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+		BPF_CORE_READ_INTO((__u32 *)e->saddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)e->daddr, sk, __sk_common.skc_daddr);
+	} else {
+		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+	return e;
+}
+
+/* The task fields of an event raised in the calling thread. */
+static __always_inline void event_set_task(struct weft_event *e)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->flags &= ~WEFT_EVF_NO_TASK;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+static __always_inline void emit(void *ctx, struct weft_event *e)
+{
+	__u64 size = sizeof(*e) + e->payload_len;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (e->pid == self_tgid)
+		return;
+	/* Wake-ups cost more than the copy: the reader drains on a timer and
+	 * is woken only when a backlog builds up. */
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	barrier_var(size);
+	if (size > sizeof(struct scratch))
+		return;
+	if (bpf_ringbuf_output(&events, e, size, flags))
+		count(WEFT_CNT_DROPS);
+	else
+		count(WEFT_CNT_EVENTS);
+}
+
+static __always_inline bool messages_wanted(struct sock *sk, __u16 lport, __u16 rport)
+{
+	__u32 zero = 0, pid, netns;
+	struct weft_filter *f = bpf_map_lookup_elem(&filter, &zero);
+	char comm[WEFT_COMM_LEN];
+	__u64 cg;
+
+	if (!f || !f->messages)
+		return false;
+	if (!f->selectors)
+		return true;
+	if (f->selectors & WEFT_SEL_PID) {
+		pid = bpf_get_current_pid_tgid() >> 32;
+		if (bpf_map_lookup_elem(&sel_pid, &pid))
+			return true;
+	}
+	if (f->selectors & WEFT_SEL_COMM) {
+		__builtin_memset(comm, 0, sizeof(comm));
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (bpf_map_lookup_elem(&sel_comm, comm))
+			return true;
+	}
+	if (f->selectors & WEFT_SEL_PORT) {
+		if (bpf_map_lookup_elem(&sel_port, &lport) || bpf_map_lookup_elem(&sel_port, &rport))
+			return true;
+	}
+	if (f->selectors & WEFT_SEL_CGROUP) {
+		cg = bpf_get_current_cgroup_id();
+		if (bpf_map_lookup_elem(&sel_cgroup, &cg))
+			return true;
+	}
+	if (f->selectors & WEFT_SEL_NETNS) {
+		netns = sk_netns(sk);
+		if (bpf_map_lookup_elem(&sel_netns, &netns))
+			return true;
+	}
+	return false;
+}
+
+/* ---- system call entries: remember buffer and start time ---------------- */
+
+static __always_inline int remember_call(struct trace_event_raw_sys_enter *ctx, __u64 buf,
+					 __u32 iov)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct call_ctx c = {
+		.ts = bpf_ktime_get_boot_ns(),
+		.buf = buf,
+		.nr = (__u32)ctx->id,
+		.iov = iov,
+	};
+
+	bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
+	return 0;
+}
+
+/* msghdr is in user memory: take its iovec pointer now. */
+static __always_inline __u64 msghdr_iov(__u64 msg)
+{
+	struct user_msghdr m;
+
+	if (bpf_probe_read_user(&m, sizeof(m), (void *)msg))
+		return 0;
+	return (__u64)m.msg_iov;
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int enter_write(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, ctx->args[1], 0); }
+SEC("tracepoint/syscalls/sys_enter_read")
+int enter_read(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, ctx->args[1], 0); }
+SEC("tracepoint/syscalls/sys_enter_sendto")
+int enter_sendto(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, ctx->args[1], 0); }
+SEC("tracepoint/syscalls/sys_enter_recvfrom")
+int enter_recvfrom(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, ctx->args[1], 0); }
+SEC("tracepoint/syscalls/sys_enter_writev")
+int enter_writev(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, ctx->args[1], 1); }
+SEC("tracepoint/syscalls/sys_enter_readv")
+int enter_readv(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, ctx->args[1], 1); }
+SEC("tracepoint/syscalls/sys_enter_sendmsg")
+int enter_sendmsg(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, msghdr_iov(ctx->args[1]), 1); }
+SEC("tracepoint/syscalls/sys_enter_recvmsg")
+int enter_recvmsg(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, msghdr_iov(ctx->args[1]), 1); }
+SEC("tracepoint/syscalls/sys_enter_sendfile64")
+int enter_sendfile(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, 0, 0); }
+SEC("tracepoint/syscalls/sys_enter_splice")
+int enter_splice(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, 0, 0); }
+
+/* ---- messages ------------------------------------------------------------ */
+
+/* The context left by this same system call, or NULL if it is stale. */
+static __always_inline struct call_ctx *current_call(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct call_ctx *c = bpf_map_lookup_elem(&calls, &tid);
+	struct task_struct *task;
+	struct pt_regs *regs;
+	long nr;
+
+	if (!c)
+		return NULL;
+	task = bpf_get_current_task_btf();
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+#if defined(__TARGET_ARCH_x86)
+	nr = BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+	nr = BPF_CORE_READ((struct user_pt_regs *)regs, regs[8]);
+#else
+	nr = c->nr;
+#endif
+	return nr == c->nr ? c : NULL;
+}
+
+static __always_inline void copy_payload(struct weft_event *e, struct call_ctx *c, int ret)
+{
+	__u64 src = c->buf;
+	__u64 n = ret;
+
+	if (!src || !payload_max)
+		return;
+	if (c->iov) {
+		struct iovec iov;
+
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)src))
+			return;
+		src = (__u64)iov.iov_base;
+		if (n > iov.iov_len)
+			n = iov.iov_len;
+	}
+	if (n > payload_max)
+		n = payload_max;
+	/* Keep the compiler from folding this bound away: the verifier needs it. */
+	barrier_var(n);
+	if (n == 0 || n > WEFT_PAYLOAD_MAX)
+		return;
+	if (bpf_probe_read_user(e->payload, n, (void *)src))
+		return;
+	e->payload_len = n;
+}
+
+static __always_inline int on_message(void *ctx, struct sock *sk, int ret, int msgflags,
+				      __u8 dir)
+{
+	struct sock_state *st;
+	struct weft_event *e;
+	struct call_ctx *c;
+	__u32 seq;
+
+	if (ret <= 0 || !in_scope(sk))
+		return 0;
+	if (dir == DIR_RECV && (msgflags & MSG_PEEK))
+		return 0; /* peeked bytes are read again later */
+	if (!messages_wanted(sk, BPF_CORE_READ(sk, __sk_common.skc_num),
+			     bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport))))
+		return 0;
+
+	st = sock_state_get(sk, WEFT_ROLE_UNKNOWN);
+	if (!st)
+		return 0;
+	e = event_init(sk, st, dir == DIR_SEND ? WEFT_EV_SEND : WEFT_EV_RECV);
+	if (!e)
+		return 0;
+	event_set_task(e);
+
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	if (dir == DIR_SEND) {
+		/* The bytes were just queued: they end at write_seq. */
+		seq = BPF_CORE_READ(tp, write_seq) - ret;
+	} else {
+		/* copied_seq counts a FIN consumed in the same call as one more. */
+		__u32 copied = BPF_CORE_READ(tp, copied_seq);
+		__u8 shut = BPF_CORE_READ(sk, sk_shutdown);
+
+		seq = copied - ret;
+		if ((shut & RCV_SHUTDOWN) && copied == BPF_CORE_READ(tp, rcv_nxt))
+			seq -= 1;
+	}
+	e->seq = seq;
+	e->len = ret;
+
+	c = current_call();
+	if (c)
+		e->duration_ns = e->ts_ns - c->ts;
+	if (st->last_dir != dir) {
+		st->last_dir = dir;
+		e->flags |= WEFT_EVF_MSG_START;
+		if (c)
+			copy_payload(e, c, ret);
+	}
+	emit(ctx, e);
+	return 0;
+}
+
+SEC("tracepoint/sock/sock_send_length")
+int on_send(struct trace_event_raw_sock_msg_length *ctx)
+{
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	return on_message(ctx, ctx->sk, ctx->ret, ctx->flags, DIR_SEND);
+}
+
+SEC("tracepoint/sock/sock_recv_length")
+int on_recv(struct trace_event_raw_sock_msg_length *ctx)
+{
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	return on_message(ctx, ctx->sk, ctx->ret, ctx->flags, DIR_RECV);
+}
+
+/* ---- connection lifecycle -------------------------------------------------- */
+
+static __always_inline void emit_lifecycle(void *ctx, struct sock *sk, struct sock_state *st,
+					   __u8 type, __s32 err, __u32 flags)
+{
+	struct weft_event *e = event_init(sk, st, type);
+
+	if (!e)
+		return;
+	e->err = err;
+	e->flags |= flags;
+	if (type == WEFT_EV_CONNECT && st->connect_ns)
+		e->duration_ns = e->ts_ns - st->connect_ns;
+	emit(ctx, e);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int on_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	struct sock *sk = (struct sock *)ctx->skaddr;
+	__u64 key = (__u64)sk;
+	struct sock_state *st;
+
+	if (ctx->protocol != IPPROTO_TCP || !in_scope(sk))
+		return 0;
+
+	if (ctx->newstate == TCP_SYN_SENT) {
+		/* connect() itself: the calling thread is the owner. */
+		bpf_map_delete_elem(&socks, &key);
+		st = sock_state_get(sk, WEFT_ROLE_CLIENT);
+		if (st)
+			st->connect_ns = bpf_ktime_get_boot_ns();
+		return 0;
+	}
+	if (ctx->oldstate == TCP_SYN_RECV && ctx->newstate == TCP_ESTABLISHED) {
+		/* Runs in softirq: the owner is unknown until accept(). */
+		struct sock_state init = {.id = new_sock_id(), .role = WEFT_ROLE_SERVER};
+
+		bpf_map_update_elem(&socks, &key, &init, BPF_ANY);
+		count(WEFT_CNT_SOCK_NEW);
+		return 0;
+	}
+
+	st = bpf_map_lookup_elem(&socks, &key);
+	if (!st)
+		return 0;
+	if (ctx->oldstate == TCP_SYN_SENT) {
+		__s32 err = 0;
+
+		if (ctx->newstate != TCP_ESTABLISHED)
+			err = -BPF_CORE_READ(sk, sk_err);
+		emit_lifecycle(ctx, sk, st, WEFT_EV_CONNECT, err ? err : 0, 0);
+		if (ctx->newstate == TCP_CLOSE)
+			bpf_map_delete_elem(&socks, &key);
+		return 0;
+	}
+	if (ctx->newstate == TCP_CLOSE) {
+		emit_lifecycle(ctx, sk, st, WEFT_EV_CLOSE, 0, st->reset ? WEFT_EVF_RESET : 0);
+		bpf_map_delete_elem(&socks, &key);
+	}
+	return 0;
+}
+
+/* accept() returned a descriptor: find its socket through the task's file
+ * table and make the accepting thread the connection's owner. */
+static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file **fds, *file;
+	struct socket *sock;
+	struct sock_state *st;
+	struct weft_event *e;
+	struct sock *sk;
+	long fd = ctx->ret;
+
+	if (fd < 0)
+		return 0;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || !in_scope(sk) || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+
+	st = sock_state_get(sk, WEFT_ROLE_SERVER);
+	if (!st)
+		return 0;
+	{
+		__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+		st->pid = pid_tgid >> 32;
+		st->tid = (__u32)pid_tgid;
+		st->cgroup_id = bpf_get_current_cgroup_id();
+		st->role = WEFT_ROLE_SERVER;
+		bpf_get_current_comm(st->comm, sizeof(st->comm));
+	}
+	e = event_init(sk, st, WEFT_EV_ACCEPT);
+	if (!e)
+		return 0;
+	event_set_task(e);
+	emit(ctx, e);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int exit_accept4(struct trace_event_raw_sys_exit *ctx) { return on_accept_exit(ctx); }
+SEC("tracepoint/syscalls/sys_exit_accept")
+int exit_accept(struct trace_event_raw_sys_exit *ctx) { return on_accept_exit(ctx); }
+
+static __always_inline int on_reset(void *ctx, struct sock *sk, __u32 flags)
+{
+	__u64 key = (__u64)sk;
+	struct sock_state *st;
+
+	if (!sk)
+		return 0;
+	st = bpf_map_lookup_elem(&socks, &key);
+	if (!st)
+		return 0;
+	st->reset = 1;
+	emit_lifecycle(ctx, sk, st, WEFT_EV_RESET, flags ? 0 : -104 /* ECONNRESET */, flags);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_receive_reset")
+int on_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	return on_reset(ctx, (struct sock *)ctx->skaddr, 0);
+}
+
+SEC("tracepoint/tcp/tcp_send_reset")
+int on_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
+{
+	return on_reset(ctx, (struct sock *)ctx->skaddr, WEFT_EVF_RST_SENT);
+}

@@ -1,0 +1,9 @@
+/* The subcommands of the one `weft` binary. Each takes the argv that starts
+ * at its own name and returns the process exit status. */
+#ifndef WEFT_COMMANDS_H
+#define WEFT_COMMANDS_H
+
+int cmd_sensor(int argc, char **argv);
+int cmd_control(int argc, char **argv);
+
+#endif

@@ -1,0 +1,51 @@
+/* The kernel side of the sensor: load the BPF programs, attach them, drain
+ * the ring buffer, and change the capture filter while running. */
+#ifndef WEFT_CAPTURE_H
+#define WEFT_CAPTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bpf/sensor_event.h"
+
+struct capture;
+
+struct capture_opts {
+	uint32_t netns;          /* only this network namespace inode; 0 for all */
+	uint32_t payload;        /* payload prefix bytes, 0..WEFT_PAYLOAD_MAX */
+	uint64_t ring_bytes;     /* ring buffer size, a power of two */
+	bool connections_only;   /* start in connection-only mode */
+};
+
+/* Called for every event, in the order the ring buffer holds them. The
+ * event and its payload are valid only during the call. */
+typedef void (*capture_event_fn)(const struct weft_event *e, void *ctx);
+
+/* Loads and attaches everything. Returns NULL with errno set after logging
+ * one line that says what is missing (privileges, BTF, a tracepoint). */
+struct capture *capture__open(const struct capture_opts *opts, capture_event_fn fn, void *ctx);
+
+/* Waits at most timeout_ms, then hands over everything the ring holds.
+ * Returns the number of events, or a negative errno. */
+int capture__poll(struct capture *c, int timeout_ms);
+
+/* Message-level capture on or off; selectors narrow it to matching
+ * processes, ports, cgroups or namespaces. Takes effect at once. */
+int capture__set_messages(struct capture *c, bool on);
+int capture__add_pid(struct capture *c, uint32_t pid);
+int capture__add_comm(struct capture *c, const char *comm);
+int capture__add_port(struct capture *c, uint16_t port);
+int capture__add_cgroup(struct capture *c, uint64_t cgroup_id);
+int capture__add_netns(struct capture *c, uint32_t netns);
+/* Removes every selector: message capture applies to everything again. */
+int capture__clear_selectors(struct capture *c);
+bool capture__messages(const struct capture *c);
+uint32_t capture__selectors(const struct capture *c);
+
+/* Sums of the per-CPU counters (enum weft_counter). */
+void capture__counters(struct capture *c, uint64_t out[WEFT_CNT_MAX]);
+
+/* Detaches and frees; NULL is fine. */
+void capture__close(struct capture *c);
+
+#endif

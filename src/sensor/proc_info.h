@@ -1,0 +1,17 @@
+/* Executable paths of the processes seen in events, read from /proc and
+ * cached: a readlink per event would cost more than the event itself. */
+#ifndef WEFT_PROC_INFO_H
+#define WEFT_PROC_INFO_H
+
+#include <stdint.h>
+
+struct proc_cache;
+
+struct proc_cache *proc_cache__new(void);
+/* The executable of pid, or "" when the process is gone. The string is
+ * owned by the cache and valid until the next call. A changed comm (exec)
+ * refreshes the entry. */
+const char *proc_cache__exe(struct proc_cache *pc, uint32_t pid, const char *comm);
+void proc_cache__free(struct proc_cache *pc);
+
+#endif

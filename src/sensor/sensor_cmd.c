@@ -1,0 +1,309 @@
+/* weft sensor: the per-host daemon. Captures every TCP message with the
+ * thread that moved it and prints the events (or, with --server, ships them). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/opts.h"
+#include "common/parse.h"
+#include "sensor/capture.h"
+#include "sensor/control.h"
+#include "sensor/event_format.h"
+#include "sensor/proc_info.h"
+
+enum {
+	OPT_PID = 256,
+	OPT_COMM,
+	OPT_PORT,
+	OPT_CONN_ONLY,
+	OPT_RING,
+	OPT_CONTROL,
+	OPT_JSON,
+};
+
+#define MAX_SELECTORS 64
+
+struct sensor_config {
+	uint64_t duration_ns; /* 0: until a signal */
+	const char *netns;    /* name under /run/netns or a path */
+	char host[256];
+	uint64_t payload;
+	uint64_t ring_bytes;
+	bool connections_only;
+	bool json;
+	const char *control_path;
+	uint32_t pids[MAX_SELECTORS];
+	int npids;
+	const char *comms[MAX_SELECTORS];
+	int ncomms;
+	uint16_t ports[MAX_SELECTORS];
+	int nports;
+};
+
+static const struct weft_opt sensor_opts[] = {
+	{"json", OPT_JSON, NULL, "print one JSON object a line per event"},
+	{"duration", 'd', "SECONDS", "stop after this long (e.g. 30, 500ms, 5m)"},
+	{"netns", 'n', "NAME|PATH", "only sockets of this network namespace"},
+	{"host", 'H', "NAME", "host name to report (default: the netns name or hostname)"},
+	{"payload", 'p', "BYTES", "payload prefix to capture, 0 disables (default 256, max 1024)"},
+	{"connections-only", OPT_CONN_ONLY, NULL, "lifecycle events only, no messages"},
+	{"pid", OPT_PID, "PID", "message capture for this process (repeatable)"},
+	{"comm", OPT_COMM, "NAME", "message capture for this process name (repeatable)"},
+	{"port", OPT_PORT, "PORT", "message capture for this local or remote port (repeatable)"},
+	{"ring-size", OPT_RING, "SIZE", "kernel ring buffer size (default 8MiB)"},
+	{"control", OPT_CONTROL, "PATH", "unix socket taking control commands at run time"},
+	{"verbose", 'v', NULL, "more diagnostics (libbpf, verifier)"},
+	{0},
+};
+
+static const struct weft_cmd_help sensor_help = {
+	.usage = "weft sensor [OPTIONS]",
+	.summary = "Captures every TCP message on this host from the kernel with eBPF: which\n"
+		   "process and thread sent or received it, on which connection, at which TCP\n"
+		   "sequence numbers. Needs root. Nothing is installed in the applications.",
+	.examples = "  weft sensor --json                       every event as JSON lines\n"
+		    "  weft sensor --connections-only           connection lifecycle only\n"
+		    "  weft sensor --netns web1 --port 80       one namespace, port 80 messages\n"
+		    "  weft sensor --control /run/weft.sock     switch capture at run time:\n"
+		    "      echo 'messages off' | weft control /run/weft.sock\n",
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	stop_requested = 1;
+	signal(sig, SIG_DFL); /* a second signal kills at once */
+}
+
+static int bad_value(const char *opt, const char *arg, const char *want)
+{
+	fprintf(stderr, "weft sensor: bad value '%s' for --%s: %s\n", arg, opt, want);
+	return -EINVAL;
+}
+
+static int sensor_opt(int key, const char *arg, void *ctx)
+{
+	struct sensor_config *cfg = ctx;
+	uint64_t v;
+
+	switch (key) {
+	case OPT_JSON:
+		cfg->json = true;
+		return 0;
+	case 'd':
+		if (parse_duration_ns(arg, &cfg->duration_ns, 1000000000ull) || !cfg->duration_ns)
+			return bad_value("duration", arg, "a positive duration like 30, 500ms or 5m");
+		return 0;
+	case 'n':
+		cfg->netns = arg;
+		return 0;
+	case 'H':
+		if (!*arg || strlen(arg) >= sizeof(cfg->host))
+			return bad_value("host", arg, "a name of 1 to 255 characters");
+		strcpy(cfg->host, arg);
+		return 0;
+	case 'p':
+		if (parse_size(arg, &cfg->payload, 0, WEFT_PAYLOAD_MAX))
+			return bad_value("payload", arg, "0 to 1024 bytes");
+		return 0;
+	case OPT_CONN_ONLY:
+		cfg->connections_only = true;
+		return 0;
+	case OPT_PID:
+		if (parse_u64(arg, &v, 1, UINT32_MAX) || cfg->npids == MAX_SELECTORS)
+			return bad_value("pid", arg, "a process id (at most 64 of them)");
+		cfg->pids[cfg->npids++] = (uint32_t)v;
+		return 0;
+	case OPT_COMM:
+		if (!*arg || strlen(arg) >= WEFT_COMM_LEN || cfg->ncomms == MAX_SELECTORS)
+			return bad_value("comm", arg, "a process name of 1 to 15 characters");
+		cfg->comms[cfg->ncomms++] = arg;
+		return 0;
+	case OPT_PORT:
+		if (parse_u64(arg, &v, 1, 65535) || cfg->nports == MAX_SELECTORS)
+			return bad_value("port", arg, "a port from 1 to 65535");
+		cfg->ports[cfg->nports++] = (uint16_t)v;
+		return 0;
+	case OPT_RING:
+		if (parse_size(arg, &v, 4096, 1ull << 30) || (v & (v - 1)))
+			return bad_value("ring-size", arg, "a power of two from 4KiB to 1GiB");
+		cfg->ring_bytes = v;
+		return 0;
+	case OPT_CONTROL:
+		cfg->control_path = arg;
+		return 0;
+	case 'v':
+		weft_log_level = WEFT_LOG_DEBUG;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* --netns NAME means /run/netns/NAME, as `ip netns` names them. */
+static int resolve_netns(const char *arg, uint32_t *inum)
+{
+	char path[512];
+	struct stat st;
+
+	if (strchr(arg, '/'))
+		snprintf(path, sizeof(path), "%s", arg);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", arg);
+	if (stat(path, &st)) {
+		fprintf(stderr, "weft sensor: network namespace '%s' not found (%s: %s)\n", arg,
+			path, strerror(errno));
+		return -ENOENT;
+	}
+	*inum = (uint32_t)st.st_ino;
+	return 0;
+}
+
+struct printer {
+	const struct sensor_config *cfg;
+	struct proc_cache *procs;
+	int64_t wall_offset;
+	char line[EVENT_LINE_MAX];
+};
+
+static void print_event(const struct weft_event *e, void *ctx)
+{
+	struct printer *p = ctx;
+	struct event_context x = {
+		.host = p->cfg->host,
+		.exe = proc_cache__exe(p->procs, e->pid, e->comm),
+		.ts_wall_ns = e->ts_ns + p->wall_offset,
+	};
+	size_t n = p->cfg->json ? event_format_json(p->line, e, &x)
+				: event_format_text(p->line, e, &x);
+
+	fwrite(p->line, 1, n, stdout);
+}
+
+static int apply_selectors(struct capture *c, const struct sensor_config *cfg)
+{
+	int err = 0;
+
+	for (int i = 0; i < cfg->npids && !err; i++)
+		err = capture__add_pid(c, cfg->pids[i]);
+	for (int i = 0; i < cfg->ncomms && !err; i++)
+		err = capture__add_comm(c, cfg->comms[i]);
+	for (int i = 0; i < cfg->nports && !err; i++)
+		err = capture__add_port(c, cfg->ports[i]);
+	if (err)
+		log_error("sensor: cannot set the capture filter: %s", strerror(-err));
+	return err;
+}
+
+static void report_counters(struct capture *c)
+{
+	uint64_t cnt[WEFT_CNT_MAX];
+
+	capture__counters(c, cnt);
+	fprintf(stderr, "weft sensor: %llu events captured, %llu dropped (ring buffer full)\n",
+		(unsigned long long)cnt[WEFT_CNT_EVENTS], (unsigned long long)cnt[WEFT_CNT_DROPS]);
+}
+
+int cmd_sensor(int argc, char **argv)
+{
+	struct sensor_config cfg = {
+		.payload = WEFT_PAYLOAD_DEFAULT,
+		.ring_bytes = 8 << 20,
+	};
+	struct capture_opts copts = {0};
+	struct control_server *ctl = NULL;
+	struct printer printer = {.cfg = &cfg};
+	struct capture *cap = NULL;
+	uint64_t deadline = 0, next_clock = 0;
+	int first, err, ret = 1;
+
+	/* 1. Options. */
+	err = opts_parse(argc, argv, "sensor", sensor_opts, sensor_opt, &cfg, &first);
+	if (err > 0) {
+		opts_usage(stdout, &sensor_help, sensor_opts);
+		return 0;
+	}
+	if (err)
+		return 2;
+	if (first < argc) {
+		fprintf(stderr, "weft sensor: unexpected argument '%s'\n", argv[first]);
+		return 2;
+	}
+	if (cfg.netns && resolve_netns(cfg.netns, &copts.netns))
+		return 2;
+	if (!cfg.host[0]) {
+		if (cfg.netns && !strchr(cfg.netns, '/'))
+			snprintf(cfg.host, sizeof(cfg.host), "%s", cfg.netns);
+		else if (gethostname(cfg.host, sizeof(cfg.host) - 1))
+			strcpy(cfg.host, "localhost");
+	}
+
+	/* 2. Load and attach the kernel programs, then narrow the filter. */
+	copts.payload = (uint32_t)cfg.payload;
+	copts.ring_bytes = cfg.ring_bytes;
+	copts.connections_only = cfg.connections_only;
+	printer.procs = proc_cache__new();
+	if (!printer.procs)
+		goto cleanup;
+	cap = capture__open(&copts, print_event, &printer);
+	if (!cap)
+		goto cleanup;
+	if (apply_selectors(cap, &cfg))
+		goto cleanup;
+	if (cfg.control_path) {
+		ctl = control_server__open(cfg.control_path);
+		if (!ctl) {
+			log_error("sensor: cannot listen on control socket %s: %s",
+				  cfg.control_path, strerror(errno));
+			goto cleanup;
+		}
+	}
+
+	/* 3. Drain every 10 ms until told to stop. */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	static char outbuf[1 << 16];
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	if (cfg.duration_ns)
+		deadline = mono_ns() + cfg.duration_ns;
+	log_info("sensor: capturing on %s%s%s (%s)", cfg.host, cfg.netns ? ", netns " : "",
+		 cfg.netns ? cfg.netns : "", cfg.connections_only ? "connections only" : "messages");
+	while (!stop_requested) {
+		uint64_t now = mono_ns();
+
+		if (now >= next_clock) { /* follow wall-clock adjustments */
+			printer.wall_offset = boot_to_wall_offset();
+			next_clock = now + 1000000000ull;
+		}
+		err = capture__poll(cap, 10);
+		if (err < 0) {
+			log_error("sensor: reading events failed: %s", strerror(-err));
+			goto cleanup;
+		}
+		if (fflush(stdout) && errno == EPIPE)
+			break; /* the reader went away */
+		if (ctl)
+			control_server__serve(ctl, cap);
+		if (deadline && mono_ns() >= deadline)
+			break;
+	}
+	capture__poll(cap, 0);
+	fflush(stdout);
+	ret = 0;
+
+cleanup:
+	if (cap)
+		report_counters(cap);
+	control_server__close(ctl);
+	capture__close(cap);
+	proc_cache__free(printer.procs);
+	return ret;
+}

@@ -1,0 +1,1 @@
+#define WEFT_VERSION "0.1.0"
