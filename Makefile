@@ -68,8 +68,10 @@ test: all
 	@$(MAKE) --no-print-directory $(UNIT_BINS) extras
 	@tests/run.sh
 
-# Artifacts that are not the binary but that tests need (other parts add here).
+# Artifacts that are not the binary but that tests need: each part that has
+# some adds them in its own src/<part>/part.mk as `extras:: TARGET`.
 extras::
+-include $(wildcard src/*/part.mk)
 
 bench: all
 	@bench/run.sh
