@@ -45,3 +45,53 @@ wait_for() {
 	for ((i = 0; i < t * 20; i++)); do eval "$cmd" >/dev/null 2>&1 && return 0; sleep 0.05; done
 	return 1
 }
+
+# ---- sensors and network namespaces ------------------------------------------------------
+
+# Starts a sensor in the background writing JSON events to $1, with the
+# remaining arguments as options; waits until its programs are attached.
+# Sets SENSOR_PID.
+start_sensor() {
+	local out=$1
+	shift
+	"$WEFT" sensor --json "$@" >"$out" 2>"$out.err" &
+	SENSOR_PID=$!
+	at_exit "kill $SENSOR_PID"
+	if ! wait_for "grep -q 'capturing on' '$out.err'" 10; then
+		echo "# sensor did not start:" && sed 's/^/#   /' "$out.err"
+		return 1
+	fi
+}
+
+# Stops a sensor (SIGINT) and waits for it to flush.
+stop_sensor() {
+	kill -INT "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# A free TCP port on loopback.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Test hosts live in 10.77.0.0/16. Nothing there may leave this machine: a
+# blackhole route in the root namespace catches whatever would.
+TEST_NET=10.77.0.0/16
+ensure_blackhole() {
+	ip route show type blackhole | grep -q "^blackhole $TEST_NET" && return 0
+	ip route add blackhole "$TEST_NET" && at_exit "ip route del blackhole $TEST_NET"
+}
+
+# netns_pair NS1 ADDR1 NS2 ADDR2: two namespaces joined by a veth pair, both
+# torn down when the script exits.
+netns_pair() {
+	local a=$1 aaddr=$2 b=$3 baddr=$4
+	ensure_blackhole || return 1
+	ip netns add "$a" && at_exit "ip netns del $a"
+	ip netns add "$b" && at_exit "ip netns del $b"
+	ip link add "v-$a" netns "$a" type veth peer name "v-$b" netns "$b" || return 1
+	ip -n "$a" addr add "$aaddr/24" dev "v-$a" && ip -n "$a" link set "v-$a" up &&
+		ip -n "$a" link set lo up || return 1
+	ip -n "$b" addr add "$baddr/24" dev "v-$b" && ip -n "$b" link set "v-$b" up &&
+		ip -n "$b" link set lo up || return 1
+}
