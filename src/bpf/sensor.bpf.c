@@ -47,13 +47,18 @@ struct sock_state {
 	__u64 connect_ns; /* when connect() started: the handshake's duration */
 	__u32 pid;        /* owner: the connecting or accepting thread */
 	__u32 tid;
-	char comm[WEFT_COMM_LEN];
+	__u32 netns;
+	__u16 family;
+	__u16 sport; /* kept: the kernel clears the local port before the close event */
+	__u16 dport;
 	__u8 role;
 	__u8 last_dir; /* direction of the previous message: a change starts a new one */
 	__u8 reset;
-	__u8 pad;
-	__u16 sport; /* local port: the kernel clears it before the close event */
-	__u16 dport;
+	__u8 ignore; /* outside the sensor's scope (--netns): remembered to skip fast */
+	__u8 pad[6];
+	__u8 saddr[16];
+	__u8 daddr[16];
+	char comm[WEFT_COMM_LEN];
 };
 
 /* What a system call was given, kept until its socket-layer event fires. */
@@ -82,10 +87,12 @@ struct {
 	__type(value, struct sock_state);
 } socks SEC(".maps");
 
+/* Per-thread call context: task storage costs a fraction of a hash update,
+ * and these are written on every read and write of every process. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 32768);
-	__type(key, __u32); /* tid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct call_ctx);
 } calls SEC(".maps");
 
@@ -138,15 +145,6 @@ static __always_inline __u32 sk_netns(struct sock *sk)
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
-static __always_inline bool in_scope(struct sock *sk)
-{
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-
-	if (family != AF_INET && family != AF_INET6)
-		return false;
-	return !target_netns || sk_netns(sk) == target_netns;
-}
-
 static __always_inline __u64 new_sock_id(void)
 {
 	/* Boot-time ns with the CPU in the low byte: unique on this host across
@@ -154,30 +152,66 @@ static __always_inline __u64 new_sock_id(void)
 	return (bpf_ktime_get_boot_ns() << 8) | (bpf_get_smp_processor_id() & 0xff);
 }
 
-/* State for a socket first seen in a calling thread; its owner is that thread. */
-static __always_inline struct sock_state *sock_state_get(struct sock *sk, __u8 role)
+/* Reads what identifies the connection; done once per socket. Returns
+ * false for sockets outside the sensor's scope. */
+static __always_inline bool sock_identity(struct sock *sk, struct sock_state *st)
+{
+	st->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (st->family != AF_INET && st->family != AF_INET6)
+		return false;
+	st->netns = sk_netns(sk);
+	if (target_netns && st->netns != target_netns)
+		return false;
+	st->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	st->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (st->family == AF_INET) {
+		BPF_CORE_READ_INTO((__u32 *)st->saddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)st->daddr, sk, __sk_common.skc_daddr);
+	} else {
+		BPF_CORE_READ_INTO(&st->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&st->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+	return true;
+}
+
+/* Creates the state of a socket; `owner` makes the calling thread its owner
+ * (it is not when the hook runs in softirq). A socket out of scope is
+ * remembered as such, and NULL returned. */
+static __always_inline struct sock_state *sock_state_new(struct sock *sk, __u8 role, bool owner)
 {
 	__u64 key = (__u64)sk;
-	struct sock_state *st = bpf_map_lookup_elem(&socks, &key);
 	struct sock_state init = {};
-	__u64 pid_tgid;
 
-	if (st)
-		return st;
-	pid_tgid = bpf_get_current_pid_tgid();
+	init.ignore = !sock_identity(sk, &init);
 	init.id = new_sock_id();
-	init.pid = pid_tgid >> 32;
-	init.tid = (__u32)pid_tgid;
-	init.cgroup_id = bpf_get_current_cgroup_id();
 	init.role = role;
-	bpf_get_current_comm(init.comm, sizeof(init.comm));
-	bpf_map_update_elem(&socks, &key, &init, BPF_NOEXIST);
+	if (owner) {
+		__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+		init.pid = pid_tgid >> 32;
+		init.tid = (__u32)pid_tgid;
+		init.cgroup_id = bpf_get_current_cgroup_id();
+		bpf_get_current_comm(init.comm, sizeof(init.comm));
+	}
+	bpf_map_update_elem(&socks, &key, &init, BPF_ANY);
+	if (init.ignore)
+		return NULL;
 	count(WEFT_CNT_SOCK_NEW);
 	return bpf_map_lookup_elem(&socks, &key);
 }
 
-static __always_inline struct weft_event *event_init(struct sock *sk, struct sock_state *st,
-						     __u8 type)
+/* The state of a socket in scope, created on first sight; NULL otherwise. */
+static __always_inline struct sock_state *sock_state_get(struct sock *sk, __u8 role)
+{
+	__u64 key = (__u64)sk;
+	struct sock_state *st = bpf_map_lookup_elem(&socks, &key);
+
+	if (!st)
+		return sock_state_new(sk, role, true);
+	return st->ignore ? NULL : st;
+}
+
+static __always_inline struct weft_event *event_init(struct sock_state *st, __u8 type)
 {
 	__u32 zero = 0;
 	struct scratch *s = bpf_map_lookup_elem(&scratch_buf, &zero);
@@ -201,26 +235,12 @@ static __always_inline struct weft_event *event_init(struct sock *sk, struct soc
 	e->role = st->role;
 	__builtin_memcpy(e->comm, st->comm, sizeof(e->comm));
 
-	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (e->sport) {
-		st->sport = e->sport;
-		st->dport = e->dport;
-	} else {
-		e->sport = st->sport;
-		e->dport = st->dport;
-	}
-	e->netns = sk_netns(sk);
-	if (e->family == AF_INET) {
-		__builtin_memset(e->saddr, 0, sizeof(e->saddr));
-		__builtin_memset(e->daddr, 0, sizeof(e->daddr));
-		BPF_CORE_READ_INTO((__u32 *)e->saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)e->daddr, sk, __sk_common.skc_daddr);
-	} else {
-		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	}
+	e->family = st->family;
+	e->sport = st->sport;
+	e->dport = st->dport;
+	e->netns = st->netns;
+	__builtin_memcpy(e->saddr, st->saddr, sizeof(e->saddr));
+	__builtin_memcpy(e->daddr, st->daddr, sizeof(e->daddr));
 	return e;
 }
 
@@ -256,9 +276,9 @@ static __always_inline void emit(void *ctx, struct weft_event *e)
 		count(WEFT_CNT_EVENTS);
 }
 
-static __always_inline bool messages_wanted(struct sock *sk, __u16 lport, __u16 rport)
+static __always_inline bool messages_wanted(struct sock_state *st)
 {
-	__u32 zero = 0, pid, netns;
+	__u32 zero = 0, pid;
 	struct weft_filter *f = bpf_map_lookup_elem(&filter, &zero);
 	char comm[WEFT_COMM_LEN];
 	__u64 cg;
@@ -278,20 +298,16 @@ static __always_inline bool messages_wanted(struct sock *sk, __u16 lport, __u16 
 		if (bpf_map_lookup_elem(&sel_comm, comm))
 			return true;
 	}
-	if (f->selectors & WEFT_SEL_PORT) {
-		if (bpf_map_lookup_elem(&sel_port, &lport) || bpf_map_lookup_elem(&sel_port, &rport))
-			return true;
-	}
+	if ((f->selectors & WEFT_SEL_PORT) &&
+	    (bpf_map_lookup_elem(&sel_port, &st->sport) || bpf_map_lookup_elem(&sel_port, &st->dport)))
+		return true;
 	if (f->selectors & WEFT_SEL_CGROUP) {
 		cg = bpf_get_current_cgroup_id();
 		if (bpf_map_lookup_elem(&sel_cgroup, &cg))
 			return true;
 	}
-	if (f->selectors & WEFT_SEL_NETNS) {
-		netns = sk_netns(sk);
-		if (bpf_map_lookup_elem(&sel_netns, &netns))
-			return true;
-	}
+	if ((f->selectors & WEFT_SEL_NETNS) && bpf_map_lookup_elem(&sel_netns, &st->netns))
+		return true;
 	return false;
 }
 
@@ -300,15 +316,15 @@ static __always_inline bool messages_wanted(struct sock *sk, __u16 lport, __u16 
 static __always_inline int remember_call(struct trace_event_raw_sys_enter *ctx, __u64 buf,
 					 __u32 iov)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct call_ctx c = {
-		.ts = bpf_ktime_get_boot_ns(),
-		.buf = buf,
-		.nr = (__u32)ctx->id,
-		.iov = iov,
-	};
+	struct call_ctx *c = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
+						  BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-	bpf_map_update_elem(&calls, &tid, &c, BPF_ANY);
+	if (!c)
+		return 0;
+	c->ts = bpf_ktime_get_boot_ns();
+	c->buf = buf;
+	c->nr = (__u32)ctx->id;
+	c->iov = iov;
 	return 0;
 }
 
@@ -346,17 +362,16 @@ int enter_splice(struct trace_event_raw_sys_enter *ctx) { return remember_call(c
 /* ---- messages ------------------------------------------------------------ */
 
 /* The context left by this same system call, or NULL if it is stale. */
+/* The context left by this same system call, or NULL if it is stale. */
 static __always_inline struct call_ctx *current_call(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct call_ctx *c = bpf_map_lookup_elem(&calls, &tid);
-	struct task_struct *task;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct call_ctx *c = bpf_task_storage_get(&calls, task, 0, 0);
 	struct pt_regs *regs;
 	long nr;
 
 	if (!c)
 		return NULL;
-	task = bpf_get_current_task_btf();
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 #if defined(__TARGET_ARCH_x86)
 	nr = BPF_CORE_READ(regs, orig_ax);
@@ -403,18 +418,14 @@ static __always_inline int on_message(void *ctx, struct sock *sk, int ret, int m
 	struct call_ctx *c;
 	__u32 seq;
 
-	if (ret <= 0 || !in_scope(sk))
+	if (ret <= 0)
 		return 0;
 	if (dir == DIR_RECV && (msgflags & MSG_PEEK))
 		return 0; /* peeked bytes are read again later */
-	if (!messages_wanted(sk, BPF_CORE_READ(sk, __sk_common.skc_num),
-			     bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport))))
-		return 0;
-
 	st = sock_state_get(sk, WEFT_ROLE_UNKNOWN);
-	if (!st)
+	if (!st || !messages_wanted(st))
 		return 0;
-	e = event_init(sk, st, dir == DIR_SEND ? WEFT_EV_SEND : WEFT_EV_RECV);
+	e = event_init(st, dir == DIR_SEND ? WEFT_EV_SEND : WEFT_EV_RECV);
 	if (!e)
 		return 0;
 	event_set_task(e);
@@ -466,10 +477,10 @@ int on_recv(struct trace_event_raw_sock_msg_length *ctx)
 
 /* ---- connection lifecycle -------------------------------------------------- */
 
-static __always_inline void emit_lifecycle(void *ctx, struct sock *sk, struct sock_state *st,
+static __always_inline void emit_lifecycle(void *ctx, struct sock_state *st,
 					   __u8 type, __s32 err, __u32 flags)
 {
-	struct weft_event *e = event_init(sk, st, type);
+	struct weft_event *e = event_init(st, type);
 
 	if (!e)
 		return;
@@ -487,41 +498,45 @@ int on_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	__u64 key = (__u64)sk;
 	struct sock_state *st;
 
-	if (ctx->protocol != IPPROTO_TCP || !in_scope(sk))
+	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
 
 	if (ctx->newstate == TCP_SYN_SENT) {
 		/* connect() itself: the calling thread is the owner. */
-		bpf_map_delete_elem(&socks, &key);
-		st = sock_state_get(sk, WEFT_ROLE_CLIENT);
+		st = sock_state_new(sk, WEFT_ROLE_CLIENT, true);
 		if (st)
 			st->connect_ns = bpf_ktime_get_boot_ns();
 		return 0;
 	}
 	if (ctx->oldstate == TCP_SYN_RECV && ctx->newstate == TCP_ESTABLISHED) {
 		/* Runs in softirq: the owner is unknown until accept(). */
-		struct sock_state init = {.id = new_sock_id(), .role = WEFT_ROLE_SERVER};
-
-		bpf_map_update_elem(&socks, &key, &init, BPF_ANY);
-		count(WEFT_CNT_SOCK_NEW);
+		sock_state_new(sk, WEFT_ROLE_SERVER, false);
 		return 0;
 	}
 
 	st = bpf_map_lookup_elem(&socks, &key);
 	if (!st)
 		return 0;
+	if (st->ignore) {
+		if (ctx->newstate == TCP_CLOSE)
+			bpf_map_delete_elem(&socks, &key);
+		return 0;
+	}
 	if (ctx->oldstate == TCP_SYN_SENT) {
 		__s32 err = 0;
 
+		/* connect() picks the local port after entering SYN_SENT. */
+		st->sport = ctx->sport;
+
 		if (ctx->newstate != TCP_ESTABLISHED)
 			err = -BPF_CORE_READ(sk, sk_err);
-		emit_lifecycle(ctx, sk, st, WEFT_EV_CONNECT, err ? err : 0, 0);
+		emit_lifecycle(ctx, st, WEFT_EV_CONNECT, err ? err : 0, 0);
 		if (ctx->newstate == TCP_CLOSE)
 			bpf_map_delete_elem(&socks, &key);
 		return 0;
 	}
 	if (ctx->newstate == TCP_CLOSE) {
-		emit_lifecycle(ctx, sk, st, WEFT_EV_CLOSE, 0, st->reset ? WEFT_EVF_RESET : 0);
+		emit_lifecycle(ctx, st, WEFT_EV_CLOSE, 0, st->reset ? WEFT_EVF_RESET : 0);
 		bpf_map_delete_elem(&socks, &key);
 	}
 	return 0;
@@ -546,7 +561,7 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	sock = BPF_CORE_READ(file, private_data);
 	sk = BPF_CORE_READ(sock, sk);
-	if (!sk || !in_scope(sk) || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 
 	st = sock_state_get(sk, WEFT_ROLE_SERVER);
@@ -561,7 +576,7 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *ctx)
 		st->role = WEFT_ROLE_SERVER;
 		bpf_get_current_comm(st->comm, sizeof(st->comm));
 	}
-	e = event_init(sk, st, WEFT_EV_ACCEPT);
+	e = event_init(st, WEFT_EV_ACCEPT);
 	if (!e)
 		return 0;
 	event_set_task(e);
@@ -582,10 +597,10 @@ static __always_inline int on_reset(void *ctx, struct sock *sk, __u32 flags)
 	if (!sk)
 		return 0;
 	st = bpf_map_lookup_elem(&socks, &key);
-	if (!st)
+	if (!st || st->ignore)
 		return 0;
 	st->reset = 1;
-	emit_lifecycle(ctx, sk, st, WEFT_EV_RESET, flags ? 0 : -104 /* ECONNRESET */, flags);
+	emit_lifecycle(ctx, st, WEFT_EV_RESET, flags ? 0 : -104 /* ECONNRESET */, flags);
 	return 0;
 }
 

@@ -42,8 +42,24 @@ uint8_t weft_role_infer(const struct weft_event *e)
 
 void weft_addr_str(uint16_t family, const uint8_t addr[16], char out[WEFT_ADDR_STRLEN])
 {
-	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, out, WEFT_ADDR_STRLEN))
-		out[0] = '\0';
+	char *p = out;
+
+	if (family == AF_INET6) {
+		if (!inet_ntop(AF_INET6, addr, out, WEFT_ADDR_STRLEN))
+			out[0] = '\0';
+		return;
+	}
+	/* inet_ntop formats IPv4 through printf: too slow for every event. */
+	for (int i = 0; i < 4; i++) {
+		unsigned v = addr[i];
+
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
 }
 
 const char *weft_connect_result(int32_t err)
