@@ -24,14 +24,18 @@ struct proc_cache *proc_cache__new(void)
 	return calloc(1, sizeof(struct proc_cache));
 }
 
-const char *proc_cache__exe(struct proc_cache *pc, uint32_t pid, const char *comm)
+const char *proc_cache__exe(struct proc_cache *pc, uint32_t pid, const char *comm, bool *fresh)
 {
 	struct proc_slot *s = &pc->slots[pid % PROC_CACHE_SLOTS];
 	char path[32];
 	ssize_t n;
 
+	if (fresh)
+		*fresh = false;
 	if (s->pid == pid && pid && !strncmp(s->comm, comm, WEFT_COMM_LEN))
 		return s->exe;
+	if (fresh)
+		*fresh = true;
 	s->pid = pid;
 	strncpy(s->comm, comm, WEFT_COMM_LEN - 1);
 	s->comm[WEFT_COMM_LEN - 1] = '\0';

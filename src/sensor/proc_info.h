@@ -3,6 +3,7 @@
 #ifndef WEFT_PROC_INFO_H
 #define WEFT_PROC_INFO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct proc_cache;
@@ -10,8 +11,8 @@ struct proc_cache;
 struct proc_cache *proc_cache__new(void);
 /* The executable of pid, or "" when the process is gone. The string is
  * owned by the cache and valid until the next call. A changed comm (exec)
- * refreshes the entry. */
-const char *proc_cache__exe(struct proc_cache *pc, uint32_t pid, const char *comm);
+ * refreshes the entry; *fresh (may be NULL) says the entry was (re)read. */
+const char *proc_cache__exe(struct proc_cache *pc, uint32_t pid, const char *comm, bool *fresh);
 void proc_cache__free(struct proc_cache *pc);
 
 #endif

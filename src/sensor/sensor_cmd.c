@@ -17,6 +17,7 @@
 #include "sensor/control.h"
 #include "sensor/event_format.h"
 #include "sensor/proc_info.h"
+#include "sensor/shipper.h"
 
 enum {
 	OPT_PID = 256,
@@ -26,6 +27,9 @@ enum {
 	OPT_RING,
 	OPT_CONTROL,
 	OPT_JSON,
+	OPT_SERVER,
+	OPT_SPOOL,
+	OPT_SPOOL_MAX,
 };
 
 #define MAX_SELECTORS 64
@@ -39,6 +43,9 @@ struct sensor_config {
 	bool connections_only;
 	bool json;
 	const char *control_path;
+	const char *server;     /* ship to this server instead of printing */
+	const char *spool_dir;
+	uint64_t spool_max;
 	uint32_t pids[MAX_SELECTORS];
 	int npids;
 	const char *comms[MAX_SELECTORS];
@@ -59,6 +66,10 @@ static const struct weft_opt sensor_opts[] = {
 	{"port", OPT_PORT, "PORT", "message capture for this local or remote port (repeatable)"},
 	{"ring-size", OPT_RING, "SIZE", "kernel ring buffer size (default 8MiB)"},
 	{"control", OPT_CONTROL, "PATH", "unix socket taking control commands at run time"},
+	{"server", OPT_SERVER, "HOST:PORT", "ship events to a weft server instead of printing them"},
+	{"spool", OPT_SPOOL, "DIR", "unacknowledged batches (default /var/lib/weft/spool/HOST)"},
+	{"spool-max", OPT_SPOOL_MAX, "SIZE", "spool bound; beyond it batches are dropped and counted "
+					 "(default 64MiB)"},
 	{"verbose", 'v', NULL, "more diagnostics (libbpf, verifier)"},
 	{0},
 };
@@ -71,6 +82,7 @@ static const struct weft_cmd_help sensor_help = {
 	.examples = "  weft sensor --json                       every event as JSON lines\n"
 		    "  weft sensor --connections-only           connection lifecycle only\n"
 		    "  weft sensor --netns web1 --port 80       one namespace, port 80 messages\n"
+		    "  weft sensor --server 127.0.0.1:7071      ship events to a weft server\n"
 		    "  weft sensor --control /run/weft.sock     switch capture at run time:\n"
 		    "      echo 'messages off' | weft control /run/weft.sock\n",
 };
@@ -140,6 +152,16 @@ static int sensor_opt(int key, const char *arg, void *ctx)
 	case OPT_CONTROL:
 		cfg->control_path = arg;
 		return 0;
+	case OPT_SERVER:
+		cfg->server = arg;
+		return 0;
+	case OPT_SPOOL:
+		cfg->spool_dir = arg;
+		return 0;
+	case OPT_SPOOL_MAX:
+		if (parse_size(arg, &cfg->spool_max, 1 << 20, 1ull << 40))
+			return bad_value("spool-max", arg, "a size from 1MiB, like 64MiB");
+		return 0;
 	case 'v':
 		weft_log_level = WEFT_LOG_DEBUG;
 		return 0;
@@ -166,25 +188,32 @@ static int resolve_netns(const char *arg, uint32_t *inum)
 	return 0;
 }
 
-struct printer {
+/* Where events go: printed (text or JSON lines) or shipped to a server. */
+struct output {
 	const struct sensor_config *cfg;
 	struct proc_cache *procs;
+	struct shipper *shipper; /* NULL: print */
 	int64_t wall_offset;
 	char line[EVENT_LINE_MAX];
 };
 
-static void print_event(const struct weft_event *e, void *ctx)
+static void on_event(const struct weft_event *e, void *ctx)
 {
-	struct printer *p = ctx;
-	struct event_context x = {
-		.host = p->cfg->host,
-		.exe = proc_cache__exe(p->procs, e->pid, e->comm),
-		.ts_wall_ns = e->ts_ns + p->wall_offset,
-	};
-	size_t n = p->cfg->json ? event_format_json(p->line, e, &x)
-				: event_format_text(p->line, e, &x);
+	struct output *o = ctx;
+	bool fresh;
+	const char *exe = proc_cache__exe(o->procs, e->pid, e->comm, &fresh);
+	uint64_t wall = e->ts_ns + o->wall_offset;
+	struct event_context x = {.host = o->cfg->host, .exe = exe, .ts_wall_ns = wall};
+	size_t n;
 
-	fwrite(p->line, 1, n, stdout);
+	if (o->shipper) {
+		if (fresh) /* the server learns each process's executable once */
+			shipper__add_process(o->shipper, e->pid, e->comm, exe);
+		shipper__add_event(o->shipper, e, wall);
+		return;
+	}
+	n = o->cfg->json ? event_format_json(o->line, e, &x) : event_format_text(o->line, e, &x);
+	fwrite(o->line, 1, n, stdout);
 }
 
 static int apply_selectors(struct capture *c, const struct sensor_config *cfg)
@@ -202,13 +231,17 @@ static int apply_selectors(struct capture *c, const struct sensor_config *cfg)
 	return err;
 }
 
-static void report_counters(struct capture *c)
+static void report_counters(struct capture *c, struct shipper *sh)
 {
 	uint64_t cnt[WEFT_CNT_MAX];
 
 	capture__counters(c, cnt);
-	fprintf(stderr, "weft sensor: %llu events captured, %llu dropped (ring buffer full)\n",
+	fprintf(stderr, "weft sensor: %llu events captured, %llu dropped (ring buffer full)",
 		(unsigned long long)cnt[WEFT_CNT_EVENTS], (unsigned long long)cnt[WEFT_CNT_DROPS]);
+	if (sh)
+		fprintf(stderr, ", %llu batches dropped (spool full)",
+			(unsigned long long)shipper__spool_drops(sh));
+	fputc('\n', stderr);
 }
 
 int cmd_sensor(int argc, char **argv)
@@ -216,10 +249,12 @@ int cmd_sensor(int argc, char **argv)
 	struct sensor_config cfg = {
 		.payload = WEFT_PAYLOAD_DEFAULT,
 		.ring_bytes = 8 << 20,
+		.spool_max = 64 << 20,
 	};
 	struct capture_opts copts = {0};
 	struct control_server *ctl = NULL;
-	struct printer printer = {.cfg = &cfg};
+	struct output out = {.cfg = &cfg};
+	char spool_dir[512];
 	struct capture *cap = NULL;
 	uint64_t deadline = 0, next_clock = 0;
 	int first, err, ret = 1;
@@ -249,10 +284,25 @@ int cmd_sensor(int argc, char **argv)
 	copts.payload = (uint32_t)cfg.payload;
 	copts.ring_bytes = cfg.ring_bytes;
 	copts.connections_only = cfg.connections_only;
-	printer.procs = proc_cache__new();
-	if (!printer.procs)
+	out.procs = proc_cache__new();
+	if (!out.procs)
 		goto cleanup;
-	cap = capture__open(&copts, print_event, &printer);
+	if (cfg.server) {
+		struct shipper_opts so = {.server = cfg.server, .sensor_id = cfg.host,
+					  .host = cfg.host, .spool_dir = cfg.spool_dir,
+					  .spool_max = cfg.spool_max};
+
+		if (!so.spool_dir) {
+			mkdir("/var/lib/weft", 0755);
+			mkdir("/var/lib/weft/spool", 0700);
+			snprintf(spool_dir, sizeof(spool_dir), "/var/lib/weft/spool/%s", cfg.host);
+			so.spool_dir = spool_dir;
+		}
+		out.shipper = shipper__new(&so);
+		if (!out.shipper)
+			goto cleanup;
+	}
+	cap = capture__open(&copts, on_event, &out);
 	if (!cap)
 		goto cleanup;
 	if (apply_selectors(cap, &cfg))
@@ -280,7 +330,7 @@ int cmd_sensor(int argc, char **argv)
 		uint64_t now = mono_ns();
 
 		if (now >= next_clock) { /* follow wall-clock adjustments */
-			printer.wall_offset = boot_to_wall_offset();
+			out.wall_offset = boot_to_wall_offset();
 			next_clock = now + 1000000000ull;
 		}
 		err = capture__poll(cap, 10);
@@ -288,7 +338,9 @@ int cmd_sensor(int argc, char **argv)
 			log_error("sensor: reading events failed: %s", strerror(-err));
 			goto cleanup;
 		}
-		if (fflush(stdout) && errno == EPIPE)
+		if (out.shipper)
+			shipper__tick(out.shipper, cap);
+		else if (fflush(stdout) && errno == EPIPE)
 			break; /* the reader went away */
 		if (ctl)
 			control_server__serve(ctl, cap);
@@ -296,14 +348,17 @@ int cmd_sensor(int argc, char **argv)
 			break;
 	}
 	capture__poll(cap, 0);
+	if (out.shipper)
+		shipper__flush(out.shipper, cap, 2000);
 	fflush(stdout);
 	ret = 0;
 
 cleanup:
 	if (cap)
-		report_counters(cap);
+		report_counters(cap, out.shipper);
 	control_server__close(ctl);
 	capture__close(cap);
-	proc_cache__free(printer.procs);
+	shipper__free(out.shipper);
+	proc_cache__free(out.procs);
 	return ret;
 }

@@ -1,0 +1,384 @@
+#include "sensor/shipper.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/parse.h"
+#include "sensor/control.h"
+#include "sensor/spool.h"
+#include "wire/wire.h"
+
+#define BATCH_MAX_BYTES (256u << 10)
+#define BATCH_MAX_AGE_NS 100000000ull /* 100 ms: the server sees events within this */
+#define STATUS_EVERY_NS 1000000000ull
+#define BACKOFF_MIN_NS 200000000ull
+#define BACKOFF_MAX_NS 5000000000ull
+
+enum conn_state {
+	CONN_DOWN,       /* waiting for the next attempt */
+	CONN_CONNECTING, /* non-blocking connect in progress */
+	CONN_HELLO,      /* hello sent, waiting for the server's last stored batch */
+	CONN_READY,
+};
+
+struct shipper {
+	char host_name[256];
+	char port[8];
+	char sensor_id[WIRE_ID_MAX];
+	char host[WIRE_ID_MAX];
+	struct spool *spool;
+
+	struct wire_buf batch;  /* the open batch frame */
+	size_t batch_off;       /* its frame offset (always 0) */
+	uint32_t batch_count;   /* records in it */
+	uint64_t batch_started; /* mono ns of its first record */
+	uint64_t next_seq;
+	uint64_t spool_drops;   /* batches discarded because the spool was full */
+	uint64_t dropped_events;
+
+	enum conn_state state;
+	int fd;
+	uint64_t next_attempt;
+	uint64_t backoff;
+	struct wire_buf out; /* bytes to write */
+	size_t out_off;      /* how much of out is written */
+	uint8_t in[1 << 16]; /* bytes read, not yet parsed */
+	size_t in_len;
+	uint64_t next_status;
+};
+
+struct shipper *shipper__new(const struct shipper_opts *opts)
+{
+	struct shipper *s = calloc(1, sizeof(*s));
+	uint16_t port;
+
+	if (!s)
+		return NULL;
+	if (parse_host_port(opts->server, s->host_name, sizeof(s->host_name), &port)) {
+		log_error("sensor: bad --server '%s': expected HOST:PORT", opts->server);
+		free(s);
+		return NULL;
+	}
+	snprintf(s->port, sizeof(s->port), "%u", port);
+	snprintf(s->sensor_id, sizeof(s->sensor_id), "%s", opts->sensor_id);
+	snprintf(s->host, sizeof(s->host), "%s", opts->host);
+	s->spool = spool__open(opts->spool_dir, opts->spool_max);
+	if (!s->spool) {
+		log_error("sensor: cannot use spool directory %s: %s", opts->spool_dir,
+			  strerror(errno));
+		free(s);
+		return NULL;
+	}
+	s->next_seq = spool__max_seq(s->spool) + 1;
+	s->fd = -1;
+	s->backoff = BACKOFF_MIN_NS;
+	return s;
+}
+
+static void batch_open(struct shipper *s)
+{
+	s->batch_off = wire_frame_begin(&s->batch, WIRE_BATCH);
+	wire_put_u64(&s->batch, s->next_seq);
+	wire_put_u32(&s->batch, 0); /* count, filled in when sealed */
+	s->batch_count = 0;
+	s->batch_started = mono_ns();
+}
+
+static void batch_seal(struct shipper *s)
+{
+	uint32_t count = htole32(s->batch_count);
+	int err;
+
+	if (!s->batch_count)
+		return;
+	if (s->batch.oom) {
+		log_warn_ratelimited("sensor: out of memory building a batch: %u events lost",
+				     s->batch_count);
+		s->dropped_events += s->batch_count;
+		wire_buf_free(&s->batch);
+		s->batch_count = 0;
+		return;
+	}
+	memcpy(s->batch.data + s->batch_off + WIRE_HEADER_LEN + 8, &count, 4);
+	wire_frame_end(&s->batch, s->batch_off);
+	err = spool__push(s->spool, s->next_seq, s->batch.data, s->batch.len);
+	if (err) {
+		s->spool_drops++;
+		s->dropped_events += s->batch_count;
+		log_warn_ratelimited("sensor: spool full (server away?): batch %llu of %u events "
+				     "dropped, %llu batches so far",
+				     (unsigned long long)s->next_seq, s->batch_count,
+				     (unsigned long long)s->spool_drops);
+	} else {
+		s->next_seq++;
+	}
+	s->batch = (struct wire_buf){0}; /* the spool owns the bytes now */
+	s->batch_count = 0;
+}
+
+static void batch_room(struct shipper *s)
+{
+	if (s->batch.len >= BATCH_MAX_BYTES)
+		batch_seal(s);
+	if (!s->batch_count && !s->batch.len)
+		batch_open(s);
+}
+
+void shipper__add_event(struct shipper *s, const struct weft_event *e, uint64_t wall_ns)
+{
+	batch_room(s);
+	wire_put_event(&s->batch, e, wall_ns);
+	s->batch_count++;
+}
+
+void shipper__add_process(struct shipper *s, uint32_t pid, const char *comm, const char *exe)
+{
+	batch_room(s);
+	wire_put_process(&s->batch, pid, comm, exe);
+	s->batch_count++;
+}
+
+static void conn_close(struct shipper *s, const char *why)
+{
+	if (s->fd >= 0) {
+		if (s->state == CONN_READY)
+			log_warn("sensor: lost the server %s:%s (%s); spooling until it is back",
+				 s->host_name, s->port, why);
+		close(s->fd);
+	}
+	s->fd = -1;
+	s->state = CONN_DOWN;
+	s->next_attempt = mono_ns() + s->backoff;
+	s->backoff = s->backoff * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : s->backoff * 2;
+	s->out.len = s->out_off = s->in_len = 0;
+	spool__mark_unsent(s->spool);
+}
+
+static void conn_start(struct shipper *s)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+	int err = getaddrinfo(s->host_name, s->port, &hints, &ai);
+
+	if (err) {
+		log_warn_ratelimited("sensor: cannot resolve server %s: %s", s->host_name,
+				     gai_strerror(err));
+		conn_close(s, "unresolvable");
+		return;
+	}
+	s->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0 || (connect(s->fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS)) {
+		freeaddrinfo(ai);
+		conn_close(s, strerror(errno));
+		return;
+	}
+	freeaddrinfo(ai);
+	s->state = CONN_CONNECTING;
+}
+
+static void send_hello(struct shipper *s)
+{
+	size_t off = wire_frame_begin(&s->out, WIRE_HELLO);
+
+	wire_put_str(&s->out, s->sensor_id);
+	wire_put_str(&s->out, s->host);
+	wire_put_u64(&s->out, wall_ns());
+	wire_frame_end(&s->out, off);
+	s->state = CONN_HELLO;
+}
+
+static void send_status(struct shipper *s, struct capture *cap)
+{
+	uint64_t cnt[WEFT_CNT_MAX];
+	size_t off;
+
+	capture__counters(cap, cnt);
+	off = wire_frame_begin(&s->out, WIRE_STATUS);
+	wire_put_u64(&s->out, cnt[WEFT_CNT_EVENTS]);
+	wire_put_u64(&s->out, cnt[WEFT_CNT_DROPS]);
+	wire_put_u64(&s->out, s->spool_drops);
+	wire_put_u8(&s->out, capture__messages(cap));
+	wire_frame_end(&s->out, off);
+}
+
+static void handle_frame(struct shipper *s, const struct wire_frame *f, struct capture *cap)
+{
+	struct wire_reader r = {f->payload, f->payload + f->len, false};
+
+	switch (f->type) {
+	case WIRE_HELLO_ACK: {
+		uint64_t last = wire_get_u64(&r);
+
+		spool__ack(s->spool, last);
+		if (last >= s->next_seq) /* the server has seen more than our spool kept */
+			s->next_seq = last + 1;
+		s->state = CONN_READY;
+		s->backoff = BACKOFF_MIN_NS;
+		log_info("sensor: connected to server %s:%s, %zu batches to send", s->host_name,
+			 s->port, spool__count(s->spool));
+		return;
+	}
+	case WIRE_ACK:
+		spool__ack(s->spool, wire_get_u64(&r));
+		return;
+	case WIRE_CONTROL: {
+		char cmd[512], reply[512];
+		uint32_t id = wire_get_u32(&r);
+		size_t off;
+
+		wire_get_str(&r, cmd, sizeof(cmd));
+		if (r.bad)
+			break;
+		control_exec(cap, cmd, reply, sizeof(reply));
+		reply[strcspn(reply, "\n")] = '\0';
+		log_info("sensor: server says '%s': %s", cmd, reply);
+		off = wire_frame_begin(&s->out, WIRE_CONTROL_REPLY);
+		wire_put_u32(&s->out, id);
+		wire_put_str(&s->out, reply);
+		wire_frame_end(&s->out, off);
+		send_status(s, cap);
+		return;
+	}
+	}
+	log_warn_ratelimited("sensor: unexpected frame type %u from the server", f->type);
+}
+
+static void conn_read(struct shipper *s, struct capture *cap)
+{
+	for (;;) {
+		ssize_t n = read(s->fd, s->in + s->in_len, sizeof(s->in) - s->in_len);
+		size_t used = 0;
+
+		if (n == 0) {
+			conn_close(s, "closed by the server");
+			return;
+		}
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				conn_close(s, strerror(errno));
+			return;
+		}
+		s->in_len += n;
+		for (;;) {
+			struct wire_frame f;
+			long size = wire_frame_parse(s->in + used, s->in_len - used, &f);
+
+			if (size < 0) {
+				conn_close(s, "bad frame from the server");
+				return;
+			}
+			if (size == 0)
+				break;
+			handle_frame(s, &f, cap);
+			used += size;
+		}
+		memmove(s->in, s->in + used, s->in_len - used);
+		s->in_len -= used;
+	}
+}
+
+static void conn_write(struct shipper *s)
+{
+	struct spool_entry *e;
+
+	/* Keep a bounded amount of unacknowledged data queued in the socket. */
+	while (s->state == CONN_READY && s->out.len - s->out_off < (1u << 20) &&
+	       (e = spool__next_unsent(s->spool))) {
+		wire_put_bytes(&s->out, e->frame, e->len);
+		e->sent = 1;
+	}
+	while (s->out_off < s->out.len) {
+		ssize_t n = send(s->fd, s->out.data + s->out_off, s->out.len - s->out_off,
+				 MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				conn_close(s, strerror(errno));
+			return;
+		}
+		s->out_off += n;
+	}
+	s->out.len = s->out_off = 0;
+}
+
+void shipper__tick(struct shipper *s, struct capture *cap)
+{
+	uint64_t now = mono_ns();
+	struct pollfd p;
+
+	if (s->batch_count && now - s->batch_started >= BATCH_MAX_AGE_NS)
+		batch_seal(s);
+	if (s->state == CONN_DOWN) {
+		if (now < s->next_attempt)
+			return;
+		conn_start(s);
+		if (s->state == CONN_DOWN)
+			return;
+	}
+	p = (struct pollfd){.fd = s->fd, .events = POLLIN | POLLOUT};
+	if (poll(&p, 1, 0) <= 0)
+		return;
+	if (s->state == CONN_CONNECTING) {
+		int soerr = 0;
+		socklen_t len = sizeof(soerr);
+
+		if (!(p.revents & (POLLOUT | POLLERR | POLLHUP)))
+			return;
+		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+		if (soerr) {
+			log_warn_ratelimited("sensor: cannot reach server %s:%s: %s", s->host_name,
+					     s->port, strerror(soerr));
+			conn_close(s, strerror(soerr));
+			return;
+		}
+		send_hello(s);
+	}
+	if (p.revents & (POLLIN | POLLHUP | POLLERR))
+		conn_read(s, cap);
+	if (s->state == CONN_READY && now >= s->next_status) {
+		send_status(s, cap);
+		s->next_status = now + STATUS_EVERY_NS;
+	}
+	if (s->fd >= 0)
+		conn_write(s);
+}
+
+void shipper__flush(struct shipper *s, struct capture *cap, int timeout_ms)
+{
+	uint64_t deadline = mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+
+	batch_seal(s);
+	while (spool__count(s->spool) && mono_ns() < deadline) {
+		shipper__tick(s, cap);
+		poll(NULL, 0, 5);
+	}
+	if (spool__count(s->spool))
+		log_warn("sensor: %zu batches not acknowledged yet stay in the spool for the "
+			 "next run",
+			 spool__count(s->spool));
+}
+
+uint64_t shipper__spool_drops(const struct shipper *s)
+{
+	return s->spool_drops;
+}
+
+void shipper__free(struct shipper *s)
+{
+	if (!s)
+		return;
+	if (s->fd >= 0)
+		close(s->fd);
+	wire_buf_free(&s->batch);
+	wire_buf_free(&s->out);
+	spool__close(s->spool);
+	free(s);
+}

@@ -1,0 +1,237 @@
+#include "sensor/spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+struct spool {
+	char dir[512];
+	uint64_t max_bytes;
+	uint64_t bytes;
+	size_t count;
+	uint64_t max_seq;
+	struct spool_entry *head, *tail; /* ascending seq */
+};
+
+static void entry_path(const struct spool *s, uint64_t seq, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/%020" PRIu64 ".batch", s->dir, seq);
+}
+
+static void append(struct spool *s, struct spool_entry *e)
+{
+	if (s->tail)
+		s->tail->next = e;
+	else
+		s->head = e;
+	s->tail = e;
+	s->bytes += e->len;
+	s->count++;
+	if (e->seq > s->max_seq)
+		s->max_seq = e->seq;
+}
+
+static int write_file(const char *path, const uint8_t *data, size_t len)
+{
+	char tmp[640];
+	int fd, err = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, data, len) != (ssize_t)len)
+		err = errno ? -errno : -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+	struct stat st;
+	uint8_t *data = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || st.st_size <= 0 || !(data = malloc(st.st_size)) ||
+	    read(fd, data, st.st_size) != st.st_size) {
+		free(data);
+		data = NULL;
+	} else {
+		*len = st.st_size;
+	}
+	close(fd);
+	return data;
+}
+
+static int seq_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Takes in what a previous run left, oldest first. */
+static void load_existing(struct spool *s)
+{
+	uint64_t *seqs = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *d;
+	DIR *dir = opendir(s->dir);
+
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		char *end;
+		uint64_t seq = strtoull(d->d_name, &end, 10);
+
+		if (strcmp(end, ".batch") || end == d->d_name)
+			continue;
+		if (n == cap) {
+			uint64_t *p = realloc(seqs, (cap = cap ? cap * 2 : 64) * sizeof(*seqs));
+
+			if (!p)
+				break;
+			seqs = p;
+		}
+		seqs[n++] = seq;
+	}
+	closedir(dir);
+	qsort(seqs, n, sizeof(*seqs), seq_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct spool_entry *e = calloc(1, sizeof(*e));
+		char path[600];
+
+		entry_path(s, seqs[i], path, sizeof(path));
+		if (!e || !(e->frame = read_file(path, &e->len))) {
+			free(e);
+			log_warn("spool: cannot read %s, skipping it", path);
+			continue;
+		}
+		e->seq = seqs[i];
+		append(s, e);
+	}
+	free(seqs);
+	if (s->count)
+		log_info("spool: %zu batches from a previous run will be sent", s->count);
+}
+
+struct spool *spool__open(const char *dir, uint64_t max_bytes)
+{
+	struct spool *s;
+
+	if (strlen(dir) >= sizeof(s->dir) - 32) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	strcpy(s->dir, dir);
+	s->max_bytes = max_bytes;
+	load_existing(s);
+	return s;
+}
+
+int spool__push(struct spool *s, uint64_t seq, uint8_t *frame, size_t len)
+{
+	struct spool_entry *e;
+	char path[600];
+	int err;
+
+	if (s->bytes + len > s->max_bytes) {
+		free(frame);
+		return -ENOSPC;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		free(frame);
+		return -ENOMEM;
+	}
+	entry_path(s, seq, path, sizeof(path));
+	err = write_file(path, frame, len);
+	if (err) /* still sendable from memory: only a restart would lose it */
+		log_warn_ratelimited("spool: cannot write %s: %s", path, strerror(-err));
+	e->seq = seq;
+	e->frame = frame;
+	e->len = len;
+	append(s, e);
+	return 0;
+}
+
+void spool__ack(struct spool *s, uint64_t seq)
+{
+	while (s->head && s->head->seq <= seq) {
+		struct spool_entry *e = s->head;
+		char path[600];
+
+		entry_path(s, e->seq, path, sizeof(path));
+		unlink(path);
+		s->head = e->next;
+		s->bytes -= e->len;
+		s->count--;
+		free(e->frame);
+		free(e);
+	}
+	if (!s->head)
+		s->tail = NULL;
+}
+
+struct spool_entry *spool__next_unsent(struct spool *s)
+{
+	for (struct spool_entry *e = s->head; e; e = e->next)
+		if (!e->sent)
+			return e;
+	return NULL;
+}
+
+void spool__mark_unsent(struct spool *s)
+{
+	for (struct spool_entry *e = s->head; e; e = e->next)
+		e->sent = 0;
+}
+
+uint64_t spool__max_seq(const struct spool *s)
+{
+	return s->max_seq;
+}
+
+uint64_t spool__bytes(const struct spool *s)
+{
+	return s->bytes;
+}
+
+size_t spool__count(const struct spool *s)
+{
+	return s->count;
+}
+
+void spool__close(struct spool *s)
+{
+	if (!s)
+		return;
+	while (s->head) {
+		struct spool_entry *e = s->head;
+
+		s->head = e->next;
+		free(e->frame);
+		free(e);
+	}
+	free(s);
+}

@@ -1,0 +1,265 @@
+#include "wire/wire.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void wire_buf_free(struct wire_buf *b)
+{
+	free(b->data);
+	*b = (struct wire_buf){0};
+}
+
+static uint8_t *wire_grow(struct wire_buf *b, size_t n)
+{
+	if (b->oom)
+		return NULL;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		uint8_t *p;
+
+		while (cap < b->len + n)
+			cap *= 2;
+		p = realloc(b->data, cap);
+		if (!p) {
+			b->oom = true;
+			return NULL;
+		}
+		b->data = p;
+		b->cap = cap;
+	}
+	b->len += n;
+	return b->data + b->len - n;
+}
+
+void wire_put_bytes(struct wire_buf *b, const void *p, size_t n)
+{
+	uint8_t *d = wire_grow(b, n);
+
+	if (d && n)
+		memcpy(d, p, n);
+}
+
+void wire_put_u8(struct wire_buf *b, uint8_t v)
+{
+	wire_put_bytes(b, &v, 1);
+}
+
+void wire_put_u16(struct wire_buf *b, uint16_t v)
+{
+	v = htole16(v);
+	wire_put_bytes(b, &v, 2);
+}
+
+void wire_put_u32(struct wire_buf *b, uint32_t v)
+{
+	v = htole32(v);
+	wire_put_bytes(b, &v, 4);
+}
+
+void wire_put_u64(struct wire_buf *b, uint64_t v)
+{
+	v = htole64(v);
+	wire_put_bytes(b, &v, 8);
+}
+
+void wire_put_str(struct wire_buf *b, const char *s)
+{
+	size_t n = strnlen(s, 65535);
+
+	wire_put_u16(b, (uint16_t)n);
+	wire_put_bytes(b, s, n);
+}
+
+size_t wire_frame_begin(struct wire_buf *b, uint8_t type)
+{
+	size_t off = b->len;
+
+	wire_put_u32(b, 0);
+	wire_put_u8(b, WIRE_VERSION);
+	wire_put_u8(b, type);
+	wire_put_u16(b, 0);
+	return off;
+}
+
+void wire_frame_end(struct wire_buf *b, size_t off)
+{
+	uint32_t len;
+
+	if (b->oom)
+		return;
+	len = htole32((uint32_t)(b->len - off - WIRE_HEADER_LEN));
+	memcpy(b->data + off, &len, 4);
+}
+
+static void wire_put_record_header(struct wire_buf *b, uint8_t kind, uint32_t len)
+{
+	wire_put_u8(b, kind);
+	wire_put_u8(b, 0);
+	wire_put_u16(b, 0);
+	wire_put_u32(b, len);
+}
+
+/* The event travels in its in-memory layout: fixed-width fields, no
+ * padding, and every architecture weft runs on is little-endian. */
+void wire_put_event(struct wire_buf *b, const struct weft_event *e, uint64_t wall_ns)
+{
+	size_t size = sizeof(*e) + e->payload_len;
+	uint8_t *d;
+
+	wire_put_record_header(b, WIRE_REC_EVENT, (uint32_t)size);
+	d = wire_grow(b, size);
+	if (!d)
+		return;
+	memcpy(d, e, size);
+	memcpy(d + offsetof(struct weft_event, ts_ns), &wall_ns, sizeof(wall_ns));
+}
+
+void wire_put_process(struct wire_buf *b, uint32_t pid, const char *comm, const char *exe)
+{
+	char c[WEFT_COMM_LEN] = {0};
+	size_t n = strnlen(exe, 255);
+
+	strncpy(c, comm, sizeof(c) - 1);
+	wire_put_record_header(b, WIRE_REC_PROCESS, (uint32_t)(4 + sizeof(c) + 2 + n));
+	wire_put_u32(b, pid);
+	wire_put_bytes(b, c, sizeof(c));
+	wire_put_u16(b, (uint16_t)n);
+	wire_put_bytes(b, exe, n);
+}
+
+const uint8_t *wire_get_bytes(struct wire_reader *r, size_t n)
+{
+	const uint8_t *p = r->p;
+
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = true;
+		return NULL;
+	}
+	r->p += n;
+	return p;
+}
+
+uint8_t wire_get_u8(struct wire_reader *r)
+{
+	const uint8_t *p = wire_get_bytes(r, 1);
+
+	return p ? *p : 0;
+}
+
+uint16_t wire_get_u16(struct wire_reader *r)
+{
+	const uint8_t *p = wire_get_bytes(r, 2);
+	uint16_t v = 0;
+
+	if (p)
+		memcpy(&v, p, 2);
+	return le16toh(v);
+}
+
+uint32_t wire_get_u32(struct wire_reader *r)
+{
+	const uint8_t *p = wire_get_bytes(r, 4);
+	uint32_t v = 0;
+
+	if (p)
+		memcpy(&v, p, 4);
+	return le32toh(v);
+}
+
+uint64_t wire_get_u64(struct wire_reader *r)
+{
+	const uint8_t *p = wire_get_bytes(r, 8);
+	uint64_t v = 0;
+
+	if (p)
+		memcpy(&v, p, 8);
+	return le64toh(v);
+}
+
+void wire_get_str(struct wire_reader *r, char *out, size_t cap)
+{
+	uint16_t n = wire_get_u16(r);
+	const uint8_t *p = wire_get_bytes(r, n);
+
+	if (!p || n >= cap || memchr(p, '\0', n)) {
+		r->bad = true;
+		out[0] = '\0';
+		return;
+	}
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+long wire_frame_parse(const uint8_t *data, size_t avail, struct wire_frame *f)
+{
+	uint32_t len;
+
+	if (avail < WIRE_HEADER_LEN)
+		return 0;
+	memcpy(&len, data, 4);
+	len = le32toh(len);
+	if (data[4] != WIRE_VERSION)
+		return -EPROTONOSUPPORT;
+	if (len > WIRE_MAX_PAYLOAD || data[6] || data[7])
+		return -EBADMSG;
+	if (avail < WIRE_HEADER_LEN + (size_t)len)
+		return 0;
+	f->type = data[5];
+	f->payload = data + WIRE_HEADER_LEN;
+	f->len = len;
+	return WIRE_HEADER_LEN + (long)len;
+}
+
+int wire_next_record(struct wire_reader *r, struct wire_rec *rec, void *scratch)
+{
+	struct wire_reader body;
+	uint32_t len;
+	uint8_t kind;
+
+	if (r->p == r->end)
+		return 0;
+	kind = wire_get_u8(r);
+	wire_get_u8(r);
+	wire_get_u16(r);
+	len = wire_get_u32(r);
+	body.p = wire_get_bytes(r, len);
+	body.end = body.p + len;
+	body.bad = false;
+	if (r->bad)
+		return -EBADMSG;
+	rec->kind = kind;
+	switch (kind) {
+	case WIRE_REC_EVENT: {
+		struct weft_event *e = scratch;
+
+		if (len < sizeof(*e))
+			return -EBADMSG;
+		memcpy(e, body.p, sizeof(*e)); /* aligned copy */
+		if (e->payload_len > WEFT_PAYLOAD_MAX || len != sizeof(*e) + e->payload_len ||
+		    e->type < WEFT_EV_CONNECT || e->type > WEFT_EV_RESET)
+			return -EBADMSG;
+		memcpy(e->payload, body.p + sizeof(*e), e->payload_len);
+		e->comm[WEFT_COMM_LEN - 1] = '\0';
+		rec->event = e;
+		return 1;
+	}
+	case WIRE_REC_PROCESS: {
+		const uint8_t *c;
+		uint16_t n;
+
+		rec->pid = wire_get_u32(&body);
+		c = wire_get_bytes(&body, WEFT_COMM_LEN);
+		n = wire_get_u16(&body);
+		if (body.bad || n >= sizeof(rec->exe) || (size_t)(body.end - body.p) != n)
+			return -EBADMSG;
+		memcpy(rec->comm, c, WEFT_COMM_LEN);
+		rec->comm[WEFT_COMM_LEN - 1] = '\0';
+		memcpy(rec->exe, body.p, n);
+		rec->exe[n] = '\0';
+		return 1;
+	}
+	}
+	return -EBADMSG; /* an unknown record kind: the batch cannot be trusted */
+}
