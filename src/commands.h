@@ -5,5 +5,8 @@
 
 int cmd_sensor(int argc, char **argv);
 int cmd_control(int argc, char **argv);
+int cmd_map(int argc, char **argv);
+int cmd_traces(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 #endif

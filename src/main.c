@@ -15,6 +15,9 @@ struct command {
 static const struct command commands[] = {
 	{"sensor", cmd_sensor, "capture every TCP message on this host with eBPF"},
 	{"control", cmd_control, "switch a running sensor's capture (its --control socket)"},
+	{"map", cmd_map, "the application dependency map from a server's API"},
+	{"traces", cmd_traces, "the newest trajectories from a server's API"},
+	{"trace", cmd_trace, "one trajectory as a waterfall"},
 	{0},
 };
 

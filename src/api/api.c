@@ -281,11 +281,11 @@ static struct MHD_Daemon *start_daemon(struct api *a, const char *addr, uint16_t
 		sa = (const struct sockaddr *)&sa6;
 		flags |= MHD_USE_IPv6;
 	}
-	return MHD_start_daemon(flags, port, NULL, NULL, handle, a, MHD_OPTION_SOCK_ADDR, sa,
+	return MHD_start_daemon(flags, port, NULL, NULL, handle, a, MHD_OPTION_EXTERNAL_LOGGER,
+				mhd_log, a, MHD_OPTION_SOCK_ADDR, sa,
 				MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)API_THREADS,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_TIMEOUT_S,
-				MHD_OPTION_NOTIFY_COMPLETED, completed, a,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a, MHD_OPTION_END);
+				MHD_OPTION_NOTIFY_COMPLETED, completed, a, MHD_OPTION_END);
 }
 
 struct api *api__start(const char *addr, uint16_t port, const char *db_path,
