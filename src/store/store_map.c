@@ -34,8 +34,18 @@ struct map_edge {
 	double p50_ms, p95_ms, p99_ms;
 };
 
+/* One process seen acting as one service. */
+struct map_inst {
+	struct {
+		uint64_t service;
+		int64_t proc;    /* see proc_key() in store_sqlite.c */
+	} key;
+	UT_hash_handle hh;
+};
+
 struct map {
 	struct map_node *nodes;  /* uthash by id */
+	struct map_inst *insts;  /* uthash by (service, proc) */
 	struct map_edge *edges;  /* nedges, sorted by (source, target, port) */
 	size_t nedges, edges_cap;
 	uint64_t *durs;          /* the current edge's durations, ascending */
@@ -46,9 +56,15 @@ static void map_free(struct map *m)
 {
 	struct map_node *n, *tmp;
 
+	struct map_inst *i, *itmp;
+
 	HASH_ITER(hh, m->nodes, n, tmp) {
 		HASH_DEL(m->nodes, n);
 		free(n);
+	}
+	HASH_ITER(hh, m->insts, i, itmp) {
+		HASH_DEL(m->insts, i);
+		free(i);
 	}
 	free(m->edges);
 	free(m->durs);
@@ -94,6 +110,29 @@ static void node_add_port(struct map_node *n, uint16_t port)
 			return;
 	if (port && n->nports < MAP_MAX_PORTS)
 		n->ports[n->nports++] = port;
+}
+
+/* Counts proc as an instance of service the first time it is seen. */
+static int node_add_instance(struct map *m, uint64_t service, int64_t proc)
+{
+	struct map_inst probe = {.key = {.service = service, .proc = proc}}, *i;
+	struct map_node *n;
+
+	if (!proc)
+		return 0;
+	HASH_FIND(hh, m->insts, &probe.key, sizeof(probe.key), i);
+	if (i)
+		return 0;
+	i = calloc(1, sizeof(*i));
+	n = node_get(m, service);
+	if (!i || !n) {
+		free(i);
+		return -ENOMEM;
+	}
+	i->key = probe.key;
+	HASH_ADD(hh, m->insts, key, sizeof(i->key), i);
+	n->instances++;
+	return 0;
 }
 
 /* Nearest-rank percentile of the sorted durations, in milliseconds. */
@@ -164,7 +203,8 @@ static int edge_row(struct map *m, sqlite3_stmt *st)
 	e->calls++;
 	e->errors += sqlite3_column_int(st, 4) != 0;
 	e->bytes += (uint64_t)sqlite3_column_int64(st, 5);
-	return 0;
+	err = node_add_instance(m, src, sqlite3_column_int64(st, 6));
+	return err ? err : node_add_instance(m, dst, sqlite3_column_int64(st, 7));
 }
 
 static int load_edges(struct store *s, struct map *m, uint64_t since, uint64_t until)
@@ -186,25 +226,29 @@ static int load_edges(struct store *s, struct map *m, uint64_t since, uint64_t u
 	return err;
 }
 
-static int load_instances(struct store *s, struct map *m, uint64_t since, uint64_t until)
+/* Only the links between services: enough for application membership. */
+static int load_pairs(struct store *s, struct map *m, uint64_t since, uint64_t until)
 {
-	sqlite3_stmt *st = store_stmt(s, STORE_ST_MAP_INSTANCES);
-	struct map_node *n;
-	int rc;
+	sqlite3_stmt *st = store_stmt(s, STORE_ST_MAP_PAIRS);
+	int rc, err = 0;
 
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)until);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint64_t id = store_id_from_db(sqlite3_column_int64(st, 0));
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct map_node *a = node_get(m, store_id_from_db(sqlite3_column_int64(st, 0)));
+		struct map_node *b = node_get(m, store_id_from_db(sqlite3_column_int64(st, 1)));
 
-		HASH_FIND(hh, m->nodes, &id, sizeof(id), n);
-		if (n)
-			n->instances = sqlite3_column_int64(st, 1);
+		if (!a || !b)
+			err = -ENOMEM;
+		else
+			node_union(a, b);
 	}
+	if (!err && rc != SQLITE_DONE)
+		err = store_fail(s, "linking services");
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_fail(s, "counting instances");
+	return err;
 }
 
 static int by_id(struct map_node *a, struct map_node *b)
@@ -230,13 +274,12 @@ static void label_components(struct map *m)
 	}
 }
 
-/* Builds the whole map of a window into m. */
-static int map_build(struct store *s, struct map *m, uint64_t since, uint64_t until)
+/* Builds the map of a window into m: with edge statistics and instances
+ * when full, else only the components. */
+static int map_build(struct store *s, struct map *m, uint64_t since, uint64_t until, bool full)
 {
-	int err = load_edges(s, m, since, until);
+	int err = full ? load_edges(s, m, since, until) : load_pairs(s, m, since, until);
 
-	if (!err)
-		err = load_instances(s, m, since, until);
 	if (!err)
 		label_components(m);
 	return err;
@@ -392,7 +435,7 @@ int store__query_map(struct store *s, const struct store_map_query *q, json_obje
 	struct map_node *n, *tmp;
 	int err;
 
-	err = map_build(s, &m, q->since_ns, window_end(q->until_ns));
+	err = map_build(s, &m, q->since_ns, window_end(q->until_ns), true);
 	if (err)
 		goto cleanup;
 	doc = json_object_new_object();
@@ -425,7 +468,7 @@ int store_map_app_services(struct store *s, uint64_t since_ns, uint64_t until_ns
 	int err;
 
 	*ids_json = NULL;
-	err = map_build(s, &m, since_ns, window_end(until_ns));
+	err = map_build(s, &m, since_ns, window_end(until_ns), false);
 	if (err)
 		goto cleanup;
 	f = open_memstream(&buf, &len);

@@ -8,7 +8,8 @@
 #include "common/log.h"
 #include "store/store_sqlite.h"
 
-#define TRAJ_TOTAL_CAP 10000            /* counting stops here: "total_capped" */
+#define TRAJ_TOTAL_CAP 10000            /* "total" says no more than this */
+#define TRAJ_COUNT_SCAN 100000          /* counting walks no more rows than this */
 #define APP_WINDOW_NS (3600ull * 1000000000ull) /* application membership without since */
 
 /* Protocol names as the API spells them (kept here so that the store does
@@ -123,9 +124,10 @@ static int page_ids(struct store *s, const struct store_traj_query *q, const cha
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_fail(s, "paging trajectories");
 }
 
-/* Matching rows, counted up to TRAJ_TOTAL_CAP + 1. */
+/* Matching rows among the newest TRAJ_COUNT_SCAN of the window; *exact
+ * when the walk reached the window's end. */
 static int count_matches(struct store *s, const struct store_traj_query *q, const char *app_ids,
-			 int64_t *total)
+			 int64_t *total, bool *exact)
 {
 	bool req = q->request && q->request[0];
 	sqlite3_stmt *st = store_stmt(s, req ? STORE_ST_TRAJ_COUNT_REQ : STORE_ST_TRAJ_COUNT);
@@ -134,9 +136,12 @@ static int count_matches(struct store *s, const struct store_traj_query *q, cons
 	if (!st)
 		return -EIO;
 	bind_filters(st, q, app_ids, req);
-	sqlite3_bind_int(st, 8, TRAJ_TOTAL_CAP + 1);
+	sqlite3_bind_int(st, 8, TRAJ_COUNT_SCAN);
 	rc = sqlite3_step(st);
-	*total = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if (rc == SQLITE_ROW) {
+		*exact = sqlite3_column_int64(st, 0) < TRAJ_COUNT_SCAN;
+		*total = sqlite3_column_int64(st, 1);
+	}
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : store_fail(s, "counting trajectories");
 }
@@ -161,6 +166,7 @@ int store__query_trajectories(struct store *s, const struct store_traj_query *q,
 	uint64_t *ids = NULL;
 	char *app_ids = NULL;
 	int64_t total = 0;
+	bool exact = true;
 	int n = 0, err;
 
 	if (q->limit < 1 || q->limit > 1000 || q->offset < 0)
@@ -172,7 +178,7 @@ int store__query_trajectories(struct store *s, const struct store_traj_query *q,
 	if (!err)
 		err = page_ids(s, q, app_ids, ids, &n);
 	if (!err)
-		err = count_matches(s, q, app_ids, &total);
+		err = count_matches(s, q, app_ids, &total, &exact);
 	if (err)
 		goto cleanup;
 	doc = json_object_new_object();
@@ -192,7 +198,9 @@ int store__query_trajectories(struct store *s, const struct store_traj_query *q,
 	}
 	json_object_object_add(doc, "total",
 			       json_object_new_int64(total > TRAJ_TOTAL_CAP ? TRAJ_TOTAL_CAP : total));
-	json_object_object_add(doc, "total_capped", json_object_new_boolean(total > TRAJ_TOTAL_CAP));
+	/* capped: "total" is a lower bound, not a count */
+	json_object_object_add(doc, "total_capped",
+			       json_object_new_boolean(!exact || total > TRAJ_TOTAL_CAP));
 	json_object_object_add(doc, "limit", json_object_new_int(q->limit));
 	json_object_object_add(doc, "offset", json_object_new_int(q->offset));
 	*out = doc;
@@ -224,7 +232,8 @@ static json_object *side_json(sqlite3_stmt *st, int col)
 }
 
 /* Column positions in `SELECT * FROM spans` (see the schema). */
-enum { SP_ID = 2, SP_PARENT, SP_CSVC, SP_SSVC, SP_START, SP_DUR, SP_PORT, SP_CLIENT,
+enum { SP_ID = 2, SP_PARENT, SP_CSVC, SP_SSVC, SP_START, SP_DUR, SP_PORT, SP_CPROC, SP_SPROC,
+       SP_CLIENT,
        SP_SERVER = SP_CLIENT + 9, SP_OFFSET = SP_SERVER + 9, SP_PROTO, SP_REQUEST, SP_STATUS,
        SP_ERROR, SP_ERROR_TEXT, SP_UNCERTAIN, SP_REQ_BYTES, SP_RESP_BYTES };
 

@@ -47,6 +47,8 @@ static const char schema_v1[] =
 	"  start_ns INTEGER NOT NULL,"    /* client's start, else the server's */
 	"  duration_ns INTEGER NOT NULL," /* client-observed, else the server's */
 	"  port INTEGER NOT NULL,"        /* server's port when observed, else 0 */
+	"  c_proc INTEGER NOT NULL,"      /* hash of the client's (host, pid); 0: unobserved */
+	"  s_proc INTEGER NOT NULL,"      /* the same for the server */
 	"  c_observed INTEGER NOT NULL, c_host TEXT, c_pid INTEGER, c_tid INTEGER, c_comm TEXT,"
 	"  c_addr TEXT, c_port INTEGER, c_start_ns INTEGER, c_end_ns INTEGER,"
 	"  s_observed INTEGER NOT NULL, s_host TEXT, s_pid INTEGER, s_tid INTEGER, s_comm TEXT,"
@@ -57,7 +59,7 @@ static const char schema_v1[] =
 	"  response_bytes INTEGER NOT NULL, PRIMARY KEY (trajectory, ord)) WITHOUT ROWID;"
 	/* the map's window scan, covering */
 	"CREATE INDEX spans_window ON spans (start_ns, client_service, server_service, port,"
-	"  duration_ns, error, request_bytes, response_bytes);";
+	"  duration_ns, error, request_bytes, response_bytes, c_proc, s_proc);";
 
 struct migration {
 	int version;     /* the version this step reaches */

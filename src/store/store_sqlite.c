@@ -10,17 +10,24 @@
 
 #define BUSY_TIMEOUT_MS 5000
 
-/* Trajectory filters shared by the page and count statements; ?6 (the
- * request substring) only in the _REQ variants, whose extra condition needs
- * the table row rather than the index alone. */
-#define TRAJ_WHERE                                                                                 \
-	"start_ns >= ?1 AND start_ns <= ?2 AND duration_ns >= ?3 AND duration_ns <= ?4"            \
-	" AND (?5 = 0 OR error)"                                                                   \
+/* Trajectory filters shared by the page and count statements: ?1/?2 the
+ * time window, then the filters, ?6 (the request substring) only in the _REQ
+ * variants, whose extra condition needs the table row rather than the index
+ * alone. */
+#define TRAJ_WINDOW "start_ns >= ?1 AND start_ns <= ?2"
+#define TRAJ_FILTER                                                                                \
+	"duration_ns >= ?3 AND duration_ns <= ?4 AND (?5 = 0 OR error)"                            \
 	" AND (?7 IS NULL OR root_service IN (SELECT value FROM json_each(?7)))"
 #define TRAJ_REQ " AND instr(root_request, ?6) > 0"
-#define TRAJ_ORDER " ORDER BY start_ns DESC, id DESC LIMIT ?8 OFFSET ?9"
+#define TRAJ_ORDER " ORDER BY start_ns DESC, id DESC LIMIT ?8"
+#define TRAJ_PAGE_SQL(extra)                                                                       \
+	"SELECT id FROM trajectories WHERE " TRAJ_WINDOW " AND " TRAJ_FILTER extra TRAJ_ORDER      \
+	" OFFSET ?9"
+/* Counting walks at most ?8 rows of the window, newest first: rows walked
+ * and rows matching. */
 #define TRAJ_COUNT_SQL(extra)                                                                      \
-	"SELECT count(*) FROM (SELECT 1 FROM trajectories WHERE " TRAJ_WHERE extra " LIMIT ?8)"
+	"SELECT count(*), coalesce(sum(m), 0) FROM (SELECT (" TRAJ_FILTER extra ") AS m"           \
+	" FROM trajectories WHERE " TRAJ_WINDOW TRAJ_ORDER ")"
 
 static const char *const stmt_sql[STORE_ST_COUNT] = {
 	[STORE_ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -50,7 +57,7 @@ static const char *const stmt_sql[STORE_ST_COUNT] = {
 	[STORE_ST_PUT_TRAJ] = "INSERT OR REPLACE INTO trajectories VALUES"
 			      " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[STORE_ST_PUT_SPAN] = "INSERT INTO spans VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-			      " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+			      " ?37, ?38, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
 			      " ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27,"
 			      " ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36)",
 	[STORE_ST_PRUNE_SPANS] = "DELETE FROM spans WHERE trajectory IN"
@@ -62,21 +69,16 @@ static const char *const stmt_sql[STORE_ST_COUNT] = {
 	[STORE_ST_MAP_EDGES] =
 		"SELECT sp.client_service, sp.server_service,"
 		" CASE WHEN sp.port != 0 THEN sp.port ELSE coalesce(sv.port, 0) END,"
-		" sp.duration_ns, sp.error, sp.request_bytes + sp.response_bytes"
+		" sp.duration_ns, sp.error, sp.request_bytes + sp.response_bytes,"
+		" sp.c_proc, sp.s_proc"
 		" FROM spans sp LEFT JOIN services sv ON sv.id = sp.server_service"
 		" WHERE sp.start_ns >= ?1 AND sp.start_ns < ?2 ORDER BY 1, 2, 3, 4",
-	[STORE_ST_MAP_INSTANCES] =
-		"SELECT service, count(DISTINCT host || '/' || pid) FROM ("
-		" SELECT server_service AS service, s_host AS host, s_pid AS pid FROM spans"
-		"  WHERE start_ns >= ?1 AND start_ns < ?2 AND s_observed"
-		" UNION ALL SELECT client_service, c_host, c_pid FROM spans"
-		"  WHERE start_ns >= ?1 AND start_ns < ?2 AND c_observed)"
-		" GROUP BY service",
+	[STORE_ST_MAP_PAIRS] = "SELECT DISTINCT client_service, server_service FROM spans"
+			       " WHERE start_ns >= ?1 AND start_ns < ?2",
 	[STORE_ST_MAP_SERVICE] = "SELECT host, exe, comm, port, external, addr FROM services"
 				 " WHERE id = ?1",
-	[STORE_ST_TRAJ_PAGE] = "SELECT id FROM trajectories WHERE " TRAJ_WHERE TRAJ_ORDER,
-	[STORE_ST_TRAJ_PAGE_REQ] = "SELECT id FROM trajectories WHERE " TRAJ_WHERE TRAJ_REQ
-				   TRAJ_ORDER,
+	[STORE_ST_TRAJ_PAGE] = TRAJ_PAGE_SQL(""),
+	[STORE_ST_TRAJ_PAGE_REQ] = TRAJ_PAGE_SQL(TRAJ_REQ),
 	[STORE_ST_TRAJ_COUNT] = TRAJ_COUNT_SQL(""),
 	[STORE_ST_TRAJ_COUNT_REQ] = TRAJ_COUNT_SQL(TRAJ_REQ),
 	[STORE_ST_TRAJ_ROW] = "SELECT t.id, t.start_ns, t.duration_ns, t.root_service,"
@@ -391,6 +393,20 @@ static const struct weft_side *timing_side(const struct weft_span *sp)
 	return sp->client.observed || !sp->server.observed ? &sp->client : &sp->server;
 }
 
+/* A process's identity in one integer, for counting instances from the
+ * covering index: FNV-1a over the host name and the pid. 0 when unobserved. */
+static sqlite3_int64 proc_key(const struct weft_side *d)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	if (!d->observed)
+		return 0;
+	for (const char *p = d->host; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	h = (h ^ d->pid) * 0x100000001b3ull;
+	return (sqlite3_int64)(h ? h : 1);
+}
+
 static int put_span(struct store *s, uint64_t traj, int ord, const struct weft_span *sp)
 {
 	sqlite3_stmt *st = store_stmt(s, STORE_ST_PUT_SPAN);
@@ -419,6 +435,8 @@ static int put_span(struct store *s, uint64_t traj, int ord, const struct weft_s
 	sqlite3_bind_int(st, 34, sp->uncertain);
 	sqlite3_bind_int64(st, 35, (sqlite3_int64)sp->request_bytes);
 	sqlite3_bind_int64(st, 36, (sqlite3_int64)sp->response_bytes);
+	sqlite3_bind_int64(st, 37, proc_key(&sp->client));
+	sqlite3_bind_int64(st, 38, proc_key(&sp->server));
 	return step_done(s, st, "storing a span");
 }
 
