@@ -5,6 +5,7 @@
 # build/store_fill. Prints, for each query, the median and the worst of
 # REPEAT runs of curl's total time, after one warm-up run.
 #   bench/store_paging.sh            N=200000 bench/store_paging.sh
+#   DB=/tmp/paging.db bench/store_paging.sh   fill once, reuse on later runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,12 +21,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "filling $N trajectories..."
-build/store_fill fill "$tmp/bench.db" "$N"
-echo "database: $(du -m "$tmp/bench.db" | cut -f1) MiB"
+db=${DB:-$tmp/bench.db}
+if [[ ! -e $db ]]; then
+	echo "filling $N trajectories..."
+	build/store_fill fill "$db" "$N"
+fi
+echo "database: $(du -m "$db" | cut -f1) MiB"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-build/store_fill serve "$tmp/bench.db" "$port" &
+build/store_fill serve "$db" "$port" &
 pid=$!
 for _ in $(seq 50); do
 	curl -fs "http://127.0.0.1:$port/api/health" >/dev/null && break

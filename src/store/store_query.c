@@ -51,18 +51,24 @@ static json_object *col_id_json(sqlite3_stmt *st, int col)
 
 /* ---- trajectory lists ----------------------------------------------------------------------- */
 
+/* Which statement variant a query needs (STORE_TRAJ_REQ | STORE_TRAJ_APP). */
+static int traj_variant(const struct store_traj_query *q, const char *app_ids)
+{
+	return (q->request && q->request[0] ? STORE_TRAJ_REQ : 0) | (app_ids ? STORE_TRAJ_APP : 0);
+}
+
 /* Binds the filters ?1..?7 shared by the page and count statements. */
 static void bind_filters(sqlite3_stmt *st, const struct store_traj_query *q, const char *app_ids,
-			 bool with_request)
+			 int variant)
 {
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)q->since_ns);
 	sqlite3_bind_int64(st, 2, q->until_ns ? (sqlite3_int64)q->until_ns : INT64_MAX);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)q->min_ns);
 	sqlite3_bind_int64(st, 4, q->max_ns ? (sqlite3_int64)q->max_ns : INT64_MAX);
 	sqlite3_bind_int(st, 5, q->errors_only);
-	if (with_request)
+	if (variant & STORE_TRAJ_REQ)
 		sqlite3_bind_text(st, 6, q->request, -1, SQLITE_STATIC);
-	if (app_ids)
+	if (variant & STORE_TRAJ_APP)
 		sqlite3_bind_text(st, 7, app_ids, -1, SQLITE_STATIC);
 }
 
@@ -108,13 +114,12 @@ static int traj_row(struct store *s, uint64_t id, sqlite3_stmt **out)
 static int page_ids(struct store *s, const struct store_traj_query *q, const char *app_ids,
 		    uint64_t *ids, int *n)
 {
-	bool req = q->request && q->request[0];
-	sqlite3_stmt *st = store_stmt(s, req ? STORE_ST_TRAJ_PAGE_REQ : STORE_ST_TRAJ_PAGE);
-	int rc;
+	int variant = traj_variant(q, app_ids), rc;
+	sqlite3_stmt *st = store_stmt(s, STORE_ST_TRAJ_PAGE + variant);
 
 	if (!st)
 		return -EIO;
-	bind_filters(st, q, app_ids, req);
+	bind_filters(st, q, app_ids, variant);
 	sqlite3_bind_int(st, 8, q->limit);
 	sqlite3_bind_int(st, 9, q->offset);
 	*n = 0;
@@ -124,26 +129,50 @@ static int page_ids(struct store *s, const struct store_traj_query *q, const cha
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_fail(s, "paging trajectories");
 }
 
-/* Matching rows among the newest TRAJ_COUNT_SCAN of the window; *exact
- * when the walk reached the window's end. */
-static int count_matches(struct store *s, const struct store_traj_query *q, const char *app_ids,
-			 int64_t *total, bool *exact)
+/* The rows of the window, counted up to limit. */
+static int count_window(struct store *s, const struct store_traj_query *q, int limit,
+			int64_t *n)
 {
-	bool req = q->request && q->request[0];
-	sqlite3_stmt *st = store_stmt(s, req ? STORE_ST_TRAJ_COUNT_REQ : STORE_ST_TRAJ_COUNT);
+	sqlite3_stmt *st = store_stmt(s, STORE_ST_TRAJ_WINDOW);
 	int rc;
 
 	if (!st)
 		return -EIO;
-	bind_filters(st, q, app_ids, req);
-	sqlite3_bind_int(st, 8, TRAJ_COUNT_SCAN);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)q->since_ns);
+	sqlite3_bind_int64(st, 2, q->until_ns ? (sqlite3_int64)q->until_ns : INT64_MAX);
+	sqlite3_bind_int(st, 3, limit);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*exact = sqlite3_column_int64(st, 0) < TRAJ_COUNT_SCAN;
-		*total = sqlite3_column_int64(st, 1);
-	}
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : store_fail(s, "counting trajectories");
+}
+
+/* Matches among the newest TRAJ_COUNT_SCAN rows of the window, up to
+ * TRAJ_TOTAL_CAP + 1. *exact when that is the true count: under the cap,
+ * and the walk reached the window's end (only in doubt under filters). */
+static int count_matches(struct store *s, const struct store_traj_query *q, const char *app_ids,
+			 int64_t *total, bool *exact)
+{
+	int variant = traj_variant(q, app_ids), rc, err = 0;
+	sqlite3_stmt *st = store_stmt(s, STORE_ST_TRAJ_COUNT + variant);
+	int64_t window;
+
+	if (!st)
+		return -EIO;
+	bind_filters(st, q, app_ids, variant);
+	sqlite3_bind_int(st, 8, TRAJ_COUNT_SCAN);
+	sqlite3_bind_int(st, 10, TRAJ_TOTAL_CAP + 1);
+	rc = sqlite3_step(st);
+	*total = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return store_fail(s, "counting trajectories");
+	*exact = *total <= TRAJ_TOTAL_CAP;
+	if (*exact && (variant || q->min_ns || q->max_ns || q->errors_only)) {
+		err = count_window(s, q, TRAJ_COUNT_SCAN, &window);
+		*exact = window < TRAJ_COUNT_SCAN;
+	}
+	return err;
 }
 
 static int app_filter(struct store *s, const struct store_traj_query *q, char **app_ids)
@@ -200,7 +229,7 @@ int store__query_trajectories(struct store *s, const struct store_traj_query *q,
 			       json_object_new_int64(total > TRAJ_TOTAL_CAP ? TRAJ_TOTAL_CAP : total));
 	/* capped: "total" is a lower bound, not a count */
 	json_object_object_add(doc, "total_capped",
-			       json_object_new_boolean(!exact || total > TRAJ_TOTAL_CAP));
+			       json_object_new_boolean(!exact));
 	json_object_object_add(doc, "limit", json_object_new_int(q->limit));
 	json_object_object_add(doc, "offset", json_object_new_int(q->offset));
 	*out = doc;

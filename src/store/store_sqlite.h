@@ -35,15 +35,25 @@ enum store_stmt {
 	STORE_ST_MAP_EDGES,
 	STORE_ST_MAP_PAIRS,
 	STORE_ST_MAP_SERVICE,
-	STORE_ST_TRAJ_PAGE,
+	STORE_ST_TRAJ_PAGE,         /* four variants each: + STORE_TRAJ_REQ | STORE_TRAJ_APP */
 	STORE_ST_TRAJ_PAGE_REQ,
+	STORE_ST_TRAJ_PAGE_APP,
+	STORE_ST_TRAJ_PAGE_REQ_APP,
 	STORE_ST_TRAJ_COUNT,
 	STORE_ST_TRAJ_COUNT_REQ,
+	STORE_ST_TRAJ_COUNT_APP,
+	STORE_ST_TRAJ_COUNT_REQ_APP,
+	STORE_ST_TRAJ_WINDOW,
 	STORE_ST_TRAJ_ROW,
 	STORE_ST_TRAJ_SPANS,
 	STORE_ST_SENSORS,
 	STORE_ST_COUNT,
 };
+
+/* Trajectory statement variants: conditions that cost per row are only in
+ * the statements that need them. */
+#define STORE_TRAJ_REQ 1 /* root request substring, ?6 */
+#define STORE_TRAJ_APP 2 /* root service in a JSON array of ids, ?7 */
 
 struct store {
 	sqlite3 *db;
