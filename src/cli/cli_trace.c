@@ -122,7 +122,7 @@ static const char *side_comm(json_object *sp, const char *side, const char *svc)
 
 static void print_span(json_object *doc, json_object *sp, const struct placed *p, double total)
 {
-	char b[BAR_WIDTH + 1], who[80], times[64] = "";
+	char b[BAR_WIDTH + 1], who[80], times[64] = "", code[16] = "-";
 	double client_ms = (p->ce - p->cs) / 1e6, server_ms = (p->se - p->ss) / 1e6;
 
 	bar(p, total, b);
@@ -136,8 +136,10 @@ static void print_span(json_object *doc, json_object *sp, const struct placed *p
 	else
 		snprintf(times, sizeof(times), "%9.3f %9s %9s", client_ms,
 			 p->server ? "" : "-", "-");
-	printf("%9.3f |%s| %-34.34s %s %4lld %c%c %s%s%s%s%s\n", p->cs / 1e6, b, who, times,
-	       (long long)cli_int(sp, "status"), cli_bool(sp, "error") ? '!' : ' ',
+	if (cli_int(sp, "status"))
+		snprintf(code, sizeof(code), "%lld", (long long)cli_int(sp, "status"));
+	printf("%9.3f |%s| %-34.34s %s %4s %c%c %s%s%s%s%s\n", p->cs / 1e6, b, who, times, code,
+	       cli_bool(sp, "error") ? '!' : ' ',
 	       cli_bool(sp, "uncertain") ? '?' : ' ', cli_str(sp, "request"),
 	       cli_bool(sp, "error") ? "  " : "", cli_bool(sp, "error") ? cli_str(sp, "error_text") : "",
 	       !strcmp(cli_str(sp, "id"), cli_str(doc, "slowest_span")) ? "  <- slowest" : "",

@@ -28,10 +28,15 @@ struct map_node {
 };
 
 struct map_edge {
-	uint64_t source, target; /* client and server service */
-	uint16_t port;
+	struct {
+		uint64_t source, target; /* client and server service */
+		uint64_t port;           /* the server's; 64 bits: no padding in the key */
+	} key;
 	uint64_t calls, errors, bytes;
+	uint64_t *durs;          /* client-observed durations, sorted when finished */
+	size_t ndurs, durs_cap;
 	double p50_ms, p95_ms, p99_ms;
+	UT_hash_handle hh;
 };
 
 /* One process seen acting as one service. */
@@ -46,10 +51,7 @@ struct map_inst {
 struct map {
 	struct map_node *nodes;  /* uthash by id */
 	struct map_inst *insts;  /* uthash by (service, proc) */
-	struct map_edge *edges;  /* nedges, sorted by (source, target, port) */
-	size_t nedges, edges_cap;
-	uint64_t *durs;          /* the current edge's durations, ascending */
-	size_t ndurs, durs_cap;
+	struct map_edge *edges;  /* uthash by key; sorted by key once finished */
 };
 
 static void map_free(struct map *m)
@@ -57,6 +59,7 @@ static void map_free(struct map *m)
 	struct map_node *n, *tmp;
 
 	struct map_inst *i, *itmp;
+	struct map_edge *e, *etmp;
 
 	HASH_ITER(hh, m->nodes, n, tmp) {
 		HASH_DEL(m->nodes, n);
@@ -66,8 +69,11 @@ static void map_free(struct map *m)
 		HASH_DEL(m->insts, i);
 		free(i);
 	}
-	free(m->edges);
-	free(m->durs);
+	HASH_ITER(hh, m->edges, e, etmp) {
+		HASH_DEL(m->edges, e);
+		free(e->durs);
+		free(e);
+	}
 }
 
 static struct map_node *node_get(struct map *m, uint64_t id)
@@ -147,59 +153,80 @@ static double percentile_ms(const uint64_t *v, size_t n, double p)
 	return (double)v[rank - 1] / 1e6;
 }
 
-static int push(void **arr, size_t *cap, size_t n, size_t size)
+static int cmp_u64(const void *a, const void *b)
 {
-	void *p;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
-	if (n < *cap)
-		return 0;
-	p = realloc(*arr, (*cap ? *cap * 2 : 64) * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = *cap ? *cap * 2 : 64;
+	return x < y ? -1 : x > y;
+}
+
+static int by_key(struct map_edge *a, struct map_edge *b)
+{
+	if (a->key.source != b->key.source)
+		return a->key.source < b->key.source ? -1 : 1;
+	if (a->key.target != b->key.target)
+		return a->key.target < b->key.target ? -1 : 1;
+	return a->key.port < b->key.port ? -1 : a->key.port > b->key.port;
+}
+
+/* Percentiles and graph links of every edge, then edges in key order. */
+static int edges_finish(struct map *m)
+{
+	struct map_edge *e, *tmp;
+
+	HASH_ITER(hh, m->edges, e, tmp) {
+		struct map_node *src = node_get(m, e->key.source), *dst = node_get(m, e->key.target);
+
+		if (!src || !dst)
+			return -ENOMEM;
+		qsort(e->durs, e->ndurs, sizeof(*e->durs), cmp_u64);
+		e->p50_ms = percentile_ms(e->durs, e->ndurs, 0.50);
+		e->p95_ms = percentile_ms(e->durs, e->ndurs, 0.95);
+		e->p99_ms = percentile_ms(e->durs, e->ndurs, 0.99);
+		node_union(src, dst);
+		node_add_port(dst, (uint16_t)e->key.port);
+		if (src != dst)
+			dst->incoming = true;
+	}
+	HASH_SRT(hh, m->edges, by_key);
 	return 0;
 }
 
-/* Closes the edge being accumulated: percentiles and graph links. */
-static int edge_finish(struct map *m)
+static struct map_edge *edge_get(struct map *m, uint64_t src, uint64_t dst, uint64_t port)
 {
-	struct map_edge *e = &m->edges[m->nedges - 1];
-	struct map_node *src = node_get(m, e->source), *dst = node_get(m, e->target);
+	struct map_edge probe = {.key = {.source = src, .target = dst, .port = port}}, *e;
 
-	if (!src || !dst)
-		return -ENOMEM;
-	e->p50_ms = percentile_ms(m->durs, m->ndurs, 0.50);
-	e->p95_ms = percentile_ms(m->durs, m->ndurs, 0.95);
-	e->p99_ms = percentile_ms(m->durs, m->ndurs, 0.99);
-	m->ndurs = 0;
-	node_union(src, dst);
-	node_add_port(dst, e->port);
-	if (src != dst)
-		dst->incoming = true;
-	return 0;
+	HASH_FIND(hh, m->edges, &probe.key, sizeof(probe.key), e);
+	if (e)
+		return e;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->key = probe.key;
+	HASH_ADD(hh, m->edges, key, sizeof(e->key), e);
+	return e;
 }
 
-/* Adds one span row to the current edge or opens the next one. */
+/* Adds one span row to its edge. */
 static int edge_row(struct map *m, sqlite3_stmt *st)
 {
 	uint64_t src = store_id_from_db(sqlite3_column_int64(st, 0));
 	uint64_t dst = store_id_from_db(sqlite3_column_int64(st, 1));
-	uint16_t port = (uint16_t)sqlite3_column_int(st, 2);
-	struct map_edge *e = m->nedges ? &m->edges[m->nedges - 1] : NULL;
+	struct map_edge *e = edge_get(m, src, dst, (uint64_t)sqlite3_column_int(st, 2));
 	int err;
 
-	if (!e || e->source != src || e->target != dst || e->port != port) {
-		if (e && (err = edge_finish(m)))
-			return err;
-		if ((err = push((void **)&m->edges, &m->edges_cap, m->nedges, sizeof(*e))))
-			return err;
-		e = &m->edges[m->nedges++];
-		*e = (struct map_edge){.source = src, .target = dst, .port = port};
+	if (!e)
+		return -ENOMEM;
+	if (e->ndurs == e->durs_cap) {
+		size_t cap = e->durs_cap ? e->durs_cap * 2 : 64;
+		uint64_t *d = realloc(e->durs, cap * sizeof(*d));
+
+		if (!d)
+			return -ENOMEM;
+		e->durs = d;
+		e->durs_cap = cap;
 	}
-	if ((err = push((void **)&m->durs, &m->durs_cap, m->ndurs, sizeof(*m->durs))))
-		return err;
-	m->durs[m->ndurs++] = (uint64_t)sqlite3_column_int64(st, 3);
+	e->durs[e->ndurs++] = (uint64_t)sqlite3_column_int64(st, 3);
 	e->calls++;
 	e->errors += sqlite3_column_int(st, 4) != 0;
 	e->bytes += (uint64_t)sqlite3_column_int64(st, 5);
@@ -220,10 +247,8 @@ static int load_edges(struct store *s, struct map *m, uint64_t since, uint64_t u
 		err = edge_row(m, st);
 	if (!err && rc != SQLITE_DONE)
 		err = store_fail(s, "aggregating the map");
-	if (!err && m->nedges)
-		err = edge_finish(m);
 	sqlite3_reset(st);
-	return err;
+	return err ? err : edges_finish(m);
 }
 
 /* Only the links between services: enough for application membership. */
@@ -375,13 +400,13 @@ static json_object *node_json(struct store *s, struct map_node *n)
 	return o;
 }
 
-static json_object *edge_json(const struct map_edge *e)
+static json_object *edge_json(struct map_edge *e)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "source", store_id_json(e->source));
-	json_object_object_add(o, "target", store_id_json(e->target));
-	json_object_object_add(o, "port", json_object_new_int(e->port));
+	json_object_object_add(o, "source", store_id_json(e->key.source));
+	json_object_object_add(o, "target", store_id_json(e->key.target));
+	json_object_object_add(o, "port", json_object_new_int((int)e->key.port));
 	json_object_object_add(o, "calls", json_object_new_int64((int64_t)e->calls));
 	json_object_object_add(o, "errors", json_object_new_int64((int64_t)e->errors));
 	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)e->bytes));
@@ -433,6 +458,7 @@ int store__query_map(struct store *s, const struct store_map_query *q, json_obje
 	struct map m = {0};
 	json_object *doc, *nodes, *edges;
 	struct map_node *n, *tmp;
+	struct map_edge *e, *etmp;
 	int err;
 
 	err = map_build(s, &m, q->since_ns, window_end(q->until_ns), true);
@@ -443,8 +469,8 @@ int store__query_map(struct store *s, const struct store_map_query *q, json_obje
 	edges = json_object_new_array();
 	HASH_ITER(hh, m.nodes, n, tmp)
 		json_object_array_add(nodes, node_json(s, n));
-	for (size_t i = 0; i < m.nedges; i++)
-		json_object_array_add(edges, edge_json(&m.edges[i]));
+	HASH_ITER(hh, m.edges, e, etmp)
+		json_object_array_add(edges, edge_json(e));
 	json_object_object_add(doc, "since_ns", json_object_new_int64((int64_t)q->since_ns));
 	json_object_object_add(doc, "until_ns",
 			       json_object_new_int64((int64_t)window_end(q->until_ns)));

@@ -46,7 +46,7 @@ static const char schema_v1[] =
 	"  server_service INTEGER NOT NULL,"
 	"  start_ns INTEGER NOT NULL,"    /* client's start, else the server's */
 	"  duration_ns INTEGER NOT NULL," /* client-observed, else the server's */
-	"  port INTEGER NOT NULL,"        /* server's port when observed, else 0 */
+	"  port INTEGER NOT NULL,"        /* the server's port, else its service's, else 0 */
 	"  c_proc INTEGER NOT NULL,"      /* hash of the client's (host, pid); 0: unobserved */
 	"  s_proc INTEGER NOT NULL,"      /* the same for the server */
 	"  c_observed INTEGER NOT NULL, c_host TEXT, c_pid INTEGER, c_tid INTEGER, c_comm TEXT,"

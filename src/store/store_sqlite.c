@@ -65,13 +65,10 @@ static const char *const stmt_sql[STORE_ST_COUNT] = {
 	[STORE_ST_PRUNE_PROCS] = "DELETE FROM processes WHERE last_seen_ns < ?1",
 	[STORE_ST_PRUNE_SVCS] = "DELETE FROM services WHERE last_seen_ns < ?1",
 	[STORE_ST_PRUNE_JOURNAL] = "DELETE FROM journal WHERE received_ns < ?1",
-	[STORE_ST_MAP_EDGES] =
-		"SELECT sp.client_service, sp.server_service,"
-		" CASE WHEN sp.port != 0 THEN sp.port ELSE coalesce(sv.port, 0) END,"
-		" sp.duration_ns, sp.error, sp.request_bytes + sp.response_bytes,"
-		" sp.c_proc, sp.s_proc"
-		" FROM spans sp LEFT JOIN services sv ON sv.id = sp.server_service"
-		" WHERE sp.start_ns >= ?1 AND sp.start_ns < ?2 ORDER BY 1, 2, 3, 4",
+	[STORE_ST_MAP_EDGES] = "SELECT client_service, server_service, port, duration_ns, error,"
+			       " request_bytes + response_bytes, c_proc, s_proc FROM spans"
+			       " WHERE start_ns >= ?1 AND start_ns < ?2",
+	[STORE_ST_SVC_PORT] = "SELECT port FROM services WHERE id = ?1",
 	[STORE_ST_MAP_PAIRS] = "SELECT DISTINCT client_service, server_service FROM spans"
 			       " WHERE start_ns >= ?1 AND start_ns < ?2",
 	[STORE_ST_MAP_SERVICE] = "SELECT host, exe, comm, port, external, addr FROM services"
@@ -412,6 +409,25 @@ static sqlite3_int64 proc_key(const struct weft_side *d)
 	return (sqlite3_int64)(h ? h : 1);
 }
 
+/* The port a span's edge is on: the server's own when a sensor saw it, else
+ * the listening port of the server's service, if stored. */
+static int edge_port(struct store *s, const struct weft_span *sp)
+{
+	sqlite3_stmt *st;
+	int port = 0;
+
+	if (sp->server.observed)
+		return sp->server.port;
+	st = store_stmt(s, STORE_ST_SVC_PORT);
+	if (!st)
+		return 0;
+	sqlite3_bind_int64(st, 1, store_id_to_db(sp->server_service));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		port = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return port;
+}
+
 static int put_span(struct store *s, uint64_t traj, int ord, const struct weft_span *sp)
 {
 	sqlite3_stmt *st = store_stmt(s, STORE_ST_PUT_SPAN);
@@ -428,7 +444,7 @@ static int put_span(struct store *s, uint64_t traj, int ord, const struct weft_s
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)t->start_ns);
 	sqlite3_bind_int64(st, 8, t->end_ns > t->start_ns ? (sqlite3_int64)(t->end_ns - t->start_ns)
 							  : 0);
-	sqlite3_bind_int(st, 9, sp->server.observed ? sp->server.port : 0);
+	sqlite3_bind_int(st, 9, edge_port(s, sp));
 	bind_side(st, 10, &sp->client);
 	bind_side(st, 19, &sp->server);
 	sqlite3_bind_int64(st, 28, sp->display_offset_ns);

@@ -336,6 +336,35 @@ static void test_map(void **state)
 	json_object_put(doc);
 }
 
+/* A peer without a sensor: the edge takes its service's port, it counts no
+ * instances, and it is marked external. */
+static void test_map_external(void **state)
+{
+	struct fixture *f = *state;
+	struct weft_service redis = {.id = 0x77, .port = 6379, .external = true};
+	struct weft_span sp[1] = {mkspan(1, 0, 1, 0x77, T0 + MS, 2 * MS, 0, 0)};
+	struct weft_trajectory t = mktraj(sp, 1);
+	struct store_map_query q = {.since_ns = T0, .until_ns = T0 + 1000 * MS};
+	json_object *doc, *edges, *node;
+
+	strcpy(redis.addr, "10.0.0.9");
+	assert_int_equal(store__put_service(f->s, &redis, T0), 0);
+	put_svc(f->s, 1, "app", 0);
+	sp[0].server.observed = false;
+	assert_int_equal(store__put_trajectory(f->s, &t), 0);
+	assert_int_equal(store__query_map(f->s, &q, &doc), 0);
+	json_object_object_get_ex(doc, "edges", &edges);
+	assert_int_equal(json_object_array_length(edges), 1);
+	assert_int_equal((int)num(json_object_array_get_idx(edges, 0), "port"), 6379);
+	assert_float_equal(num(json_object_array_get_idx(edges, 0), "p50_ms"), 2, 1e-9);
+	node = find_by(json_object_object_get(doc, "nodes"), "id", "0000000000000077");
+	assert_non_null(node);
+	assert_true(json_object_get_boolean(json_object_object_get(node, "external")));
+	assert_int_equal((int)num(node, "instances"), 0);
+	assert_string_equal(str(node, "name"), "10.0.0.9:6379");
+	json_object_put(doc);
+}
+
 /* ---- trajectory queries ---------------------------------------------------------------------------- */
 
 static json_object *query(struct store *s, struct store_traj_query q, int *total)
@@ -460,6 +489,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_replace_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_external, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_traj_filters_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sensors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
