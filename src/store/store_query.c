@@ -1,6 +1,7 @@
 /* Trajectory and sensor queries of the SQLite backend, as JSON documents. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,25 +52,68 @@ static json_object *col_id_json(sqlite3_stmt *st, int col)
 
 /* ---- trajectory lists ----------------------------------------------------------------------- */
 
-/* Which statement variant a query needs (STORE_TRAJ_REQ | STORE_TRAJ_APP). */
+/* Which filters a query uses (STORE_TRAJ_* bits). */
 static int traj_variant(const struct store_traj_query *q, const char *app_ids)
 {
-	return (q->request && q->request[0] ? STORE_TRAJ_REQ : 0) | (app_ids ? STORE_TRAJ_APP : 0);
+	return (q->min_ns || q->max_ns ? STORE_TRAJ_DUR : 0) |
+	       (q->errors_only ? STORE_TRAJ_ERR : 0) |
+	       (q->request && q->request[0] ? STORE_TRAJ_REQ : 0) | (app_ids ? STORE_TRAJ_APP : 0);
 }
 
-/* Binds the filters ?1..?7 shared by the page and count statements. */
-static void bind_filters(sqlite3_stmt *st, const struct store_traj_query *q, const char *app_ids,
-			 int variant)
+/* The conditions of a filter set, joined by AND ("1" for none). Only the
+ * request filter needs the table row; the others are read from the index. */
+static void traj_conditions(int variant, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "1%s%s%s%s",
+		 variant & STORE_TRAJ_DUR ? " AND duration_ns >= ?3 AND duration_ns <= ?4" : "",
+		 variant & STORE_TRAJ_ERR ? " AND error" : "",
+		 variant & STORE_TRAJ_REQ ? " AND instr(root_request, ?6) > 0" : "",
+		 variant & STORE_TRAJ_APP ? " AND root_service IN (SELECT value FROM json_each(?7))"
+					  : "");
+}
+
+/* The page (ids, newest first, ?8 rows after ?9) or count statement of a
+ * filter set, prepared on first use and kept. Counting walks at most ?8
+ * rows of the window, newest first, and stops after ?10 matches. */
+static sqlite3_stmt *traj_stmt(struct store *s, enum store_traj_kind kind, int variant)
+{
+	sqlite3_stmt **st = &s->traj[kind][variant];
+	char cond[256], sql[768];
+
+	if (*st) {
+		sqlite3_reset(*st);
+		sqlite3_clear_bindings(*st);
+		return *st;
+	}
+	traj_conditions(variant, cond, sizeof(cond));
+	if (kind == STORE_TRAJ_PAGE)
+		snprintf(sql, sizeof(sql),
+			 "SELECT id FROM trajectories WHERE start_ns >= ?1 AND start_ns <= ?2"
+			 " AND %s ORDER BY start_ns DESC, id DESC LIMIT ?8 OFFSET ?9",
+			 cond);
+	else
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM (SELECT 1 FROM (SELECT (%s) AS m FROM trajectories"
+			 " WHERE start_ns >= ?1 AND start_ns <= ?2"
+			 " ORDER BY start_ns DESC, id DESC LIMIT ?8) WHERE m LIMIT ?10)",
+			 cond);
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+		store_fail(s, "preparing a trajectory query");
+		return NULL;
+	}
+	return *st;
+}
+
+/* Binds the window and the filters; a parameter the variant lacks is
+ * ignored by SQLite (SQLITE_RANGE). */
+static void bind_filters(sqlite3_stmt *st, const struct store_traj_query *q, const char *app_ids)
 {
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)q->since_ns);
 	sqlite3_bind_int64(st, 2, q->until_ns ? (sqlite3_int64)q->until_ns : INT64_MAX);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)q->min_ns);
 	sqlite3_bind_int64(st, 4, q->max_ns ? (sqlite3_int64)q->max_ns : INT64_MAX);
-	sqlite3_bind_int(st, 5, q->errors_only);
-	if (variant & STORE_TRAJ_REQ)
-		sqlite3_bind_text(st, 6, q->request, -1, SQLITE_STATIC);
-	if (variant & STORE_TRAJ_APP)
-		sqlite3_bind_text(st, 7, app_ids, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, q->request, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, app_ids, -1, SQLITE_STATIC);
 }
 
 /* The summary of one trajectory, from its row joined with its root service. */
@@ -114,12 +158,12 @@ static int traj_row(struct store *s, uint64_t id, sqlite3_stmt **out)
 static int page_ids(struct store *s, const struct store_traj_query *q, const char *app_ids,
 		    uint64_t *ids, int *n)
 {
-	int variant = traj_variant(q, app_ids), rc;
-	sqlite3_stmt *st = store_stmt(s, STORE_ST_TRAJ_PAGE + variant);
+	sqlite3_stmt *st = traj_stmt(s, STORE_TRAJ_PAGE, traj_variant(q, app_ids));
+	int rc;
 
 	if (!st)
 		return -EIO;
-	bind_filters(st, q, app_ids, variant);
+	bind_filters(st, q, app_ids);
 	sqlite3_bind_int(st, 8, q->limit);
 	sqlite3_bind_int(st, 9, q->offset);
 	*n = 0;
@@ -154,12 +198,12 @@ static int count_matches(struct store *s, const struct store_traj_query *q, cons
 			 int64_t *total, bool *exact)
 {
 	int variant = traj_variant(q, app_ids), rc, err = 0;
-	sqlite3_stmt *st = store_stmt(s, STORE_ST_TRAJ_COUNT + variant);
+	sqlite3_stmt *st = traj_stmt(s, STORE_TRAJ_COUNT, variant);
 	int64_t window;
 
 	if (!st)
 		return -EIO;
-	bind_filters(st, q, app_ids, variant);
+	bind_filters(st, q, app_ids);
 	sqlite3_bind_int(st, 8, TRAJ_COUNT_SCAN);
 	sqlite3_bind_int(st, 10, TRAJ_TOTAL_CAP + 1);
 	rc = sqlite3_step(st);
@@ -168,7 +212,7 @@ static int count_matches(struct store *s, const struct store_traj_query *q, cons
 	if (rc != SQLITE_ROW)
 		return store_fail(s, "counting trajectories");
 	*exact = *total <= TRAJ_TOTAL_CAP;
-	if (*exact && (variant || q->min_ns || q->max_ns || q->errors_only)) {
+	if (*exact && variant) {
 		err = count_window(s, q, TRAJ_COUNT_SCAN, &window);
 		*exact = window < TRAJ_COUNT_SCAN;
 	}

@@ -10,24 +10,6 @@
 
 #define BUSY_TIMEOUT_MS 5000
 
-/* Trajectory filters shared by the page and count statements: ?1/?2 the
- * time window, ?3/?4 the duration, ?5 errors only; the request substring
- * (?6, which needs the table row rather than the index alone) and the
- * application (?7) only in the variants that filter on them. */
-#define TRAJ_WINDOW "start_ns >= ?1 AND start_ns <= ?2"
-#define TRAJ_FILTER "duration_ns >= ?3 AND duration_ns <= ?4 AND (?5 = 0 OR error)"
-#define TRAJ_REQ " AND instr(root_request, ?6) > 0"
-#define TRAJ_APP " AND root_service IN (SELECT value FROM json_each(?7))"
-#define TRAJ_ORDER " ORDER BY start_ns DESC, id DESC LIMIT ?8"
-#define TRAJ_PAGE_SQL(extra)                                                                       \
-	"SELECT id FROM trajectories WHERE " TRAJ_WINDOW " AND " TRAJ_FILTER extra TRAJ_ORDER      \
-	" OFFSET ?9"
-/* Counting walks at most ?8 rows of the window, newest first, and stops
- * after ?10 matches. */
-#define TRAJ_COUNT_SQL(extra)                                                                      \
-	"SELECT count(*) FROM (SELECT 1 FROM (SELECT (" TRAJ_FILTER extra ") AS m"                 \
-	" FROM trajectories WHERE " TRAJ_WINDOW TRAJ_ORDER ") WHERE m LIMIT ?10)"
-
 static const char *const stmt_sql[STORE_ST_COUNT] = {
 	[STORE_ST_BEGIN] = "BEGIN IMMEDIATE",
 	[STORE_ST_COMMIT] = "COMMIT",
@@ -73,16 +55,8 @@ static const char *const stmt_sql[STORE_ST_COUNT] = {
 			       " WHERE start_ns >= ?1 AND start_ns < ?2",
 	[STORE_ST_MAP_SERVICE] = "SELECT host, exe, comm, port, external, addr FROM services"
 				 " WHERE id = ?1",
-	[STORE_ST_TRAJ_PAGE] = TRAJ_PAGE_SQL(""),
-	[STORE_ST_TRAJ_PAGE_REQ] = TRAJ_PAGE_SQL(TRAJ_REQ),
-	[STORE_ST_TRAJ_PAGE_APP] = TRAJ_PAGE_SQL(TRAJ_APP),
-	[STORE_ST_TRAJ_PAGE_REQ_APP] = TRAJ_PAGE_SQL(TRAJ_REQ TRAJ_APP),
-	[STORE_ST_TRAJ_COUNT] = TRAJ_COUNT_SQL(""),
-	[STORE_ST_TRAJ_COUNT_REQ] = TRAJ_COUNT_SQL(TRAJ_REQ),
-	[STORE_ST_TRAJ_COUNT_APP] = TRAJ_COUNT_SQL(TRAJ_APP),
-	[STORE_ST_TRAJ_COUNT_REQ_APP] = TRAJ_COUNT_SQL(TRAJ_REQ TRAJ_APP),
-	[STORE_ST_TRAJ_WINDOW] = "SELECT count(*) FROM (SELECT 1 FROM trajectories WHERE "
-				 TRAJ_WINDOW " LIMIT ?3)",
+	[STORE_ST_TRAJ_WINDOW] = "SELECT count(*) FROM (SELECT 1 FROM trajectories"
+				 " WHERE start_ns >= ?1 AND start_ns <= ?2 LIMIT ?3)",
 	[STORE_ST_TRAJ_ROW] = "SELECT t.id, t.start_ns, t.duration_ns, t.root_service,"
 			      " t.root_request, t.nspans, t.depth, t.error, t.uncertain,"
 			      " t.slowest_span, t.slowest_hop, sv.host, sv.exe, sv.comm"
@@ -228,6 +202,9 @@ void store__close(struct store *s)
 		return;
 	for (int i = 0; i < STORE_ST_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
+	for (int k = 0; k < STORE_TRAJ_KINDS; k++)
+		for (int v = 0; v < STORE_TRAJ_VARIANTS; v++)
+			sqlite3_finalize(s->traj[k][v]);
 	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
 		log_error("store: close: %s", sqlite3_errmsg(s->db));
 	free(s);

@@ -441,6 +441,33 @@ static void test_traj_filters_paging(void **state)
 	assert_null(doc);
 }
 
+/* Counting stops after 10,000 matches and says so. */
+static void test_traj_total_capped(void **state)
+{
+	struct fixture *f = *state;
+	json_object *doc, *v;
+	struct store_traj_query q = {.limit = 5};
+
+	assert_int_equal(store__begin(f->s), 0);
+	for (uint64_t i = 1; i <= 10005; i++) {
+		struct weft_span sp[1] = {mkspan(i, 0, 1, 2, T0 + i * MS, MS, 200, 80)};
+		struct weft_trajectory t = mktraj(sp, 1);
+
+		assert_int_equal(store__put_trajectory(f->s, &t), 0);
+	}
+	assert_int_equal(store__commit(f->s), 0);
+	assert_int_equal(store__query_trajectories(f->s, &q, &doc), 0);
+	assert_int_equal((int)num(doc, "total"), 10000);
+	assert_true(json_object_object_get_ex(doc, "total_capped", &v));
+	assert_true(json_object_get_boolean(v));
+	json_object_put(doc);
+	q.since_ns = T0 + 10001 * MS; /* five left: exact again */
+	assert_int_equal(store__query_trajectories(f->s, &q, &doc), 0);
+	assert_int_equal((int)num(doc, "total"), 5);
+	assert_false(json_object_get_boolean(json_object_object_get(doc, "total_capped")));
+	json_object_put(doc);
+}
+
 /* ---- sensors and pruning -------------------------------------------------------------------------- */
 
 static void test_sensors(void **state)
@@ -491,6 +518,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_external, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_traj_filters_paging, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_traj_total_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sensors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 	};
