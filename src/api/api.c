@@ -12,19 +12,19 @@
 #include "common/log.h"
 #include "common/parse.h"
 
-#define API_THREADS 4         /* libmicrohttpd's pool; also the number of readers */
-#define API_BODY_MAX 4096     /* control commands are one short line */
+#define API_THREADS   4	   /* libmicrohttpd's pool; also the number of readers */
+#define API_BODY_MAX  4096 /* control commands are one short line */
 #define API_TIMEOUT_S 30
 
 struct api {
 	struct MHD_Daemon *daemon;
 	char *db_path;
 	struct api_hooks hooks;
-	uint16_t port;                       /* bound port */
-	pthread_mutex_t lock;                /* guards the reader pool */
-	pthread_cond_t freed;                /* a reader came back */
-	struct store *readers[API_THREADS];  /* opened on first use */
-	bool busy[API_THREADS];              /* lent to a request */
+	uint16_t port;			    /* bound port */
+	pthread_mutex_t lock;		    /* guards the reader pool */
+	pthread_cond_t freed;		    /* a reader came back */
+	struct store *readers[API_THREADS]; /* opened on first use */
+	bool busy[API_THREADS];		    /* lent to a request */
 };
 
 /* The part of a request that outlives one call of the handler: its body. */
@@ -41,16 +41,17 @@ struct api_route {
 };
 
 static const struct api_route routes[] = {
-	{"GET", "/api/map", api_route_map},
-	{"GET", "/api/trajectories", api_route_trajectories},
-	{"GET", "/api/trajectories/*", api_route_trajectory},
-	{"GET", "/api/sensors", api_route_sensors},
-	{"GET", "/api/health", api_route_health},
-	{"POST", "/api/sensors/*/control", api_route_control},
-	{0},
+    {"GET", "/api/map", api_route_map},
+    {"GET", "/api/trajectories", api_route_trajectories},
+    {"GET", "/api/trajectories/*", api_route_trajectory},
+    {"GET", "/api/sensors", api_route_sensors},
+    {"GET", "/api/health", api_route_health},
+    {"POST", "/api/sensors/*/control", api_route_control},
+    {0},
 };
 
-/* ---- answers ---------------------------------------------------------------------------------- */
+/* ---- answers ----------------------------------------------------------------------------------
+ */
 
 void api_error(struct api_call *c, int status, const char *fmt, ...)
 {
@@ -101,7 +102,8 @@ static enum MHD_Result send_call(struct api_call *c)
 	return ret;
 }
 
-/* ---- readers ------------------------------------------------------------------------------------ */
+/* ---- readers ------------------------------------------------------------------------------------
+ */
 
 struct store *api_acquire(struct api_call *c)
 {
@@ -141,7 +143,8 @@ void api_release(struct api_call *c, struct store *s)
 	pthread_mutex_unlock(&a->lock);
 }
 
-/* ---- dispatch ------------------------------------------------------------------------------------ */
+/* ---- dispatch
+ * ------------------------------------------------------------------------------------ */
 
 /* Matches url against pattern; the segment under '*' goes to seg. */
 static bool route_match(const char *pattern, const char *url, char *seg, size_t cap)
@@ -263,7 +266,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 		weft_vlog_at(WEFT_LOG_WARN, fmt, ap);
 }
 
-/* ---- life cycle ------------------------------------------------------------------------------------- */
+/* ---- life cycle
+ * ------------------------------------------------------------------------------------- */
 
 static struct MHD_Daemon *start_daemon(struct api *a, const char *addr, uint16_t port)
 {
@@ -282,10 +286,10 @@ static struct MHD_Daemon *start_daemon(struct api *a, const char *addr, uint16_t
 		flags |= MHD_USE_IPv6;
 	}
 	return MHD_start_daemon(flags, port, NULL, NULL, handle, a, MHD_OPTION_EXTERNAL_LOGGER,
-				mhd_log, a, MHD_OPTION_SOCK_ADDR, sa,
-				MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)API_THREADS,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)API_TIMEOUT_S,
-				MHD_OPTION_NOTIFY_COMPLETED, completed, a, MHD_OPTION_END);
+				mhd_log, a, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE,
+				(unsigned int)API_THREADS, MHD_OPTION_CONNECTION_TIMEOUT,
+				(unsigned int)API_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, completed,
+				a, MHD_OPTION_END);
 }
 
 struct api *api__start(const char *addr, uint16_t port, const char *db_path,
@@ -337,15 +341,15 @@ void api__stop(struct api *a)
 	free(a);
 }
 
-/* ---- parameters ------------------------------------------------------------------------------------ */
+/* ---- parameters
+ * ------------------------------------------------------------------------------------ */
 
 const char *api_param(struct api_call *c, const char *name)
 {
 	return MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-int api_param_u64(struct api_call *c, const char *name, uint64_t min, uint64_t max,
-		  uint64_t *out)
+int api_param_u64(struct api_call *c, const char *name, uint64_t min, uint64_t max, uint64_t *out)
 {
 	const char *v = api_param(c, name);
 

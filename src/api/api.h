@@ -26,11 +26,10 @@ struct api_hooks {
 	 * reply (NUL-terminated) into reply. 0 on success; -ENOENT for an
 	 * unknown or disconnected sensor (404), -EINVAL for a command the
 	 * sensor refused (400), another -errno otherwise (502). */
-	int (*control)(const char *sensor, const char *command, char *reply, size_t cap,
-		       void *ctx);
+	int (*control)(const char *sensor, const char *command, char *reply, size_t cap, void *ctx);
 	/* Adds the server's own fields to the /api/health document. */
 	void (*health)(json_object *doc, void *ctx);
-	void *ctx;            /* passed to both callbacks */
+	void *ctx;	      /* passed to both callbacks */
 	const char *web_root; /* directory of static files for the dashboard */
 };
 

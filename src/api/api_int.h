@@ -17,16 +17,16 @@ struct api_call {
 	struct api *api;
 	struct MHD_Connection *conn;
 	const char *url;
-	const char *arg;       /* the path segment a route's '*' matched, or NULL */
-	const char *body;      /* request body, NUL-terminated ("" when none) */
-	int status;            /* the answer: HTTP status ... */
-	json_object *doc;      /* ... and document, owned by the call */
+	const char *arg;	  /* the path segment a route's '*' matched, or NULL */
+	const char *body;	  /* request body, NUL-terminated ("" when none) */
+	int status;		  /* the answer: HTTP status ... */
+	json_object *doc;	  /* ... and document, owned by the call */
 	struct MHD_Response *raw; /* or a ready response (static files) */
 };
 
 /* Sets an {"error": ...} answer. */
 void api_error(struct api_call *c, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Sets a 200 answer, taking doc. */
 void api_ok(struct api_call *c, json_object *doc);
 
@@ -39,8 +39,7 @@ const struct api_hooks *api_hooks(const struct api_call *c);
 /* Query parameters: each returns 0 and sets *out (left alone when the
  * parameter is absent), or sets a 400 answer and returns -EINVAL. */
 const char *api_param(struct api_call *c, const char *name);
-int api_param_u64(struct api_call *c, const char *name, uint64_t min, uint64_t max,
-		  uint64_t *out);
+int api_param_u64(struct api_call *c, const char *name, uint64_t min, uint64_t max, uint64_t *out);
 /* Milliseconds (fractions allowed, >= 0) into nanoseconds. */
 int api_param_ms(struct api_call *c, const char *name, uint64_t *out_ns);
 /* Wall-clock ns, or a duration ("15m") meaning that long before now. */

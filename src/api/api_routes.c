@@ -12,11 +12,11 @@
 #include "common/log.h"
 #include "version.h"
 
-#define MAP_WINDOW_NS (15ull * 60 * 1000000000ull)
+#define MAP_WINDOW_NS	   (15ull * 60 * 1000000000ull)
 #define TRAJ_LIMIT_DEFAULT 50
-#define TRAJ_LIMIT_MAX 1000
-#define TRAJ_OFFSET_MAX 100000000
-#define CONTROL_REPLY_MAX 1024
+#define TRAJ_LIMIT_MAX	   1000
+#define TRAJ_OFFSET_MAX	   100000000
+#define CONTROL_REPLY_MAX  1024
 
 /* The status a store error answers with. */
 static void store_error(struct api_call *c, int err, const char *what)

@@ -8,7 +8,7 @@
 #include <json-c/json.h>
 
 #define CLI_API_DEFAULT "127.0.0.1:7070"
-#define CLI_OPT_API 256 /* --api, long only */
+#define CLI_OPT_API	256 /* --api, long only */
 
 /* Checks an --api value ("host:port"); 0 or -EINVAL after printing why. */
 int cli_check_api(const char *cmd, const char *api);

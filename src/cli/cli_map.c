@@ -18,19 +18,19 @@ struct map_cfg {
 };
 
 static const struct weft_opt map_opts[] = {
-	{"api", CLI_OPT_API, "HOST:PORT", "the server's API (default " CLI_API_DEFAULT ")"},
-	{"window", 'w', "DURATION", "how far back to look (default 15m)"},
-	{"format", 'f', "FORMAT", "table, dot (Graphviz) or json (default table)"},
-	{0},
+    {"api", CLI_OPT_API, "HOST:PORT", "the server's API (default " CLI_API_DEFAULT ")"},
+    {"window", 'w', "DURATION", "how far back to look (default 15m)"},
+    {"format", 'f', "FORMAT", "table, dot (Graphviz) or json (default table)"},
+    {0},
 };
 
 static const struct weft_cmd_help map_help = {
-	.usage = "weft map [OPTIONS]",
-	.summary = "Prints the application dependency map the server derived from the last\n"
-		   "window: which service calls which, how often, how many calls failed and\n"
-		   "the client-observed latency percentiles.",
-	.examples = "  weft map\n"
-		    "  weft map --window 1h --format dot | dot -Tsvg > map.svg\n",
+    .usage = "weft map [OPTIONS]",
+    .summary = "Prints the application dependency map the server derived from the last\n"
+	       "window: which service calls which, how often, how many calls failed and\n"
+	       "the client-observed latency percentiles.",
+    .examples = "  weft map\n"
+		"  weft map --window 1h --format dot | dot -Tsvg > map.svg\n",
 };
 
 static int map_opt(int key, const char *arg, void *ctx)
@@ -104,9 +104,10 @@ static void print_table(json_object *doc)
 				continue;
 			printf("  %-20.20s %-20.20s %5lld %8lld %7lld %9.2f %9.2f %9.2f\n",
 			       node_name(nodes, cli_str(e, "source")),
-			       node_name(nodes, cli_str(e, "target")), (long long)cli_int(e, "port"),
-			       (long long)cli_int(e, "calls"), (long long)cli_int(e, "errors"),
-			       cli_num(e, "p50_ms"), cli_num(e, "p95_ms"), cli_num(e, "p99_ms"));
+			       node_name(nodes, cli_str(e, "target")),
+			       (long long)cli_int(e, "port"), (long long)cli_int(e, "calls"),
+			       (long long)cli_int(e, "errors"), cli_num(e, "p50_ms"),
+			       cli_num(e, "p95_ms"), cli_num(e, "p99_ms"));
 		}
 	}
 	if (!json_object_array_length(apps))
@@ -141,7 +142,8 @@ static void print_dot(json_object *doc)
 	for (size_t i = 0; i < json_object_array_length(edges); i++) {
 		json_object *e = json_object_array_get_idx(edges, i);
 
-		printf("  \"%s\" -> \"%s\" [label=\":%lld\\n%lld calls, %lld errors\\np95 %.1f ms\"%s];\n",
+		printf("  \"%s\" -> \"%s\" [label=\":%lld\\n%lld calls, %lld errors\\np95 %.1f "
+		       "ms\"%s];\n",
 		       cli_str(e, "source"), cli_str(e, "target"), (long long)cli_int(e, "port"),
 		       (long long)cli_int(e, "calls"), (long long)cli_int(e, "errors"),
 		       cli_num(e, "p95_ms"), cli_int(e, "errors") ? ", color=red" : "");
@@ -171,7 +173,7 @@ int cmd_map(int argc, char **argv)
 		return 1;
 	if (cfg.format == MAP_JSON)
 		printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-									JSON_C_TO_STRING_SPACED));
+								       JSON_C_TO_STRING_SPACED));
 	else if (cfg.format == MAP_DOT)
 		print_dot(doc);
 	else

@@ -20,18 +20,18 @@ struct trace_cfg {
 };
 
 static const struct weft_opt trace_opts[] = {
-	{"api", CLI_OPT_API, "HOST:PORT", "the server's API (default " CLI_API_DEFAULT ")"},
-	{0},
+    {"api", CLI_OPT_API, "HOST:PORT", "the server's API (default " CLI_API_DEFAULT ")"},
+    {0},
 };
 
 static const struct weft_cmd_help trace_help = {
-	.usage = "weft trace [OPTIONS] ID",
-	.summary = "Shows one trajectory as a waterfall: every call with its depth, when it\n"
-		   "ran on the root's timeline, the time spent in the client, in the server\n"
-		   "and on the network, its request and status. '!' marks a failed call,\n"
-		   "'?' a link to the parent that could not be decided exactly.",
-	.examples = "  weft traces --min-ms 100     # find one\n"
-		    "  weft trace 5f3a0c1d2e4b6a79\n",
+    .usage = "weft trace [OPTIONS] ID",
+    .summary = "Shows one trajectory as a waterfall: every call with its depth, when it\n"
+	       "ran on the root's timeline, the time spent in the client, in the server\n"
+	       "and on the network, its request and status. '!' marks a failed call,\n"
+	       "'?' a link to the parent that could not be decided exactly.",
+    .examples = "  weft traces --min-ms 100     # find one\n"
+		"  weft trace 5f3a0c1d2e4b6a79\n",
 };
 
 static int trace_opt(int key, const char *arg, void *ctx)
@@ -47,9 +47,9 @@ static int trace_opt(int key, const char *arg, void *ctx)
 /* Where one span sits on the root's timeline (ns from the root's start). */
 struct placed {
 	int depth;
-	int parent;                  /* index, -1 at the root */
-	double cs, ce;               /* client (or the only observed side) */
-	double ss, se;               /* server, when observed */
+	int parent;    /* index, -1 at the root */
+	double cs, ce; /* client (or the only observed side) */
+	double ss, se; /* server, when observed */
 	bool server;
 };
 
@@ -73,10 +73,9 @@ static void place(json_object *spans, struct placed *p, int n, int64_t t0)
 		p[i].depth = p[i].parent < 0 ? 0 : p[p[i].parent].depth + 1;
 		if (p[i].depth > MAX_DEPTH)
 			p[i].depth = MAX_DEPTH;
-		coff = p[i].parent < 0
-			       ? 0
-			       : cli_int(json_object_array_get_idx(spans, p[i].parent),
-					 "display_offset_ns");
+		coff = p[i].parent < 0 ? 0
+				       : cli_int(json_object_array_get_idx(spans, p[i].parent),
+						 "display_offset_ns");
 		if (json_object_is_type(json_object_object_get(sp, "client"), json_type_null))
 			coff = own;
 		p[i].cs = (double)(cli_int(sp, "start_ns") + coff - t0);
@@ -129,19 +128,18 @@ static void print_span(json_object *doc, json_object *sp, const struct placed *p
 	snprintf(who, sizeof(who), "%*s%s -> %s", 2 * p->depth, "",
 		 side_comm(sp, "client", "client_service"),
 		 side_comm(sp, "server", "server_service"));
-	if (p->server && !json_object_is_type(json_object_object_get(sp, "client"),
-					      json_type_null))
+	if (p->server && !json_object_is_type(json_object_object_get(sp, "client"), json_type_null))
 		snprintf(times, sizeof(times), "%9.3f %9.3f %9.3f", client_ms, server_ms,
 			 client_ms - server_ms);
 	else
-		snprintf(times, sizeof(times), "%9.3f %9s %9s", client_ms,
-			 p->server ? "" : "-", "-");
+		snprintf(times, sizeof(times), "%9.3f %9s %9s", client_ms, p->server ? "" : "-",
+			 "-");
 	if (cli_int(sp, "status"))
 		snprintf(code, sizeof(code), "%lld", (long long)cli_int(sp, "status"));
 	printf("%9.3f |%s| %-34.34s %s %4s %c%c %s%s%s%s%s\n", p->cs / 1e6, b, who, times, code,
-	       cli_bool(sp, "error") ? '!' : ' ',
-	       cli_bool(sp, "uncertain") ? '?' : ' ', cli_str(sp, "request"),
-	       cli_bool(sp, "error") ? "  " : "", cli_bool(sp, "error") ? cli_str(sp, "error_text") : "",
+	       cli_bool(sp, "error") ? '!' : ' ', cli_bool(sp, "uncertain") ? '?' : ' ',
+	       cli_str(sp, "request"), cli_bool(sp, "error") ? "  " : "",
+	       cli_bool(sp, "error") ? cli_str(sp, "error_text") : "",
 	       !strcmp(cli_str(sp, "id"), cli_str(doc, "slowest_span")) ? "  <- slowest" : "",
 	       !strcmp(cli_str(sp, "id"), cli_str(doc, "slowest_hop")) ? "  <- slowest hop" : "");
 }

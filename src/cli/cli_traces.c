@@ -15,7 +15,7 @@
 struct traces_cfg {
 	const char *api;
 	uint64_t limit;
-	const char *min_ms;      /* passed through after checking */
+	const char *min_ms; /* passed through after checking */
 	const char *since;
 	const char *application;
 	const char *request;
@@ -23,23 +23,23 @@ struct traces_cfg {
 };
 
 static const struct weft_opt traces_opts[] = {
-	{"api", CLI_OPT_API, "HOST:PORT", "the server's API (default " CLI_API_DEFAULT ")"},
-	{"limit", 'n', "N", "how many, newest first (1..1000, default 20)"},
-	{"min-ms", 'm', "MS", "only trajectories that took at least MS milliseconds"},
-	{"errors", 'e', NULL, "only trajectories in which some call failed"},
-	{"application", 'a', "ID", "only this application (an id from weft map)"},
-	{"request", 'r', "TEXT", "only roots whose request contains TEXT"},
-	{"since", 's', "DURATION", "only trajectories that started in the last DURATION"},
-	{0},
+    {"api", CLI_OPT_API, "HOST:PORT", "the server's API (default " CLI_API_DEFAULT ")"},
+    {"limit", 'n', "N", "how many, newest first (1..1000, default 20)"},
+    {"min-ms", 'm', "MS", "only trajectories that took at least MS milliseconds"},
+    {"errors", 'e', NULL, "only trajectories in which some call failed"},
+    {"application", 'a', "ID", "only this application (an id from weft map)"},
+    {"request", 'r', "TEXT", "only roots whose request contains TEXT"},
+    {"since", 's', "DURATION", "only trajectories that started in the last DURATION"},
+    {0},
 };
 
 static const struct weft_cmd_help traces_help = {
-	.usage = "weft traces [OPTIONS]",
-	.summary = "Lists the newest trajectories (trees of calls that one request caused\n"
-		   "across the tiers) with their duration, size and failures.",
-	.examples = "  weft traces --limit 50\n"
-		    "  weft traces --min-ms 250 --errors\n"
-		    "  weft trace ID        # one of them as a waterfall\n",
+    .usage = "weft traces [OPTIONS]",
+    .summary = "Lists the newest trajectories (trees of calls that one request caused\n"
+	       "across the tiers) with their duration, size and failures.",
+    .examples = "  weft traces --limit 50\n"
+		"  weft traces --min-ms 250 --errors\n"
+		"  weft trace ID        # one of them as a waterfall\n",
 };
 
 static int traces_opt(int key, const char *arg, void *ctx)

@@ -16,24 +16,24 @@
 #define MAP_MAX_PORTS 16
 
 struct map_node {
-	uint64_t id;                    /* service id, the hash key */
-	struct map_node *up;            /* union-find parent; itself at a root */
-	uint64_t comp_min;              /* at a root: smallest service id of the component */
-	struct map_node *entry;         /* at a root: the entry service (naming) */
-	bool incoming;                  /* some other service calls it in the window */
-	uint16_t ports[MAP_MAX_PORTS];  /* ports it served on in the window */
+	uint64_t id;		       /* service id, the hash key */
+	struct map_node *up;	       /* union-find parent; itself at a root */
+	uint64_t comp_min;	       /* at a root: smallest service id of the component */
+	struct map_node *entry;	       /* at a root: the entry service (naming) */
+	bool incoming;		       /* some other service calls it in the window */
+	uint16_t ports[MAP_MAX_PORTS]; /* ports it served on in the window */
 	int nports;
-	int64_t instances;              /* distinct (host, pid) acting as it */
+	int64_t instances; /* distinct (host, pid) acting as it */
 	UT_hash_handle hh;
 };
 
 struct map_edge {
 	struct {
 		uint64_t source, target; /* client and server service */
-		uint64_t port;           /* the server's; 64 bits: no padding in the key */
+		uint64_t port;		 /* the server's; 64 bits: no padding in the key */
 	} key;
 	uint64_t calls, errors, bytes;
-	uint64_t *durs;          /* client-observed durations, sorted when finished */
+	uint64_t *durs; /* client-observed durations, sorted when finished */
 	size_t ndurs, durs_cap;
 	double p50_ms, p95_ms, p99_ms;
 	UT_hash_handle hh;
@@ -43,15 +43,15 @@ struct map_edge {
 struct map_inst {
 	struct {
 		uint64_t service;
-		int64_t proc;    /* see proc_key() in store_sqlite.c */
+		int64_t proc; /* see proc_key() in store_sqlite.c */
 	} key;
 	UT_hash_handle hh;
 };
 
 struct map {
-	struct map_node *nodes;  /* uthash by id */
-	struct map_inst *insts;  /* uthash by (service, proc) */
-	struct map_edge *edges;  /* uthash by key; sorted by key once finished */
+	struct map_node *nodes; /* uthash by id */
+	struct map_inst *insts; /* uthash by (service, proc) */
+	struct map_edge *edges; /* uthash by key; sorted by key once finished */
 };
 
 static void map_free(struct map *m)
@@ -61,15 +61,18 @@ static void map_free(struct map *m)
 	struct map_inst *i, *itmp;
 	struct map_edge *e, *etmp;
 
-	HASH_ITER(hh, m->nodes, n, tmp) {
+	HASH_ITER(hh, m->nodes, n, tmp)
+	{
 		HASH_DEL(m->nodes, n);
 		free(n);
 	}
-	HASH_ITER(hh, m->insts, i, itmp) {
+	HASH_ITER(hh, m->insts, i, itmp)
+	{
 		HASH_DEL(m->insts, i);
 		free(i);
 	}
-	HASH_ITER(hh, m->edges, e, etmp) {
+	HASH_ITER(hh, m->edges, e, etmp)
+	{
 		HASH_DEL(m->edges, e);
 		free(e->durs);
 		free(e);
@@ -174,8 +177,10 @@ static int edges_finish(struct map *m)
 {
 	struct map_edge *e, *tmp;
 
-	HASH_ITER(hh, m->edges, e, tmp) {
-		struct map_node *src = node_get(m, e->key.source), *dst = node_get(m, e->key.target);
+	HASH_ITER(hh, m->edges, e, tmp)
+	{
+		struct map_node *src = node_get(m, e->key.source),
+				*dst = node_get(m, e->key.target);
 
 		if (!src || !dst)
 			return -ENOMEM;
@@ -288,7 +293,8 @@ static void label_components(struct map *m)
 	struct map_node *n, *tmp, *r;
 
 	HASH_SORT(m->nodes, by_id);
-	HASH_ITER(hh, m->nodes, n, tmp) {
+	HASH_ITER(hh, m->nodes, n, tmp)
+	{
 		r = node_root(n);
 		if (!r->entry) { /* ascending ids: the first member met is the smallest */
 			r->comp_min = n->id;
@@ -423,7 +429,8 @@ static json_object *apps_json(struct store *s, struct map *m)
 	json_object *apps = json_object_new_array();
 	struct map_node *n, *tmp;
 
-	HASH_ITER(hh, m->nodes, n, tmp) {
+	HASH_ITER(hh, m->nodes, n, tmp)
+	{
 		struct map_node *r = node_root(n), *x, *tmp2;
 		json_object *o, *svcs;
 		struct svc_info info;
@@ -437,8 +444,8 @@ static json_object *apps_json(struct store *s, struct map *m)
 		svc_name(&info, r->entry->id, name, sizeof(name));
 		store_app_id(r->comp_min, app, sizeof(app));
 		HASH_ITER(hh, m->nodes, x, tmp2)
-			if (node_root(x) == r)
-				json_object_array_add(svcs, store_id_json(x->id));
+		if (node_root(x) == r)
+			json_object_array_add(svcs, store_id_json(x->id));
 		json_object_object_add(o, "id", json_object_new_string(app));
 		json_object_object_add(o, "name", json_object_new_string(name));
 		json_object_object_add(o, "entry", store_id_json(r->entry->id));
@@ -468,9 +475,9 @@ int store__query_map(struct store *s, const struct store_map_query *q, json_obje
 	nodes = json_object_new_array();
 	edges = json_object_new_array();
 	HASH_ITER(hh, m.nodes, n, tmp)
-		json_object_array_add(nodes, node_json(s, n));
+	json_object_array_add(nodes, node_json(s, n));
 	HASH_ITER(hh, m.edges, e, etmp)
-		json_object_array_add(edges, edge_json(e));
+	json_object_array_add(edges, edge_json(e));
 	json_object_object_add(doc, "since_ns", json_object_new_int64((int64_t)q->since_ns));
 	json_object_object_add(doc, "until_ns",
 			       json_object_new_int64((int64_t)window_end(q->until_ns)));
@@ -503,7 +510,8 @@ int store_map_app_services(struct store *s, uint64_t since_ns, uint64_t until_ns
 		goto cleanup;
 	}
 	fputc('[', f);
-	HASH_ITER(hh, m.nodes, n, tmp) {
+	HASH_ITER(hh, m.nodes, n, tmp)
+	{
 		char app[24];
 
 		store_app_id(node_root(n)->comp_min, app, sizeof(app));

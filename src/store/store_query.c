@@ -9,18 +9,18 @@
 #include "common/log.h"
 #include "store/store_sqlite.h"
 
-#define TRAJ_TOTAL_CAP 10000            /* "total" says no more than this */
-#define TRAJ_COUNT_SCAN 100000          /* counting walks no more rows than this */
-#define APP_WINDOW_NS (3600ull * 1000000000ull) /* application membership without since */
+#define TRAJ_TOTAL_CAP	10000			  /* "total" says no more than this */
+#define TRAJ_COUNT_SCAN 100000			  /* counting walks no more rows than this */
+#define APP_WINDOW_NS	(3600ull * 1000000000ull) /* application membership without since */
 
 /* Protocol names as the API spells them (kept here so that the store does
  * not depend on the analysis code). */
 static const char *protocol_name(int proto)
 {
 	static const char *const names[] = {
-		[WEFT_PROTO_UNKNOWN] = "unknown", [WEFT_PROTO_HTTP] = "http",
-		[WEFT_PROTO_REDIS] = "redis",     [WEFT_PROTO_POSTGRES] = "postgres",
-		[WEFT_PROTO_MYSQL] = "mysql",
+	    [WEFT_PROTO_UNKNOWN] = "unknown", [WEFT_PROTO_HTTP] = "http",
+	    [WEFT_PROTO_REDIS] = "redis",     [WEFT_PROTO_POSTGRES] = "postgres",
+	    [WEFT_PROTO_MYSQL] = "mysql",
 	};
 
 	if (proto < 0 || proto >= (int)(sizeof(names) / sizeof(names[0])))
@@ -174,8 +174,7 @@ static int page_ids(struct store *s, const struct store_traj_query *q, const cha
 }
 
 /* The rows of the window, counted up to limit. */
-static int count_window(struct store *s, const struct store_traj_query *q, int limit,
-			int64_t *n)
+static int count_window(struct store *s, const struct store_traj_query *q, int limit, int64_t *n)
 {
 	sqlite3_stmt *st = store_stmt(s, STORE_ST_TRAJ_WINDOW);
 	int rc;
@@ -232,8 +231,7 @@ static int app_filter(struct store *s, const struct store_traj_query *q, char **
 	return store_map_app_services(s, since, until, q->application, app_ids);
 }
 
-int store__query_trajectories(struct store *s, const struct store_traj_query *q,
-			      json_object **out)
+int store__query_trajectories(struct store *s, const struct store_traj_query *q, json_object **out)
 {
 	json_object *doc = NULL, *list;
 	uint64_t *ids = NULL;
@@ -269,11 +267,10 @@ int store__query_trajectories(struct store *s, const struct store_traj_query *q,
 			goto cleanup;
 		}
 	}
-	json_object_object_add(doc, "total",
-			       json_object_new_int64(total > TRAJ_TOTAL_CAP ? TRAJ_TOTAL_CAP : total));
+	json_object_object_add(
+	    doc, "total", json_object_new_int64(total > TRAJ_TOTAL_CAP ? TRAJ_TOTAL_CAP : total));
 	/* capped: "total" is a lower bound, not a count */
-	json_object_object_add(doc, "total_capped",
-			       json_object_new_boolean(!exact));
+	json_object_object_add(doc, "total_capped", json_object_new_boolean(!exact));
 	json_object_object_add(doc, "limit", json_object_new_int(q->limit));
 	json_object_object_add(doc, "offset", json_object_new_int(q->offset));
 	*out = doc;
@@ -285,7 +282,8 @@ cleanup:
 	return err;
 }
 
-/* ---- one trajectory --------------------------------------------------------------------------- */
+/* ---- one trajectory ---------------------------------------------------------------------------
+ */
 
 /* One side of a span from its eight columns at col, or null. */
 static json_object *side_json(sqlite3_stmt *st, int col)
@@ -305,10 +303,28 @@ static json_object *side_json(sqlite3_stmt *st, int col)
 }
 
 /* Column positions in `SELECT * FROM spans` (see the schema). */
-enum { SP_ID = 2, SP_PARENT, SP_CSVC, SP_SSVC, SP_START, SP_DUR, SP_PORT, SP_CPROC, SP_SPROC,
-       SP_CLIENT,
-       SP_SERVER = SP_CLIENT + 9, SP_OFFSET = SP_SERVER + 9, SP_PROTO, SP_REQUEST, SP_STATUS,
-       SP_ERROR, SP_ERROR_TEXT, SP_UNCERTAIN, SP_REQ_BYTES, SP_RESP_BYTES };
+enum {
+	SP_ID = 2,
+	SP_PARENT,
+	SP_CSVC,
+	SP_SSVC,
+	SP_START,
+	SP_DUR,
+	SP_PORT,
+	SP_CPROC,
+	SP_SPROC,
+	SP_CLIENT,
+	SP_SERVER = SP_CLIENT + 9,
+	SP_OFFSET = SP_SERVER + 9,
+	SP_PROTO,
+	SP_REQUEST,
+	SP_STATUS,
+	SP_ERROR,
+	SP_ERROR_TEXT,
+	SP_UNCERTAIN,
+	SP_REQ_BYTES,
+	SP_RESP_BYTES
+};
 
 static json_object *span_json(sqlite3_stmt *st)
 {
@@ -317,9 +333,8 @@ static json_object *span_json(sqlite3_stmt *st)
 	int64_t start = sqlite3_column_int64(st, SP_START);
 
 	json_object_object_add(o, "id", col_id_json(st, SP_ID));
-	json_object_object_add(o, "parent", sqlite3_column_int64(st, SP_PARENT)
-						    ? col_id_json(st, SP_PARENT)
-						    : NULL);
+	json_object_object_add(
+	    o, "parent", sqlite3_column_int64(st, SP_PARENT) ? col_id_json(st, SP_PARENT) : NULL);
 	json_object_object_add(o, "client_service", col_id_json(st, SP_CSVC));
 	json_object_object_add(o, "server_service", col_id_json(st, SP_SSVC));
 	json_object_object_add(o, "client", side_json(st, SP_CLIENT));
@@ -331,8 +346,8 @@ static json_object *span_json(sqlite3_stmt *st)
 	json_object_object_add(o, "server_start_ns", server ? i64_json(st, SP_SERVER + 7) : NULL);
 	json_object_object_add(o, "server_end_ns", server ? i64_json(st, SP_SERVER + 8) : NULL);
 	json_object_object_add(o, "display_offset_ns", i64_json(st, SP_OFFSET));
-	json_object_object_add(o, "protocol", json_object_new_string(protocol_name(
-						      sqlite3_column_int(st, SP_PROTO))));
+	json_object_object_add(
+	    o, "protocol", json_object_new_string(protocol_name(sqlite3_column_int(st, SP_PROTO))));
 	json_object_object_add(o, "request", text_json(st, SP_REQUEST));
 	json_object_object_add(o, "status", i64_json(st, SP_STATUS));
 	json_object_object_add(o, "error", bool_json(st, SP_ERROR));
@@ -369,12 +384,10 @@ int store__query_trajectory(struct store *s, uint64_t id, json_object **out)
 		return err;
 	}
 	doc = summary_json(st);
-	json_object_object_add(doc, "slowest_span", sqlite3_column_int64(st, 9)
-							 ? col_id_json(st, 9)
-							 : NULL);
-	json_object_object_add(doc, "slowest_hop", sqlite3_column_int64(st, 10)
-							? col_id_json(st, 10)
-							: NULL);
+	json_object_object_add(doc, "slowest_span",
+			       sqlite3_column_int64(st, 9) ? col_id_json(st, 9) : NULL);
+	json_object_object_add(doc, "slowest_hop",
+			       sqlite3_column_int64(st, 10) ? col_id_json(st, 10) : NULL);
 	sqlite3_reset(st);
 	/* "spans" holds the count in lists and the spans themselves here */
 	spans = json_object_new_array();
@@ -388,7 +401,8 @@ int store__query_trajectory(struct store *s, uint64_t id, json_object **out)
 	return 0;
 }
 
-/* ---- sensors ------------------------------------------------------------------------------------ */
+/* ---- sensors ------------------------------------------------------------------------------------
+ */
 
 static json_object *sensor_json(sqlite3_stmt *st)
 {

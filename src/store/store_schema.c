@@ -11,64 +11,64 @@
 /* Version 1: sensors, the batch journal, processes, services, trajectories
  * and spans, with the indexes the API's queries walk. */
 static const char schema_v1[] =
-	"CREATE TABLE sensors ("
-	"  id TEXT PRIMARY KEY, host TEXT NOT NULL, last_seen_ns INTEGER NOT NULL,"
-	"  events INTEGER NOT NULL, drops INTEGER NOT NULL, spool_drops INTEGER NOT NULL,"
-	"  lag_ns INTEGER NOT NULL, mode TEXT NOT NULL, connected INTEGER NOT NULL);"
-	/* the highest batch seq per sensor survives pruning of the journal */
-	"CREATE TABLE batch_seq (sensor TEXT PRIMARY KEY, seq INTEGER NOT NULL);"
-	/* rowid order is arrival order */
-	"CREATE TABLE journal ("
-	"  id INTEGER PRIMARY KEY AUTOINCREMENT, sensor TEXT NOT NULL, seq INTEGER NOT NULL,"
-	"  received_ns INTEGER NOT NULL, data BLOB NOT NULL, UNIQUE (sensor, seq));"
-	"CREATE INDEX journal_received ON journal (received_ns);"
-	"CREATE TABLE processes ("
-	"  host TEXT NOT NULL, pid INTEGER NOT NULL, comm TEXT NOT NULL, exe TEXT NOT NULL,"
-	"  first_seen_ns INTEGER NOT NULL, last_seen_ns INTEGER NOT NULL,"
-	"  PRIMARY KEY (host, pid));"
-	"CREATE INDEX processes_seen ON processes (last_seen_ns);"
-	"CREATE TABLE services ("
-	"  id INTEGER PRIMARY KEY, host TEXT NOT NULL, exe TEXT NOT NULL, comm TEXT NOT NULL,"
-	"  port INTEGER NOT NULL, external INTEGER NOT NULL, addr TEXT NOT NULL,"
-	"  first_seen_ns INTEGER NOT NULL, last_seen_ns INTEGER NOT NULL);"
-	"CREATE INDEX services_seen ON services (last_seen_ns);"
-	"CREATE TABLE trajectories ("
-	"  id INTEGER PRIMARY KEY, start_ns INTEGER NOT NULL, duration_ns INTEGER NOT NULL,"
-	"  root_service INTEGER NOT NULL, root_request TEXT NOT NULL, nspans INTEGER NOT NULL,"
-	"  depth INTEGER NOT NULL, error INTEGER NOT NULL, uncertain INTEGER NOT NULL,"
-	"  slowest_span INTEGER NOT NULL, slowest_hop INTEGER NOT NULL);"
-	/* newest-first paging; the filtered columns ride along so that walking
-	 * and skipping rows never leaves the index */
-	"CREATE INDEX traj_newest ON trajectories (start_ns, id, duration_ns, error, root_service);"
-	"CREATE TABLE spans ("
-	"  trajectory INTEGER NOT NULL, ord INTEGER NOT NULL, id INTEGER NOT NULL,"
-	"  parent INTEGER NOT NULL, client_service INTEGER NOT NULL,"
-	"  server_service INTEGER NOT NULL,"
-	"  start_ns INTEGER NOT NULL,"    /* client's start, else the server's */
-	"  duration_ns INTEGER NOT NULL," /* client-observed, else the server's */
-	"  port INTEGER NOT NULL,"        /* the server's port, else its service's, else 0 */
-	"  c_proc INTEGER NOT NULL,"      /* hash of the client's (host, pid); 0: unobserved */
-	"  s_proc INTEGER NOT NULL,"      /* the same for the server */
-	"  c_observed INTEGER NOT NULL, c_host TEXT, c_pid INTEGER, c_tid INTEGER, c_comm TEXT,"
-	"  c_addr TEXT, c_port INTEGER, c_start_ns INTEGER, c_end_ns INTEGER,"
-	"  s_observed INTEGER NOT NULL, s_host TEXT, s_pid INTEGER, s_tid INTEGER, s_comm TEXT,"
-	"  s_addr TEXT, s_port INTEGER, s_start_ns INTEGER, s_end_ns INTEGER,"
-	"  display_offset_ns INTEGER NOT NULL, protocol INTEGER NOT NULL, request TEXT NOT NULL,"
-	"  status INTEGER NOT NULL, error INTEGER NOT NULL, error_text TEXT NOT NULL,"
-	"  uncertain INTEGER NOT NULL, request_bytes INTEGER NOT NULL,"
-	"  response_bytes INTEGER NOT NULL, PRIMARY KEY (trajectory, ord)) WITHOUT ROWID;"
-	/* the map's window scan, covering */
-	"CREATE INDEX spans_window ON spans (start_ns, client_service, server_service, port,"
-	"  duration_ns, error, request_bytes, response_bytes, c_proc, s_proc);";
+    "CREATE TABLE sensors ("
+    "  id TEXT PRIMARY KEY, host TEXT NOT NULL, last_seen_ns INTEGER NOT NULL,"
+    "  events INTEGER NOT NULL, drops INTEGER NOT NULL, spool_drops INTEGER NOT NULL,"
+    "  lag_ns INTEGER NOT NULL, mode TEXT NOT NULL, connected INTEGER NOT NULL);"
+    /* the highest batch seq per sensor survives pruning of the journal */
+    "CREATE TABLE batch_seq (sensor TEXT PRIMARY KEY, seq INTEGER NOT NULL);"
+    /* rowid order is arrival order */
+    "CREATE TABLE journal ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, sensor TEXT NOT NULL, seq INTEGER NOT NULL,"
+    "  received_ns INTEGER NOT NULL, data BLOB NOT NULL, UNIQUE (sensor, seq));"
+    "CREATE INDEX journal_received ON journal (received_ns);"
+    "CREATE TABLE processes ("
+    "  host TEXT NOT NULL, pid INTEGER NOT NULL, comm TEXT NOT NULL, exe TEXT NOT NULL,"
+    "  first_seen_ns INTEGER NOT NULL, last_seen_ns INTEGER NOT NULL,"
+    "  PRIMARY KEY (host, pid));"
+    "CREATE INDEX processes_seen ON processes (last_seen_ns);"
+    "CREATE TABLE services ("
+    "  id INTEGER PRIMARY KEY, host TEXT NOT NULL, exe TEXT NOT NULL, comm TEXT NOT NULL,"
+    "  port INTEGER NOT NULL, external INTEGER NOT NULL, addr TEXT NOT NULL,"
+    "  first_seen_ns INTEGER NOT NULL, last_seen_ns INTEGER NOT NULL);"
+    "CREATE INDEX services_seen ON services (last_seen_ns);"
+    "CREATE TABLE trajectories ("
+    "  id INTEGER PRIMARY KEY, start_ns INTEGER NOT NULL, duration_ns INTEGER NOT NULL,"
+    "  root_service INTEGER NOT NULL, root_request TEXT NOT NULL, nspans INTEGER NOT NULL,"
+    "  depth INTEGER NOT NULL, error INTEGER NOT NULL, uncertain INTEGER NOT NULL,"
+    "  slowest_span INTEGER NOT NULL, slowest_hop INTEGER NOT NULL);"
+    /* newest-first paging; the filtered columns ride along so that walking
+     * and skipping rows never leaves the index */
+    "CREATE INDEX traj_newest ON trajectories (start_ns, id, duration_ns, error, root_service);"
+    "CREATE TABLE spans ("
+    "  trajectory INTEGER NOT NULL, ord INTEGER NOT NULL, id INTEGER NOT NULL,"
+    "  parent INTEGER NOT NULL, client_service INTEGER NOT NULL,"
+    "  server_service INTEGER NOT NULL,"
+    "  start_ns INTEGER NOT NULL,"    /* client's start, else the server's */
+    "  duration_ns INTEGER NOT NULL," /* client-observed, else the server's */
+    "  port INTEGER NOT NULL,"	      /* the server's port, else its service's, else 0 */
+    "  c_proc INTEGER NOT NULL,"      /* hash of the client's (host, pid); 0: unobserved */
+    "  s_proc INTEGER NOT NULL,"      /* the same for the server */
+    "  c_observed INTEGER NOT NULL, c_host TEXT, c_pid INTEGER, c_tid INTEGER, c_comm TEXT,"
+    "  c_addr TEXT, c_port INTEGER, c_start_ns INTEGER, c_end_ns INTEGER,"
+    "  s_observed INTEGER NOT NULL, s_host TEXT, s_pid INTEGER, s_tid INTEGER, s_comm TEXT,"
+    "  s_addr TEXT, s_port INTEGER, s_start_ns INTEGER, s_end_ns INTEGER,"
+    "  display_offset_ns INTEGER NOT NULL, protocol INTEGER NOT NULL, request TEXT NOT NULL,"
+    "  status INTEGER NOT NULL, error INTEGER NOT NULL, error_text TEXT NOT NULL,"
+    "  uncertain INTEGER NOT NULL, request_bytes INTEGER NOT NULL,"
+    "  response_bytes INTEGER NOT NULL, PRIMARY KEY (trajectory, ord)) WITHOUT ROWID;"
+    /* the map's window scan, covering */
+    "CREATE INDEX spans_window ON spans (start_ns, client_service, server_service, port,"
+    "  duration_ns, error, request_bytes, response_bytes, c_proc, s_proc);";
 
 struct migration {
-	int version;     /* the version this step reaches */
+	int version;	 /* the version this step reaches */
 	const char *sql; /* statements run in one transaction */
 };
 
 /* Version 2 would be {2, "ALTER TABLE ...;"} appended here. */
 static const struct migration migrations[] = {
-	{1, schema_v1},
+    {1, schema_v1},
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -80,9 +80,8 @@ static int schema_version(struct store *s, int *version)
 	int rc, err = 0;
 
 	*version = 0;
-	rc = sqlite3_prepare_v2(s->db,
-				"SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
-				NULL);
+	rc = sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'schema_version'", -1,
+				&st, NULL);
 	if (rc != SQLITE_OK) {
 		/* no meta table yet: a new database */
 		sqlite3_finalize(st);

@@ -11,60 +11,60 @@
 #define BUSY_TIMEOUT_MS 5000
 
 static const char *const stmt_sql[STORE_ST_COUNT] = {
-	[STORE_ST_BEGIN] = "BEGIN IMMEDIATE",
-	[STORE_ST_COMMIT] = "COMMIT",
-	[STORE_ST_ROLLBACK] = "ROLLBACK",
-	[STORE_ST_SAVEPOINT] = "SAVEPOINT weft_put",
-	[STORE_ST_RELEASE] = "RELEASE weft_put",
-	[STORE_ST_ROLLBACK_TO] = "ROLLBACK TO weft_put",
-	[STORE_ST_LAST_BATCH] = "SELECT seq FROM batch_seq WHERE sensor = ?1",
-	[STORE_ST_JOURNAL_INSERT] = "INSERT OR IGNORE INTO journal (sensor, seq, received_ns, data)"
-				    " VALUES (?1, ?2, ?3, ?4)",
-	[STORE_ST_BATCH_SEQ] = "INSERT INTO batch_seq VALUES (?1, ?2) ON CONFLICT (sensor)"
-			       " DO UPDATE SET seq = max(seq, excluded.seq)",
-	[STORE_ST_REPLAY] = "SELECT sensor, seq, data FROM journal WHERE received_ns >= ?1"
-			    " ORDER BY id",
-	[STORE_ST_PUT_SENSOR] = "INSERT OR REPLACE INTO sensors VALUES"
-				" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	[STORE_ST_PUT_PROCESS] = "INSERT INTO processes VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
-				 " ON CONFLICT (host, pid) DO UPDATE SET comm = excluded.comm,"
-				 " exe = excluded.exe,"
-				 " last_seen_ns = max(last_seen_ns, excluded.last_seen_ns)",
-	[STORE_ST_PUT_SERVICE] = "INSERT INTO services VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
-				 " ON CONFLICT (id) DO UPDATE SET comm = excluded.comm,"
-				 " last_seen_ns = max(last_seen_ns, excluded.last_seen_ns)",
-	[STORE_ST_DEL_SPANS] = "DELETE FROM spans WHERE trajectory = ?1",
-	[STORE_ST_DEL_TRAJ] = "DELETE FROM trajectories WHERE id = ?1",
-	[STORE_ST_PUT_TRAJ] = "INSERT OR REPLACE INTO trajectories VALUES"
-			      " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-	[STORE_ST_PUT_SPAN] = "INSERT INTO spans VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-			      " ?37, ?38, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-			      " ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27,"
-			      " ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36)",
-	[STORE_ST_PRUNE_SPANS] = "DELETE FROM spans WHERE trajectory IN"
-				 " (SELECT id FROM trajectories WHERE start_ns < ?1)",
-	[STORE_ST_PRUNE_TRAJ] = "DELETE FROM trajectories WHERE start_ns < ?1",
-	[STORE_ST_PRUNE_PROCS] = "DELETE FROM processes WHERE last_seen_ns < ?1",
-	[STORE_ST_PRUNE_SVCS] = "DELETE FROM services WHERE last_seen_ns < ?1",
-	[STORE_ST_PRUNE_JOURNAL] = "DELETE FROM journal WHERE received_ns < ?1",
-	[STORE_ST_MAP_EDGES] = "SELECT client_service, server_service, port, duration_ns, error,"
-			       " request_bytes + response_bytes, c_proc, s_proc FROM spans"
-			       " WHERE start_ns >= ?1 AND start_ns < ?2",
-	[STORE_ST_SVC_PORT] = "SELECT port FROM services WHERE id = ?1",
-	[STORE_ST_MAP_PAIRS] = "SELECT DISTINCT client_service, server_service FROM spans"
-			       " WHERE start_ns >= ?1 AND start_ns < ?2",
-	[STORE_ST_MAP_SERVICE] = "SELECT host, exe, comm, port, external, addr FROM services"
-				 " WHERE id = ?1",
-	[STORE_ST_TRAJ_WINDOW] = "SELECT count(*) FROM (SELECT 1 FROM trajectories"
-				 " WHERE start_ns >= ?1 AND start_ns <= ?2 LIMIT ?3)",
-	[STORE_ST_TRAJ_ROW] = "SELECT t.id, t.start_ns, t.duration_ns, t.root_service,"
-			      " t.root_request, t.nspans, t.depth, t.error, t.uncertain,"
-			      " t.slowest_span, t.slowest_hop, sv.host, sv.exe, sv.comm"
-			      " FROM trajectories t LEFT JOIN services sv ON sv.id = t.root_service"
-			      " WHERE t.id = ?1",
-	[STORE_ST_TRAJ_SPANS] = "SELECT * FROM spans WHERE trajectory = ?1 ORDER BY ord",
-	[STORE_ST_SENSORS] = "SELECT id, host, last_seen_ns, events, drops, spool_drops, lag_ns,"
-			     " mode, connected FROM sensors ORDER BY id",
+    [STORE_ST_BEGIN] = "BEGIN IMMEDIATE",
+    [STORE_ST_COMMIT] = "COMMIT",
+    [STORE_ST_ROLLBACK] = "ROLLBACK",
+    [STORE_ST_SAVEPOINT] = "SAVEPOINT weft_put",
+    [STORE_ST_RELEASE] = "RELEASE weft_put",
+    [STORE_ST_ROLLBACK_TO] = "ROLLBACK TO weft_put",
+    [STORE_ST_LAST_BATCH] = "SELECT seq FROM batch_seq WHERE sensor = ?1",
+    [STORE_ST_JOURNAL_INSERT] = "INSERT OR IGNORE INTO journal (sensor, seq, received_ns, data)"
+				" VALUES (?1, ?2, ?3, ?4)",
+    [STORE_ST_BATCH_SEQ] = "INSERT INTO batch_seq VALUES (?1, ?2) ON CONFLICT (sensor)"
+			   " DO UPDATE SET seq = max(seq, excluded.seq)",
+    [STORE_ST_REPLAY] = "SELECT sensor, seq, data FROM journal WHERE received_ns >= ?1"
+			" ORDER BY id",
+    [STORE_ST_PUT_SENSOR] = "INSERT OR REPLACE INTO sensors VALUES"
+			    " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [STORE_ST_PUT_PROCESS] = "INSERT INTO processes VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
+			     " ON CONFLICT (host, pid) DO UPDATE SET comm = excluded.comm,"
+			     " exe = excluded.exe,"
+			     " last_seen_ns = max(last_seen_ns, excluded.last_seen_ns)",
+    [STORE_ST_PUT_SERVICE] = "INSERT INTO services VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
+			     " ON CONFLICT (id) DO UPDATE SET comm = excluded.comm,"
+			     " last_seen_ns = max(last_seen_ns, excluded.last_seen_ns)",
+    [STORE_ST_DEL_SPANS] = "DELETE FROM spans WHERE trajectory = ?1",
+    [STORE_ST_DEL_TRAJ] = "DELETE FROM trajectories WHERE id = ?1",
+    [STORE_ST_PUT_TRAJ] = "INSERT OR REPLACE INTO trajectories VALUES"
+			  " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [STORE_ST_PUT_SPAN] = "INSERT INTO spans VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+			  " ?37, ?38, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+			  " ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27,"
+			  " ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36)",
+    [STORE_ST_PRUNE_SPANS] = "DELETE FROM spans WHERE trajectory IN"
+			     " (SELECT id FROM trajectories WHERE start_ns < ?1)",
+    [STORE_ST_PRUNE_TRAJ] = "DELETE FROM trajectories WHERE start_ns < ?1",
+    [STORE_ST_PRUNE_PROCS] = "DELETE FROM processes WHERE last_seen_ns < ?1",
+    [STORE_ST_PRUNE_SVCS] = "DELETE FROM services WHERE last_seen_ns < ?1",
+    [STORE_ST_PRUNE_JOURNAL] = "DELETE FROM journal WHERE received_ns < ?1",
+    [STORE_ST_MAP_EDGES] = "SELECT client_service, server_service, port, duration_ns, error,"
+			   " request_bytes + response_bytes, c_proc, s_proc FROM spans"
+			   " WHERE start_ns >= ?1 AND start_ns < ?2",
+    [STORE_ST_SVC_PORT] = "SELECT port FROM services WHERE id = ?1",
+    [STORE_ST_MAP_PAIRS] = "SELECT DISTINCT client_service, server_service FROM spans"
+			   " WHERE start_ns >= ?1 AND start_ns < ?2",
+    [STORE_ST_MAP_SERVICE] = "SELECT host, exe, comm, port, external, addr FROM services"
+			     " WHERE id = ?1",
+    [STORE_ST_TRAJ_WINDOW] = "SELECT count(*) FROM (SELECT 1 FROM trajectories"
+			     " WHERE start_ns >= ?1 AND start_ns <= ?2 LIMIT ?3)",
+    [STORE_ST_TRAJ_ROW] = "SELECT t.id, t.start_ns, t.duration_ns, t.root_service,"
+			  " t.root_request, t.nspans, t.depth, t.error, t.uncertain,"
+			  " t.slowest_span, t.slowest_hop, sv.host, sv.exe, sv.comm"
+			  " FROM trajectories t LEFT JOIN services sv ON sv.id = t.root_service"
+			  " WHERE t.id = ?1",
+    [STORE_ST_TRAJ_SPANS] = "SELECT * FROM spans WHERE trajectory = ?1 ORDER BY ord",
+    [STORE_ST_SENSORS] = "SELECT id, host, last_seen_ns, events, drops, spool_drops, lag_ns,"
+			 " mode, connected FROM sensors ORDER BY id",
 };
 
 int store_fail(struct store *s, const char *what)
@@ -276,7 +276,8 @@ int store__journal_batch(struct store *s, const char *sensor, uint64_t seq, uint
 }
 
 int store__replay(struct store *s, uint64_t since_ns,
-		  int (*fn)(const char *sensor, uint64_t seq, const void *data, size_t len, void *ctx),
+		  int (*fn)(const char *sensor, uint64_t seq, const void *data, size_t len,
+			    void *ctx),
 		  void *ctx)
 {
 	sqlite3_stmt *st = store_stmt(s, STORE_ST_REPLAY);
@@ -419,8 +420,8 @@ static int put_span(struct store *s, uint64_t traj, int ord, const struct weft_s
 	sqlite3_bind_int64(st, 5, store_id_to_db(sp->client_service));
 	sqlite3_bind_int64(st, 6, store_id_to_db(sp->server_service));
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)t->start_ns);
-	sqlite3_bind_int64(st, 8, t->end_ns > t->start_ns ? (sqlite3_int64)(t->end_ns - t->start_ns)
-							  : 0);
+	sqlite3_bind_int64(st, 8,
+			   t->end_ns > t->start_ns ? (sqlite3_int64)(t->end_ns - t->start_ns) : 0);
 	sqlite3_bind_int(st, 9, edge_port(s, sp));
 	bind_side(st, 10, &sp->client);
 	bind_side(st, 19, &sp->server);

@@ -46,17 +46,17 @@ enum store_stmt {
 /* Trajectory list statements come in variants, one per set of active
  * filters, so that no row pays for a condition nobody asked for. */
 enum store_traj_kind { STORE_TRAJ_PAGE, STORE_TRAJ_COUNT, STORE_TRAJ_KINDS };
-#define STORE_TRAJ_DUR 1      /* duration bounds, ?3 and ?4 */
-#define STORE_TRAJ_ERR 2      /* errors only */
-#define STORE_TRAJ_REQ 4      /* root request substring, ?6 */
-#define STORE_TRAJ_APP 8      /* root service in a JSON array of ids, ?7 */
+#define STORE_TRAJ_DUR	    1 /* duration bounds, ?3 and ?4 */
+#define STORE_TRAJ_ERR	    2 /* errors only */
+#define STORE_TRAJ_REQ	    4 /* root request substring, ?6 */
+#define STORE_TRAJ_APP	    8 /* root service in a JSON array of ids, ?7 */
 #define STORE_TRAJ_VARIANTS 16
 
 struct store {
 	sqlite3 *db;
-	bool reader;                           /* opened by store__open_reader() */
-	struct store_opts opts;                /* as given to store__open() */
-	sqlite3_stmt *stmt[STORE_ST_COUNT];    /* prepared on first use; NULL before */
+	bool reader;			    /* opened by store__open_reader() */
+	struct store_opts opts;		    /* as given to store__open() */
+	sqlite3_stmt *stmt[STORE_ST_COUNT]; /* prepared on first use; NULL before */
 	sqlite3_stmt *traj[STORE_TRAJ_KINDS][STORE_TRAJ_VARIANTS]; /* likewise, by filter set */
 };
 

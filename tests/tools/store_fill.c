@@ -18,7 +18,7 @@
 #include "store/store.h"
 
 #define DAY_NS (86400ull * 1000000000ull)
-#define BATCH 10000
+#define BATCH  10000
 
 static volatile sig_atomic_t stop;
 
@@ -60,25 +60,45 @@ static int put_one(struct store *s, uint64_t i, uint64_t start, uint64_t *seed)
 	uint64_t app = 0x1000 * (i % 3 + 1), dur = (rnd(seed) % 500 + 1) * 1000000ull;
 	uint64_t db = dur / (rnd(seed) % 4 + 2);
 	struct weft_span sp[2] = {
-		{.id = i + 1, .client_service = app, .server_service = app + 1,
-		 .protocol = WEFT_PROTO_HTTP, .status = 200},
-		{.id = (i + 1) | 1ull << 62, .parent = i + 1, .client_service = app + 1,
-		 .server_service = app + 2, .protocol = WEFT_PROTO_POSTGRES},
+	    {.id = i + 1,
+	     .client_service = app,
+	     .server_service = app + 1,
+	     .protocol = WEFT_PROTO_HTTP,
+	     .status = 200},
+	    {.id = (i + 1) | 1ull << 62,
+	     .parent = i + 1,
+	     .client_service = app + 1,
+	     .server_service = app + 2,
+	     .protocol = WEFT_PROTO_POSTGRES},
 	};
-	struct weft_trajectory t = {.id = i + 1, .start_ns = start, .duration_ns = dur,
-				    .root_service = app, .nspans = 2, .depth = 2,
-				    .slowest_span = i + 1, .slowest_hop = sp[1].id, .spans = sp};
+	struct weft_trajectory t = {.id = i + 1,
+				    .start_ns = start,
+				    .duration_ns = dur,
+				    .root_service = app,
+				    .nspans = 2,
+				    .depth = 2,
+				    .slowest_span = i + 1,
+				    .slowest_hop = sp[1].id,
+				    .spans = sp};
 
 	sp[0].error = t.error = rnd(seed) % 50 == 0;
 	sp[0].status = sp[0].error ? 503 : 200;
-	sp[0].client = (struct weft_side){.observed = true, .pid = 100, .tid = 100,
-					  .start_ns = start, .end_ns = start + dur};
-	sp[0].server = (struct weft_side){.observed = true, .pid = 200 + i % 4, .port = 80,
-					  .start_ns = start + 50000, .end_ns = start + dur - 50000};
-	sp[1].client = (struct weft_side){.observed = true, .pid = 200 + i % 4,
-					  .start_ns = start + 100000, .end_ns = start + 100000 + db};
-	sp[1].server = (struct weft_side){.observed = true, .pid = 300, .port = 5432,
-					  .start_ns = start + 120000, .end_ns = start + 80000 + db};
+	sp[0].client = (struct weft_side){
+	    .observed = true, .pid = 100, .tid = 100, .start_ns = start, .end_ns = start + dur};
+	sp[0].server = (struct weft_side){.observed = true,
+					  .pid = 200 + i % 4,
+					  .port = 80,
+					  .start_ns = start + 50000,
+					  .end_ns = start + dur - 50000};
+	sp[1].client = (struct weft_side){.observed = true,
+					  .pid = 200 + i % 4,
+					  .start_ns = start + 100000,
+					  .end_ns = start + 100000 + db};
+	sp[1].server = (struct weft_side){.observed = true,
+					  .pid = 300,
+					  .port = 5432,
+					  .start_ns = start + 120000,
+					  .end_ns = start + 80000 + db};
 	strcpy(sp[0].client.comm, "load");
 	strcpy(sp[0].server.comm, "nginx");
 	strcpy(sp[1].client.comm, "nginx");

@@ -40,8 +40,7 @@ struct reply {
 
 /* ---- fakes the server would provide ---------------------------------------------------------- */
 
-static int fake_control(const char *sensor, const char *command, char *reply, size_t cap,
-			void *ctx)
+static int fake_control(const char *sensor, const char *command, char *reply, size_t cap, void *ctx)
 {
 	struct fixture *f = ctx;
 
@@ -64,7 +63,8 @@ static void fake_health(json_object *doc, void *ctx)
 	json_object_object_add(doc, "sensors_connected", json_object_new_int(1));
 }
 
-/* ---- data --------------------------------------------------------------------------------------- */
+/* ---- data ---------------------------------------------------------------------------------------
+ */
 
 static void put_svc(struct store *s, uint64_t id, const char *comm, uint16_t port)
 {
@@ -79,15 +79,23 @@ static void put_svc(struct store *s, uint64_t id, const char *comm, uint16_t por
 static void put_traj(struct store *s, uint64_t id, uint64_t cs, uint64_t ss, uint64_t start,
 		     uint64_t dur, bool error)
 {
-	struct weft_span sp = {.id = id, .client_service = cs, .server_service = ss,
-			       .protocol = WEFT_PROTO_HTTP, .status = error ? 503 : 200,
+	struct weft_span sp = {.id = id,
+			       .client_service = cs,
+			       .server_service = ss,
+			       .protocol = WEFT_PROTO_HTTP,
+			       .status = error ? 503 : 200,
 			       .error = error};
-	struct weft_trajectory t = {.id = id, .start_ns = start, .duration_ns = dur,
-				    .root_service = cs, .nspans = 1, .depth = 1, .error = error,
+	struct weft_trajectory t = {.id = id,
+				    .start_ns = start,
+				    .duration_ns = dur,
+				    .root_service = cs,
+				    .nspans = 1,
+				    .depth = 1,
+				    .error = error,
 				    .spans = &sp};
 
-	sp.client = (struct weft_side){.observed = true, .pid = 10, .tid = 11, .start_ns = start,
-				       .end_ns = start + dur};
+	sp.client = (struct weft_side){
+	    .observed = true, .pid = 10, .tid = 11, .start_ns = start, .end_ns = start + dur};
 	strcpy(sp.client.host, "a");
 	snprintf(sp.request, sizeof(sp.request), "GET /p/%llu", (unsigned long long)id);
 	assert_int_equal(store__put_trajectory(s, &t), 0);
@@ -96,8 +104,12 @@ static void put_traj(struct store *s, uint64_t id, uint64_t cs, uint64_t ss, uin
 static void fill(struct store *s)
 {
 	uint64_t t = wall_ns() - 60000 * MS;
-	struct store_sensor_status st = {.sensor = "web1", .host = "web1", .last_seen_ns = t,
-					 .events = 5, .mode = "messages", .connected = true};
+	struct store_sensor_status st = {.sensor = "web1",
+					 .host = "web1",
+					 .last_seen_ns = t,
+					 .events = 5,
+					 .mode = "messages",
+					 .connected = true};
 
 	put_svc(s, 1, "load", 0);
 	put_svc(s, 2, "web", 80);
@@ -111,7 +123,8 @@ static void fill(struct store *s)
 	assert_int_equal(store__commit(s), 0);
 }
 
-/* ---- HTTP ----------------------------------------------------------------------------------------- */
+/* ---- HTTP
+ * ----------------------------------------------------------------------------------------- */
 
 static size_t collect(char *data, size_t size, size_t n, void *ctx)
 {
@@ -181,8 +194,8 @@ static void assert_keys(json_object *o, const char *const *keys)
 }
 
 /* Expects a JSON error answer with this status. */
-static void expect_error(struct fixture *f, const char *method, const char *path,
-			 const char *body, long status)
+static void expect_error(struct fixture *f, const char *method, const char *path, const char *body,
+			 long status)
 {
 	struct reply *r = request(f, method, path, body);
 
@@ -193,7 +206,8 @@ static void expect_error(struct fixture *f, const char *method, const char *path
 	reply_free(r);
 }
 
-/* ---- fixture -------------------------------------------------------------------------------------- */
+/* ---- fixture
+ * -------------------------------------------------------------------------------------- */
 
 static int setup(void **state)
 {
@@ -240,7 +254,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* ---- tests ------------------------------------------------------------------------------------------ */
+/* ---- tests
+ * ------------------------------------------------------------------------------------------ */
 
 static void test_health(void **state)
 {
@@ -257,10 +272,10 @@ static void test_health(void **state)
 
 static void test_map(void **state)
 {
-	static const char *const node_keys[] = {"id", "host", "exe", "comm", "ports", "instances",
-						"application", "external", NULL};
-	static const char *const edge_keys[] = {"source", "target", "port", "calls", "errors",
-						"bytes", "p50_ms", "p95_ms", "p99_ms", NULL};
+	static const char *const node_keys[] = {
+	    "id", "host", "exe", "comm", "ports", "instances", "application", "external", NULL};
+	static const char *const edge_keys[] = {"source", "target", "port",   "calls",	"errors",
+						"bytes",  "p50_ms", "p95_ms", "p99_ms", NULL};
 	struct reply *r = request(*state, "GET", "/api/map", NULL);
 	json_object *nodes, *edges, *apps;
 
@@ -273,8 +288,10 @@ static void test_map(void **state)
 	assert_int_equal(json_object_array_length(apps), 2);
 	assert_keys(json_object_array_get_idx(nodes, 0), node_keys);
 	assert_keys(json_object_array_get_idx(edges, 0), edge_keys);
-	assert_int_equal(json_object_get_int(get(json_object_array_get_idx(edges, 0), "calls")), 20);
-	assert_int_equal(json_object_get_int(get(json_object_array_get_idx(edges, 0), "errors")), 4);
+	assert_int_equal(json_object_get_int(get(json_object_array_get_idx(edges, 0), "calls")),
+			 20);
+	assert_int_equal(json_object_get_int(get(json_object_array_get_idx(edges, 0), "errors")),
+			 4);
 	reply_free(r);
 
 	/* a window that ended before anything happened */
@@ -290,8 +307,8 @@ static void test_map(void **state)
 
 static void test_trajectories(void **state)
 {
-	static const char *const keys[] = {"id", "start_ns", "duration_ns", "root", "spans",
-					   "depth", "error", "uncertain", NULL};
+	static const char *const keys[] = {"id",    "start_ns", "duration_ns", "root", "spans",
+					   "depth", "error",	"uncertain",   NULL};
 	static const char *const root_keys[] = {"service", "host", "exe", "request", NULL};
 	struct fixture *f = *state;
 	struct reply *r = request(f, "GET", "/api/trajectories?limit=3", NULL);
@@ -312,8 +329,7 @@ static void test_trajectories(void **state)
 	assert_int_equal(r->status, 200);
 	assert_int_equal(json_object_get_int(get(r->doc, "total")), 2); /* 10 and 15 ms */
 	reply_free(r);
-	r = request(f, "GET", "/api/trajectories?application=app-0000000000000003&since=1h",
-		    NULL);
+	r = request(f, "GET", "/api/trajectories?application=app-0000000000000003&since=1h", NULL);
 	assert_int_equal(json_object_get_int(get(r->doc, "total")), 1);
 	reply_free(r);
 	r = request(f, "GET", "/api/trajectories?request=%2Fp%2F275&offset=0", NULL);
@@ -329,10 +345,21 @@ static void test_trajectories(void **state)
 
 static void test_trajectory(void **state)
 {
-	static const char *const span_keys[] = {
-		"id", "parent", "client", "server", "start_ns", "end_ns", "server_start_ns",
-		"server_end_ns", "display_offset_ns", "protocol", "request", "status", "error",
-		"uncertain", NULL};
+	static const char *const span_keys[] = {"id",
+						"parent",
+						"client",
+						"server",
+						"start_ns",
+						"end_ns",
+						"server_start_ns",
+						"server_end_ns",
+						"display_offset_ns",
+						"protocol",
+						"request",
+						"status",
+						"error",
+						"uncertain",
+						NULL};
 	struct reply *r = request(*state, "GET", "/api/trajectories/0000000000000105", NULL);
 	json_object *spans;
 
@@ -343,10 +370,9 @@ static void test_trajectory(void **state)
 	assert_true(json_object_get_boolean(get(r->doc, "error")));
 	get(r->doc, "slowest_span");
 	get(r->doc, "slowest_hop");
-	assert_int_equal(json_object_get_int(get(get(json_object_array_get_idx(spans, 0),
-						     "client"),
-						 "pid")),
-			 10);
+	assert_int_equal(
+	    json_object_get_int(get(get(json_object_array_get_idx(spans, 0), "client"), "pid")),
+	    10);
 	reply_free(r);
 	expect_error(*state, "GET", "/api/trajectories/abcdef", NULL, 404);
 	expect_error(*state, "GET", "/api/trajectories/xyz", NULL, 400);
@@ -356,12 +382,18 @@ static void test_trajectory(void **state)
 static void test_bad_parameters(void **state)
 {
 	static const char *const bad[] = {
-		"/api/trajectories?limit=abc", "/api/trajectories?limit=0",
-		"/api/trajectories?limit=1001", "/api/trajectories?min_ms=-1",
-		"/api/trajectories?max_ms=x",   "/api/trajectories?offset=-5",
-		"/api/trajectories?since=yesterday", "/api/trajectories?errors=maybe",
-		"/api/trajectories?min_ms=10&max_ms=5", "/api/map?window=0",
-		"/api/map?since=abc",           "/api/map?since=1h&until=2h",
+	    "/api/trajectories?limit=abc",
+	    "/api/trajectories?limit=0",
+	    "/api/trajectories?limit=1001",
+	    "/api/trajectories?min_ms=-1",
+	    "/api/trajectories?max_ms=x",
+	    "/api/trajectories?offset=-5",
+	    "/api/trajectories?since=yesterday",
+	    "/api/trajectories?errors=maybe",
+	    "/api/trajectories?min_ms=10&max_ms=5",
+	    "/api/map?window=0",
+	    "/api/map?since=abc",
+	    "/api/map?since=1h&until=2h",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -428,11 +460,11 @@ static void test_control(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_health),        cmocka_unit_test(test_map),
-		cmocka_unit_test(test_trajectories),  cmocka_unit_test(test_trajectory),
-		cmocka_unit_test(test_bad_parameters), cmocka_unit_test(test_unknown_paths),
-		cmocka_unit_test(test_static),        cmocka_unit_test(test_sensors),
-		cmocka_unit_test(test_control),
+	    cmocka_unit_test(test_health),	   cmocka_unit_test(test_map),
+	    cmocka_unit_test(test_trajectories),   cmocka_unit_test(test_trajectory),
+	    cmocka_unit_test(test_bad_parameters), cmocka_unit_test(test_unknown_paths),
+	    cmocka_unit_test(test_static),	   cmocka_unit_test(test_sensors),
+	    cmocka_unit_test(test_control),
 	};
 	int rc;
 

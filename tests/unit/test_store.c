@@ -64,13 +64,20 @@ static void put_svc(struct store *s, uint64_t id, const char *comm, uint16_t por
 static struct weft_span mkspan(uint64_t id, uint64_t parent, uint64_t cs, uint64_t ss,
 			       uint64_t start, uint64_t dur, uint32_t server_pid, uint16_t port)
 {
-	struct weft_span sp = {.id = id, .parent = parent, .client_service = cs,
-			       .server_service = ss, .protocol = WEFT_PROTO_HTTP, .status = 200};
+	struct weft_span sp = {.id = id,
+			       .parent = parent,
+			       .client_service = cs,
+			       .server_service = ss,
+			       .protocol = WEFT_PROTO_HTTP,
+			       .status = 200};
 
-	sp.client = (struct weft_side){.observed = true, .pid = 100, .tid = 100,
-				       .start_ns = start, .end_ns = start + dur};
-	sp.server = (struct weft_side){.observed = true, .pid = server_pid, .tid = server_pid,
-				       .port = port, .start_ns = start + 1000,
+	sp.client = (struct weft_side){
+	    .observed = true, .pid = 100, .tid = 100, .start_ns = start, .end_ns = start + dur};
+	sp.server = (struct weft_side){.observed = true,
+				       .pid = server_pid,
+				       .tid = server_pid,
+				       .port = port,
+				       .start_ns = start + 1000,
 				       .end_ns = start + dur - 1000};
 	strcpy(sp.client.host, "ha");
 	strcpy(sp.server.host, "hb");
@@ -82,10 +89,13 @@ static struct weft_trajectory mktraj(struct weft_span *spans, int n)
 {
 	struct weft_side *c = &spans[0].client;
 
-	return (struct weft_trajectory){.id = spans[0].id, .start_ns = c->start_ns,
+	return (struct weft_trajectory){.id = spans[0].id,
+					.start_ns = c->start_ns,
 					.duration_ns = c->end_ns - c->start_ns,
-					.root_service = spans[0].client_service, .nspans = n,
-					.depth = n, .spans = spans};
+					.root_service = spans[0].client_service,
+					.nspans = n,
+					.depth = n,
+					.spans = spans};
 }
 
 /* ---- schema --------------------------------------------------------------------------------- */
@@ -163,7 +173,8 @@ static void test_journal(void **state)
 	assert_string_equal(l.seen[0], "b/5/y");
 }
 
-/* ---- trajectories ------------------------------------------------------------------------------ */
+/* ---- trajectories ------------------------------------------------------------------------------
+ */
 
 static int span_count(struct store *s, uint64_t id)
 {
@@ -221,7 +232,8 @@ static void test_put_replace_delete(void **state)
 	assert_int_equal(store__query_trajectory(f->s, 7, &doc), -ENOENT);
 }
 
-/* ---- map ----------------------------------------------------------------------------------------- */
+/* ---- map
+ * ----------------------------------------------------------------------------------------- */
 
 static json_object *find_by(json_object *arr, const char *key, const char *val)
 {
@@ -263,10 +275,9 @@ static void fill_map(struct store *s)
 	for (uint64_t i = 1; i <= 100; i++) {
 		/* durations 1..100 ms, inserted out of order */
 		uint64_t d = (i * 37) % 100 + 1;
-		struct weft_span sp[2] = {mkspan(1000 + i, 0, 1, 2, T0 + i * MS, d * MS,
-						 200 + i % 2, 80),
-					  mkspan(5000 + i, 1000 + i, 2, 3, T0 + i * MS + 1000,
-						 MS / 2, 300, 5432)};
+		struct weft_span sp[2] = {
+		    mkspan(1000 + i, 0, 1, 2, T0 + i * MS, d * MS, 200 + i % 2, 80),
+		    mkspan(5000 + i, 1000 + i, 2, 3, T0 + i * MS + 1000, MS / 2, 300, 5432)};
 		struct weft_trajectory t = mktraj(sp, i <= 10 ? 2 : 1);
 
 		sp[1].client.pid = 200 + i % 2; /* web's processes call db */
@@ -365,7 +376,8 @@ static void test_map_external(void **state)
 	json_object_put(doc);
 }
 
-/* ---- trajectory queries ---------------------------------------------------------------------------- */
+/* ---- trajectory queries
+ * ---------------------------------------------------------------------------- */
 
 static json_object *query(struct store *s, struct store_traj_query q, int *total)
 {
@@ -411,21 +423,21 @@ static void test_traj_filters_paging(void **state)
 	list = query(f->s, (struct store_traj_query){.errors_only = true}, &total);
 	assert_int_equal(total, 10);
 	assert_true(json_object_get_boolean(
-		json_object_object_get(json_object_array_get_idx(list, 0), "error")));
+	    json_object_object_get(json_object_array_get_idx(list, 0), "error")));
 	json_object_put(list);
 	list = query(f->s, (struct store_traj_query){.request = "/item/105"}, &total);
 	assert_int_equal(total, 10); /* 1050..1059 */
 	json_object_put(list);
-	list = query(f->s, (struct store_traj_query){.since_ns = T0 + 91 * MS,
-						     .until_ns = T0 + 95 * MS},
+	list = query(f->s,
+		     (struct store_traj_query){.since_ns = T0 + 91 * MS, .until_ns = T0 + 95 * MS},
 		     &total);
 	assert_int_equal(total, 5);
 	json_object_put(list);
 
 	/* application filter: the root service's component */
-	list = query(f->s, (struct store_traj_query){.since_ns = T0,
-						     .application = "app-0000000000000004"},
-		     &total);
+	list = query(
+	    f->s, (struct store_traj_query){.since_ns = T0, .application = "app-0000000000000004"},
+	    &total);
 	assert_int_equal(total, 1);
 	assert_string_equal(str(json_object_array_get_idx(list, 0), "id"), "0000000000002329");
 	json_object_put(list);
@@ -468,13 +480,18 @@ static void test_traj_total_capped(void **state)
 	json_object_put(doc);
 }
 
-/* ---- sensors and pruning -------------------------------------------------------------------------- */
+/* ---- sensors and pruning
+ * -------------------------------------------------------------------------- */
 
 static void test_sensors(void **state)
 {
 	struct fixture *f = *state;
-	struct store_sensor_status st = {.sensor = "web1", .host = "web1", .last_seen_ns = T0,
-					 .events = 42, .mode = "messages", .connected = true};
+	struct store_sensor_status st = {.sensor = "web1",
+					 .host = "web1",
+					 .last_seen_ns = T0,
+					 .events = 42,
+					 .mode = "messages",
+					 .connected = true};
 	json_object *doc, *list;
 
 	assert_int_equal(store__put_sensor(f->s, &st), 0);
@@ -485,7 +502,7 @@ static void test_sensors(void **state)
 	assert_int_equal(json_object_array_length(list), 1);
 	assert_int_equal((int)num(json_object_array_get_idx(list, 0), "events"), 43);
 	assert_true(json_object_get_boolean(
-		json_object_object_get(json_object_array_get_idx(list, 0), "connected")));
+	    json_object_object_get(json_object_array_get_idx(list, 0), "connected")));
 	json_object_put(doc);
 }
 
@@ -512,15 +529,15 @@ static void test_prune(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_open_migrate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_put_replace_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_map, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_map_external, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_traj_filters_paging, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_traj_total_capped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sensors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_migrate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_put_replace_delete, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_map, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_map_external, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_traj_filters_paging, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_traj_total_capped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sensors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
