@@ -343,6 +343,35 @@ static void test_trajectories(void **state)
 	reply_free(r);
 }
 
+static int total_now(struct fixture *f)
+{
+	struct reply *r = request(f, "GET", "/api/trajectories?limit=1", NULL);
+	int total;
+
+	assert_int_equal(r->status, 200);
+	total = json_object_get_int(get(r->doc, "total"));
+	reply_free(r);
+	return total;
+}
+
+/* Readers see the last commit and neither wait for the writer's open
+ * transaction nor make it wait (WAL). */
+static void test_writer_not_blocked(void **state)
+{
+	struct fixture *f = *state;
+	int before = total_now(f);
+	uint64_t t0;
+
+	assert_int_equal(store__begin(f->w), 0);
+	put_traj(f->w, 0x5000, 1, 2, wall_ns() - MS, MS, false);
+	t0 = mono_ns();
+	assert_int_equal(total_now(f), before);	 /* uncommitted: invisible */
+	assert_true(mono_ns() - t0 < 1000 * MS); /* and not waiting on the 5 s busy timeout */
+	put_traj(f->w, 0x5001, 1, 2, wall_ns() - MS, MS, false);
+	assert_int_equal(store__commit(f->w), 0);
+	assert_int_equal(total_now(f), before + 2);
+}
+
 static void test_trajectory(void **state)
 {
 	static const char *const span_keys[] = {"id",
@@ -460,11 +489,11 @@ static void test_control(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_health),	   cmocka_unit_test(test_map),
-	    cmocka_unit_test(test_trajectories),   cmocka_unit_test(test_trajectory),
-	    cmocka_unit_test(test_bad_parameters), cmocka_unit_test(test_unknown_paths),
-	    cmocka_unit_test(test_static),	   cmocka_unit_test(test_sensors),
-	    cmocka_unit_test(test_control),
+	    cmocka_unit_test(test_health),	  cmocka_unit_test(test_map),
+	    cmocka_unit_test(test_trajectories),  cmocka_unit_test(test_writer_not_blocked),
+	    cmocka_unit_test(test_trajectory),	  cmocka_unit_test(test_bad_parameters),
+	    cmocka_unit_test(test_unknown_paths), cmocka_unit_test(test_static),
+	    cmocka_unit_test(test_sensors),	  cmocka_unit_test(test_control),
 	};
 	int rc;
 

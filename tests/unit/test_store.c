@@ -104,6 +104,7 @@ static void test_open_migrate(void **state)
 {
 	struct fixture *f = *state;
 	struct store *r, *again;
+	sqlite3_stmt *st;
 	sqlite3 *db;
 
 	store__close(f->s); /* a second open finds version 1 and does nothing */
@@ -115,8 +116,13 @@ static void test_open_migrate(void **state)
 	assert_int_not_equal(store__put_process(r, "h", 1, "c", "/e", T0), 0);
 	store__close(r);
 
-	/* a database from a newer weft is refused, not downgraded */
+	/* WAL, so that readers and the writer never wait for each other */
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	/* a database from a newer weft is refused, not downgraded */
 	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = 99 WHERE key = 'schema_version'",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
