@@ -517,6 +517,7 @@ static void test_prune(void **state)
 	struct fixture *f = *state;
 	struct replay_log l = {0};
 	json_object *list;
+	uint64_t seq = 0;
 	int total;
 
 	fill_map(f->s);
@@ -530,6 +531,24 @@ static void test_prune(void **state)
 	assert_int_equal(store__replay(f->s, 0, replay_cb, &l), 0);
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.seen[0], "a/2/y");
+
+	/* the highest sequence number outlives the batches pruned */
+	assert_int_equal(store__journal_batch(f->s, "b", 7, T0, "z", 1), 0);
+	assert_int_equal(store__prune(f->s, 0, T0 + 1), 0);
+	assert_int_equal(store__last_batch(f->s, "b", &seq), 0);
+	assert_int_equal(seq, 7);
+
+	/* keep_events: derived data goes, the journal stays */
+	store__close(f->s);
+	f->s = store__open(f->path, &(struct store_opts){.keep_events = true, .sync_full = true});
+	assert_non_null(f->s);
+	assert_int_equal(store__prune(f->s, T0 + 200 * MS, T0 + 1000), 0);
+	l.n = 0;
+	assert_int_equal(store__replay(f->s, 0, replay_cb, &l), 0);
+	assert_int_equal(l.n, 1);
+	list = query(f->s, (struct store_traj_query){0}, &total);
+	assert_int_equal(total, 0);
+	json_object_put(list);
 }
 
 int main(void)
