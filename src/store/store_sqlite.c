@@ -82,6 +82,8 @@ int store_fail(struct store *s, const char *what)
 		return -ENOSPC;
 	case SQLITE_READONLY:
 		return -EROFS;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
 	case SQLITE_CONSTRAINT:
 	case SQLITE_MISMATCH:
 		return -EINVAL;
@@ -160,7 +162,10 @@ struct store *store__open(const char *path, const struct store_opts *opts)
 		return NULL;
 	if (opts)
 		s->opts = *opts;
+	/* the WAL file shrinks back to 64 MiB after a checkpoint that emptied it */
 	err = exec_pragma(s, "PRAGMA journal_mode = WAL");
+	if (!err)
+		err = exec_pragma(s, "PRAGMA journal_size_limit = 67108864");
 	if (!err)
 		err = exec_pragma(s, s->opts.sync_full ? "PRAGMA synchronous = FULL"
 						       : "PRAGMA synchronous = NORMAL");
