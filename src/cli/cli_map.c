@@ -114,8 +114,27 @@ static void print_table(json_object *doc)
 		printf("no traffic in the window\n");
 }
 
+/* A string fit for a quoted Graphviz label (quotes and backslashes
+ * escaped, control characters dropped), truncated to fit buf. */
+static const char *dot_quote(const char *in, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	for (; *in && n + 3 < cap; in++) {
+		if ((unsigned char)*in < 0x20)
+			continue;
+		if (*in == '"' || *in == '\\')
+			buf[n++] = '\\';
+		buf[n++] = *in;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static void print_dot(json_object *doc)
 {
+	char q1[256], q2[128];
+
 	json_object *nodes = json_object_object_get(doc, "nodes");
 	json_object *edges = json_object_object_get(doc, "edges");
 	json_object *apps = json_object_object_get(doc, "applications");
@@ -125,17 +144,19 @@ static void print_dot(json_object *doc)
 		json_object *app = json_object_array_get_idx(apps, a);
 
 		printf("  subgraph \"cluster_%s\" {\n    label=\"%s\";\n", cli_str(app, "id"),
-		       cli_str(app, "name"));
+		       dot_quote(cli_str(app, "name"), q1, sizeof(q1)));
 		for (size_t i = 0; i < json_object_array_length(nodes); i++) {
 			json_object *n = json_object_array_get_idx(nodes, i);
 
 			if (strcmp(cli_str(n, "application"), cli_str(app, "id")))
 				continue;
-			printf("    \"%s\" [label=\"%s\\n%s\\n%lld instance(s)\"%s];\n",
-			       cli_str(n, "id"), cli_str(n, "name"),
-			       *cli_str(n, "host") ? cli_str(n, "host") : cli_str(n, "addr"),
-			       (long long)cli_int(n, "instances"),
-			       cli_bool(n, "external") ? ", style=dashed" : "");
+			printf(
+			    "    \"%s\" [label=\"%s\\n%s\\n%lld instance(s)\"%s];\n",
+			    cli_str(n, "id"), dot_quote(cli_str(n, "name"), q1, sizeof(q1)),
+			    dot_quote(*cli_str(n, "host") ? cli_str(n, "host") : cli_str(n, "addr"),
+				      q2, sizeof(q2)),
+			    (long long)cli_int(n, "instances"),
+			    cli_bool(n, "external") ? ", style=dashed" : "");
 		}
 		printf("  }\n");
 	}

@@ -4,8 +4,8 @@
 source "$(dirname "$0")/../lib/tap.sh"
 
 FILL=$WEFT_ROOT/build/store_fill
-checks=(map-table map-dot map-json traces traces-errors trace-waterfall trace-unknown
-	unreachable bad-option)
+checks=(map-table map-dot map-json traces traces-errors traces-application trace-waterfall
+	trace-unknown unreachable bad-option)
 [[ -x $FILL && -x $WEFT ]] || skip_all "build/store_fill not built (make test builds it)" "${checks[@]}"
 
 "$FILL" fill "$TMP/weft.db" 3000 2>/dev/null || { fail "fill"; exit 0; }
@@ -46,6 +46,15 @@ if grep -q '^[0-9a-f]\{16\} ' <<<"$out" && ! grep '^[0-9a-f]\{16\} ' <<<"$out" |
 	ok "traces-errors"
 else
 	fail "traces-errors" "$out"
+fi
+
+# store_fill puts trajectory id i+1 in application i % 3: app-...2000 holds ids = 2 (mod 3)
+out=$("$WEFT" traces "${api[@]}" --application app-0000000000002000 --limit 1000)
+ids=$(grep -o '^[0-9a-f]\{16\} ' <<<"$out")
+if [[ -n $ids ]] && ! while read -r x; do (((16#$x) % 3 == 2)) || echo bad; done <<<"$ids" | grep -q bad; then
+	ok "traces-application"
+else
+	fail "traces-application" "$out"
 fi
 
 id=$("$WEFT" traces "${api[@]}" --limit 1 | awk 'NR == 2 { print $1 }')
