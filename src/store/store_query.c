@@ -231,20 +231,33 @@ static int app_filter(struct store *s, const struct store_traj_query *q, char **
 	return store_map_app_services(s, since, until, q->application, app_ids);
 }
 
-int store__query_trajectories(struct store *s, const struct store_traj_query *q, json_object **out)
+/* The summaries of the page's ids into list; an id deleted since the page
+ * was read is skipped. */
+static int page_rows(struct store *s, const uint64_t *ids, int n, json_object *list)
+{
+	for (int i = 0; i < n; i++) {
+		sqlite3_stmt *st;
+		int err = traj_row(s, ids[i], &st);
+
+		if (!err)
+			json_object_array_add(list, summary_json(st));
+		sqlite3_reset(st);
+		if (err && err != -ENOENT)
+			return err;
+	}
+	return 0;
+}
+
+/* The whole list document, read inside one snapshot by the caller. */
+static int traj_list(struct store *s, const struct store_traj_query *q, uint64_t *ids,
+		     json_object **out)
 {
 	json_object *doc = NULL, *list;
-	uint64_t *ids = NULL;
 	char *app_ids = NULL;
 	int64_t total = 0;
 	bool exact = true;
 	int n = 0, err;
 
-	if (q->limit < 1 || q->limit > 1000 || q->offset < 0)
-		return -EINVAL;
-	ids = calloc(q->limit, sizeof(*ids));
-	if (!ids)
-		return -ENOMEM;
 	err = app_filter(s, q, &app_ids);
 	if (!err)
 		err = page_ids(s, q, app_ids, ids, &n);
@@ -255,18 +268,9 @@ int store__query_trajectories(struct store *s, const struct store_traj_query *q,
 	doc = json_object_new_object();
 	list = json_object_new_array();
 	json_object_object_add(doc, "trajectories", list);
-	for (int i = 0; i < n; i++) {
-		sqlite3_stmt *st;
-		int e = traj_row(s, ids[i], &st);
-
-		if (!e)
-			json_object_array_add(list, summary_json(st));
-		sqlite3_reset(st);
-		if (e && e != -ENOENT) { /* ENOENT: deleted between the two reads */
-			err = e;
-			goto cleanup;
-		}
-	}
+	err = page_rows(s, ids, n, list);
+	if (err)
+		goto cleanup;
 	json_object_object_add(
 	    doc, "total", json_object_new_int64(total > TRAJ_TOTAL_CAP ? TRAJ_TOTAL_CAP : total));
 	/* capped: "total" is a lower bound, not a count */
@@ -278,6 +282,27 @@ int store__query_trajectories(struct store *s, const struct store_traj_query *q,
 cleanup:
 	json_object_put(doc);
 	free(app_ids);
+	return err;
+}
+
+int store__query_trajectories(struct store *s, const struct store_traj_query *q, json_object **out)
+{
+	json_object *doc = NULL;
+	uint64_t *ids;
+	int err;
+
+	if (q->limit < 1 || q->limit > 1000 || q->offset < 0)
+		return -EINVAL;
+	ids = calloc(q->limit, sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	err = store_read_begin(s);
+	if (!err)
+		err = store_read_end(s, traj_list(s, q, ids, &doc));
+	if (!err)
+		*out = doc;
+	else
+		json_object_put(doc);
 	free(ids);
 	return err;
 }
@@ -372,7 +397,17 @@ static int spans_json(struct store *s, uint64_t id, json_object *arr)
 	return rc == SQLITE_DONE ? 0 : store_fail(s, "reading spans");
 }
 
+static int traj_doc(struct store *s, uint64_t id, json_object **out);
+
 int store__query_trajectory(struct store *s, uint64_t id, json_object **out)
+{
+	int err = store_read_begin(s);
+
+	return err ? err : store_read_end(s, traj_doc(s, id, out));
+}
+
+/* The row and the spans of one trajectory, read inside the caller's snapshot. */
+static int traj_doc(struct store *s, uint64_t id, json_object **out)
 {
 	json_object *doc = NULL, *spans;
 	sqlite3_stmt *st;

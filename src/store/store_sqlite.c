@@ -17,6 +17,8 @@ static const char *const stmt_sql[STORE_ST_COUNT] = {
     [STORE_ST_SAVEPOINT] = "SAVEPOINT weft_put",
     [STORE_ST_RELEASE] = "RELEASE weft_put",
     [STORE_ST_ROLLBACK_TO] = "ROLLBACK TO weft_put",
+    [STORE_ST_READ_BEGIN] = "SAVEPOINT weft_read",
+    [STORE_ST_READ_END] = "RELEASE weft_read",
     [STORE_ST_LAST_BATCH] = "SELECT seq FROM batch_seq WHERE sensor = ?1",
     [STORE_ST_JOURNAL_INSERT] = "INSERT OR IGNORE INTO journal (sensor, seq, received_ns, data)"
 				" VALUES (?1, ?2, ?3, ?4)",
@@ -100,6 +102,10 @@ sqlite3_stmt *store_stmt(struct store *s, enum store_stmt which)
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
 		return st;
+	}
+	if (!stmt_sql[which]) { /* a statement added to the enum but not to the table */
+		log_error("store: statement %d has no SQL", which);
+		return NULL;
 	}
 	if (sqlite3_prepare_v3(s->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
 	    SQLITE_OK) {
@@ -235,6 +241,18 @@ int store__commit(struct store *s)
 int store__rollback(struct store *s)
 {
 	return run_simple(s, STORE_ST_ROLLBACK, "rollback");
+}
+
+int store_read_begin(struct store *s)
+{
+	return run_simple(s, STORE_ST_READ_BEGIN, "starting a read");
+}
+
+int store_read_end(struct store *s, int err)
+{
+	int end = run_simple(s, STORE_ST_READ_END, "ending a read");
+
+	return err ? err : end;
 }
 
 /* ---- ingest ------------------------------------------------------------------------------ */

@@ -16,6 +16,8 @@ enum store_stmt {
 	STORE_ST_SAVEPOINT,
 	STORE_ST_RELEASE,
 	STORE_ST_ROLLBACK_TO,
+	STORE_ST_READ_BEGIN,
+	STORE_ST_READ_END,
 	STORE_ST_LAST_BATCH,
 	STORE_ST_JOURNAL_INSERT,
 	STORE_ST_BATCH_SEQ,
@@ -63,6 +65,10 @@ struct store {
 /* The cached statement, reset with its bindings cleared; NULL after
  * logging when it cannot be prepared. */
 sqlite3_stmt *store_stmt(struct store *s, enum store_stmt which);
+/* One consistent snapshot across several statements of a query; works on
+ * readers and inside the writer's transaction alike. end returns err. */
+int store_read_begin(struct store *s);
+int store_read_end(struct store *s, int err);
 /* Logs sqlite's message for what failed and returns it as a negative errno. */
 int store_fail(struct store *s, const char *what);
 
