@@ -191,7 +191,7 @@ static void dispatch(struct api_call *c, const char *method)
 		api_error(c, MHD_HTTP_NOT_FOUND, "no such path: %s", c->url);
 }
 
-/* Collects a body over several calls; false when it grew too large. */
+/* Collects a body over several calls; marks it too_big past the limit. */
 static void upload_append(struct api_upload *up, const char *data, size_t n)
 {
 	char *p;
