@@ -259,11 +259,18 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
+/* libmicrohttpd's own messages, as one warning line each. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	char msg[256];
+	size_t n;
+
 	(void)cls;
-	if (WEFT_LOG_WARN <= weft_log_level)
-		weft_vlog_at(WEFT_LOG_WARN, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	log_warn("api: %s", msg);
 }
 
 /* ---- life cycle

@@ -486,6 +486,23 @@ static void test_control(void **state)
 	assert_int_equal(f->control_calls, 4); /* the empty body never reached the hook */
 }
 
+/* Without hooks: no control (501), no static files; a taken port is refused. */
+static void test_no_hooks(void **state)
+{
+	struct fixture *f = *state;
+	struct api *main_api = f->api, *taken;
+
+	taken = api__start("127.0.0.1", api__port(main_api), f->path, NULL);
+	assert_null(taken);
+	f->api = api__start("127.0.0.1", 0, f->path, NULL);
+	assert_non_null(f->api);
+	assert_int_not_equal(api__port(f->api), api__port(main_api));
+	expect_error(f, "POST", "/api/sensors/web1/control", "messages off", 501);
+	expect_error(f, "GET", "/", NULL, 404);
+	api__stop(f->api);
+	f->api = main_api;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -494,6 +511,7 @@ int main(void)
 	    cmocka_unit_test(test_trajectory),	  cmocka_unit_test(test_bad_parameters),
 	    cmocka_unit_test(test_unknown_paths), cmocka_unit_test(test_static),
 	    cmocka_unit_test(test_sensors),	  cmocka_unit_test(test_control),
+	    cmocka_unit_test(test_no_hooks),
 	};
 	int rc;
 
