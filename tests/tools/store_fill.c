@@ -94,11 +94,14 @@ static int put_one(struct store *s, uint64_t i, uint64_t start, uint64_t *seed)
 					  .pid = 200 + i % 4,
 					  .start_ns = start + 100000,
 					  .end_ns = start + 100000 + db};
+	/* the database host's clock runs 5 ms ahead: stored as seen, corrected
+	 * for display */
+	sp[1].display_offset_ns = -5000000;
 	sp[1].server = (struct weft_side){.observed = true,
 					  .pid = 300,
 					  .port = 5432,
-					  .start_ns = start + 120000,
-					  .end_ns = start + 80000 + db};
+					  .start_ns = start + 5000000 + 120000,
+					  .end_ns = start + 5000000 + 80000 + db};
 	strcpy(sp[0].client.comm, "load");
 	strcpy(sp[0].server.comm, "nginx");
 	strcpy(sp[1].client.comm, "nginx");
