@@ -150,6 +150,19 @@ static int replay_cb(const char *sensor, uint64_t seq, const void *data, size_t 
 	return 0;
 }
 
+/* Replay as the correlator does it: writing through the same handle from
+ * inside the callback, one transaction per batch. */
+static int replay_write_cb(const char *sensor, uint64_t seq, const void *data, size_t len,
+			   void *ctx)
+{
+	struct store *s = ctx;
+
+	(void)data, (void)len;
+	assert_int_equal(store__begin(s), 0);
+	assert_int_equal(store__put_process(s, sensor, (uint32_t)seq, "c", "/e", T0), 0);
+	return store__commit(s);
+}
+
 static void test_journal(void **state)
 {
 	struct fixture *f = *state;
@@ -177,6 +190,7 @@ static void test_journal(void **state)
 	assert_int_equal(store__replay(f->s, T0 + 2, replay_cb, &l), 0);
 	assert_int_equal(l.n, 2);
 	assert_string_equal(l.seen[0], "b/5/y");
+	assert_int_equal(store__replay(f->s, 0, replay_write_cb, f->s), 0);
 }
 
 /* ---- trajectories ------------------------------------------------------------------------------
