@@ -127,6 +127,8 @@ struct {
 	} name SEC(".maps")
 
 SELECTOR_MAP(sel_pid, __u32);
+/* Ports whose connections are never traced: weft's own (sensor to server). */
+SELECTOR_MAP(ignore_port, __u16);
 SELECTOR_MAP(sel_comm, char[WEFT_COMM_LEN]);
 SELECTOR_MAP(sel_port, __u16);
 SELECTOR_MAP(sel_cgroup, __u64);
@@ -164,6 +166,9 @@ static __always_inline bool sock_identity(struct sock *sk, struct sock_state *st
 		return false;
 	st->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	st->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (bpf_map_lookup_elem(&ignore_port, &st->sport) ||
+	    bpf_map_lookup_elem(&ignore_port, &st->dport))
+		return false;
 	if (st->family == AF_INET) {
 		BPF_CORE_READ_INTO((__u32 *)st->saddr, sk, __sk_common.skc_rcv_saddr);
 		BPF_CORE_READ_INTO((__u32 *)st->daddr, sk, __sk_common.skc_daddr);
@@ -601,6 +606,34 @@ static __always_inline int on_reset(void *ctx, struct sock *sk, __u32 flags)
 		return 0;
 	st->reset = 1;
 	emit_lifecycle(ctx, st, WEFT_EV_RESET, flags ? 0 : -104 /* ECONNRESET */, flags);
+	return 0;
+}
+
+/* The executable of every new program, while its path is at hand: a
+ * short-lived client may be gone before user space could read /proc. */
+SEC("tracepoint/sched/sched_process_exec")
+int on_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	__u32 zero = 0, off = ctx->__data_loc_filename & 0xffff;
+	struct scratch *s = bpf_map_lookup_elem(&scratch_buf, &zero);
+	struct weft_event *e;
+	long n;
+
+	if (!s)
+		return 0;
+	e = (struct weft_event *)s->bytes;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->type = WEFT_EV_EXEC;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	n = bpf_probe_read_kernel_str(e->payload, 256, (void *)ctx + off);
+	if (n <= 0)
+		return 0;
+	e->payload_len = n - 1;
+	emit(ctx, e);
 	return 0;
 }
 

@@ -45,6 +45,15 @@ const char *proc_cache__exe(struct proc_cache *pc, uint32_t pid, const char *com
 	return s->exe;
 }
 
+void proc_cache__exec(struct proc_cache *pc, uint32_t pid, const char *comm, const char *path)
+{
+	struct proc_slot *s = &pc->slots[pid % PROC_CACHE_SLOTS];
+
+	s->pid = pid;
+	snprintf(s->comm, sizeof(s->comm), "%s", comm);
+	snprintf(s->exe, sizeof(s->exe), "%s", path);
+}
+
 void proc_cache__free(struct proc_cache *pc)
 {
 	free(pc);
