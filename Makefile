@@ -8,7 +8,7 @@ BUILD    := build
 GEN      := $(BUILD)/gen
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
-PKGS     := libbpf libelf zlib sqlite3 libmicrohttpd json-c libxml-2.0
+PKGS     := libbpf libelf zlib sqlite3 libmicrohttpd json-c libxml-2.0 libcurl
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -I$(GEN) \
