@@ -24,9 +24,10 @@ sleep 1.5
 python3 "$TOOLS/check_chain.py" --api "$API" --ids "$TMP/lo/ids" --ports "$pf,$pm,$pb" --label loopback
 
 # 2. Streaming: a finished request is in the API within 2 seconds.
-python3 "$TOOLS/tier.py" client --url "http://127.0.0.1:$pf/front" --threads 1 --requests 1 >/dev/null
+python3 "$TOOLS/tier.py" client --url "http://127.0.0.1:$pf/front" --threads 1 --requests 1 \
+	--prefix probe >/dev/null
 start=$(date +%s%N)
-if wait_for "curl -sf '$API/api/trajectories?limit=5&request=/front/0-0' | grep -q '\"spans\": *3'" 3; then
+if wait_for "curl -sf '$API/api/trajectories?limit=5&request=/front/probe0-0' | grep -q '\"spans\": *3'" 3; then
 	ms=$((($(date +%s%N) - start) / 1000000))
 	if ((ms <= 2000)); then ok "streaming: trajectory in the API ${ms} ms after the response"; else
 		fail "streaming: trajectory in the API within 2 s" "took ${ms} ms"; fi

@@ -73,7 +73,7 @@ def client(args):
     def run(t):
         conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
         for n in range(args.requests):
-            ident = "%d-%d" % (t, n)
+            ident = "%s%d-%d" % (args.prefix, t, n)
             conn.request("GET", "%s/%s" % (url.path, ident))
             r = conn.getresponse()
             r.read()
@@ -106,6 +106,7 @@ def main():
     c.add_argument("--threads", type=int, default=4)
     c.add_argument("--requests", type=int, default=25)
     c.add_argument("--pause", type=float, default=0.0)
+    c.add_argument("--prefix", default="", help="prefix of the request ids")
     args = p.parse_args()
     sys.exit(serve(args) if args.cmd == "serve" else client(args))
 
