@@ -73,7 +73,12 @@ test: all
 extras::
 -include $(wildcard src/*/part.mk)
 
-bench: all
+# Benchmark programs: bench/NAME.c linked against every module but main.
+$(BUILD)/bench/%: bench/%.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: all $(BUILD)/bench/correlate_bench
 	@bench/run.sh
 
 clean:
