@@ -92,7 +92,7 @@ format-check:
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
 
-# The main job on the embedded defaults.
+# The main job on the embedded defaults: a server and this host's sensor.
 run: all
-	$(BUILD)/weft sensor
+	$(BUILD)/weft up
 .PHONY: run
