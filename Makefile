@@ -73,7 +73,12 @@ test: all
 extras::
 -include $(wildcard src/*/part.mk)
 
-bench: all
+# Benchmark programs: bench/NAME.c linked against every module but main.
+$(BUILD)/bench/%: bench/%.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: all $(BUILD)/bench/correlate_bench
 	@bench/run.sh
 
 clean:
@@ -87,7 +92,7 @@ format-check:
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
 
-# The main job on the embedded defaults.
+# The main job on the embedded defaults: a server and this host's sensor.
 run: all
-	$(BUILD)/weft sensor
+	$(BUILD)/weft up
 .PHONY: run

@@ -5,6 +5,8 @@
 
 int cmd_sensor(int argc, char **argv);
 int cmd_control(int argc, char **argv);
+int cmd_server(int argc, char **argv);
+int cmd_up(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_traces(int argc, char **argv);
 int cmd_trace(int argc, char **argv);

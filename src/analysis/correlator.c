@@ -1,0 +1,569 @@
+/* Events to exchanges: messages are runs of bytes in one direction on one
+ * connection; on a client the request is what it sends and the response what
+ * it receives next, on a server the other way round. The two sides of an
+ * exchange are joined by the TCP sequence number of the request's first
+ * byte (confirmed by the response's when both are known): addresses and
+ * clocks of the two hosts are never compared, so NAT and skew do not matter.
+ *
+ * Causality is the thread rule: a request sent by a thread belongs to the
+ * request that thread received and has not yet answered. When the thread
+ * has several such requests open (an event loop), the most recent is taken
+ * and the link is marked uncertain. */
+#include "analysis/correlator_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/protocol.h"
+#include "common/event_util.h"
+#include "common/log.h"
+
+#define ENDPOINT_LINGER_NS 5000000000ull /* a closed connection's late events still land */
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static uint32_t host_id(struct correlator *c, const char *name)
+{
+	struct host_entry *h;
+
+	HASH_FIND_STR(c->hosts, name, h);
+	if (h)
+		return h->id;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return 0;
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	h->id = ++c->next_host;
+	HASH_ADD_STR(c->hosts, name, h);
+	return h->id;
+}
+
+const char *corr_host_name(struct correlator *c, uint32_t id)
+{
+	for (struct host_entry *h = c->hosts; h; h = h->hh.next)
+		if (h->id == id)
+			return h->name;
+	return "";
+}
+
+struct proc_entry *corr_proc(struct correlator *c, uint32_t host, uint32_t pid)
+{
+	struct proc_key k = {host, pid};
+	struct proc_entry *p;
+
+	HASH_FIND(hh, c->procs, &k, sizeof(k), p);
+	if (p)
+		return p;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->key = k;
+	HASH_ADD(hh, c->procs, key, sizeof(k), p);
+	return p;
+}
+
+struct correlator *correlator__new(const struct corr_opts *opts, const struct corr_sink *sink)
+{
+	struct correlator *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->opts = *opts;
+	c->sink = *sink;
+	return c;
+}
+
+void correlator__process(struct correlator *c, const char *host, uint32_t pid, const char *comm,
+			 const char *exe)
+{
+	struct proc_entry *p = corr_proc(c, host_id(c, host), pid);
+
+	if (!p)
+		return;
+	snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	snprintf(p->exe, sizeof(p->exe), "%s", exe);
+}
+
+/* ---- the list of all halves, least recently touched first ---------------------------- */
+
+static void all_unlink(struct correlator *c, struct half *h)
+{
+	if (h->all_prev)
+		h->all_prev->all_next = h->all_next;
+	else
+		c->all_head = h->all_next;
+	if (h->all_next)
+		h->all_next->all_prev = h->all_prev;
+	else
+		c->all_tail = h->all_prev;
+	h->all_prev = h->all_next = NULL;
+}
+
+static void all_append(struct correlator *c, struct half *h)
+{
+	h->all_prev = c->all_tail;
+	h->all_next = NULL;
+	if (c->all_tail)
+		c->all_tail->all_next = h;
+	else
+		c->all_head = h;
+	c->all_tail = h;
+}
+
+void corr_touch(struct correlator *c, struct half *h, uint64_t now_mono)
+{
+	h->touched_mono = now_mono;
+	all_unlink(c, h);
+	all_append(c, h);
+	if (h->dirty)
+		return;
+	if (c->ndirty == c->dirty_cap) {
+		size_t cap = c->dirty_cap ? c->dirty_cap * 2 : 1024;
+		struct half **d = realloc(c->dirty, cap * sizeof(*d));
+
+		if (!d)
+			return; /* it will be emitted with the next change of its tree */
+		c->dirty = d;
+		c->dirty_cap = cap;
+	}
+	h->dirty = true;
+	c->dirty[c->ndirty++] = h;
+}
+
+/* ---- threads: which requests each thread is serving ---------------------------------- */
+
+static struct thread_entry *thread_get(struct correlator *c, uint32_t host, uint32_t tid,
+				       bool create)
+{
+	struct thread_key k = {host, tid};
+	struct thread_entry *t;
+
+	HASH_FIND(hh, c->threads, &k, sizeof(k), t);
+	if (t || !create)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->key = k;
+	HASH_ADD(hh, c->threads, key, sizeof(k), t);
+	return t;
+}
+
+static void thread_open(struct correlator *c, struct half *h)
+{
+	struct thread_entry *t = thread_get(c, h->host, h->tid, true);
+
+	if (!t)
+		return;
+	h->thread = t;
+	h->open_next = t->open;
+	t->open = h;
+	t->nopen++;
+}
+
+static void thread_close(struct correlator *c, struct half *h)
+{
+	struct thread_entry *t = h->thread;
+
+	if (!t)
+		return;
+	for (struct half **pp = &t->open; *pp; pp = &(*pp)->open_next) {
+		if (*pp == h) {
+			*pp = h->open_next;
+			t->nopen--;
+			break;
+		}
+	}
+	h->thread = NULL;
+	h->open_next = NULL;
+	if (!t->nopen) {
+		HASH_DEL(c->threads, t);
+		free(t);
+	}
+}
+
+/* A client half's parent: the request its thread is serving. */
+static void link_parent(struct correlator *c, struct half *h)
+{
+	struct thread_entry *t = thread_get(c, h->host, h->tid, false);
+
+	if (!t || !t->open)
+		return;
+	h->parent = t->open;
+	h->uncertain = t->nopen > 1;
+	h->sibling = t->open->child;
+	t->open->child = h;
+}
+
+static void unlink_child(struct half *h)
+{
+	struct half *p = h->parent;
+
+	if (!p)
+		return;
+	for (struct half **pp = &p->child; *pp; pp = &(*pp)->sibling) {
+		if (*pp == h) {
+			*pp = h->sibling;
+			break;
+		}
+	}
+	h->parent = NULL;
+	h->sibling = NULL;
+}
+
+/* ---- matching the two sides ------------------------------------------------------------ */
+
+static void match_remove(struct correlator *c, struct half *h)
+{
+	if (h->in_match) {
+		HASH_DELETE(hh_match, c->match, h);
+		h->in_match = false;
+	}
+}
+
+/* Joins h with the waiting half of the opposite role and the same request
+ * sequence number, or makes h wait. */
+static void match(struct correlator *c, struct half *h, uint64_t now_mono)
+{
+	struct match_key k = {.req_seq = h->req_seq,
+			      .role = h->role == WEFT_ROLE_CLIENT ? WEFT_ROLE_SERVER
+								   : WEFT_ROLE_CLIENT};
+	struct half *o;
+
+	HASH_FIND(hh_match, c->match, &k, sizeof(k), o);
+	if (o && !o->peer && (o->host != h->host || o->ep != h->ep) &&
+	    (!o->has_resp || !h->has_resp || o->resp_seq == h->resp_seq)) {
+		match_remove(c, o);
+		o->peer = h;
+		h->peer = o;
+		c->stats.matched++;
+		corr_touch(c, o, now_mono);
+		return;
+	}
+	h->mkey = (struct match_key){.req_seq = h->req_seq, .role = h->role};
+	HASH_ADD(hh_match, c->match, mkey, sizeof(h->mkey), h);
+	h->in_match = true;
+}
+
+/* ---- halves ------------------------------------------------------------------------------ */
+
+static struct half *half_new(struct correlator *c, struct endpoint *ep, const struct weft_event *e)
+{
+	struct half *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->host = ep->key.host;
+	h->role = ep->role;
+	h->pid = e->pid;
+	h->tid = e->tid;
+	memcpy(h->comm, e->comm, sizeof(h->comm));
+	h->family = ep->family;
+	h->sport = ep->sport;
+	h->dport = ep->dport;
+	memcpy(h->saddr, ep->saddr, 16);
+	memcpy(h->daddr, ep->daddr, 16);
+	h->req_seq = e->seq;
+	/* Deterministic: replaying the same events yields the same ids. */
+	h->id = fnv1a(0xcbf29ce484222325ull, &ep->key, sizeof(ep->key));
+	h->id = fnv1a(h->id, &e->seq, sizeof(e->seq));
+	h->id = fnv1a(h->id, &e->ts_ns, sizeof(e->ts_ns)) >> 1; /* positive in SQL */
+	if (!h->id)
+		h->id = 1;
+	all_append(c, h);
+	c->stats.exchanges++;
+	return h;
+}
+
+void corr_half_free(struct correlator *c, struct half *h)
+{
+	match_remove(c, h);
+	thread_close(c, h);
+	unlink_child(h);
+	for (struct half *ch = h->child, *next; ch; ch = next) {
+		next = ch->sibling;
+		ch->parent = NULL;
+		ch->sibling = NULL;
+	}
+	if (h->peer)
+		h->peer->peer = NULL;
+	if (h->ep && h->ep->cur == h)
+		h->ep->cur = NULL;
+	all_unlink(c, h);
+	free(h);
+}
+
+/* A request starts on ep: the previous exchange there is complete. */
+static struct half *request_start(struct correlator *c, struct endpoint *ep,
+				  const struct weft_event *e, uint64_t now_mono)
+{
+	struct half *h = half_new(c, ep, e);
+
+	if (!h)
+		return NULL;
+	if (ep->cur) {
+		if (ep->cur->thread) /* answered by nothing: do not keep it open */
+			thread_close(c, ep->cur);
+		ep->cur->ep = NULL;
+	}
+	ep->cur = h;
+	h->ep = ep;
+	/* A client's request starts when its first send starts; a server's when
+	 * its first recv returns with the bytes. */
+	h->req_start = ep->role == WEFT_ROLE_CLIENT ? e->ts_ns - e->duration_ns : e->ts_ns;
+	protocol_request(e->payload, e->payload_len,
+			 ep->role == WEFT_ROLE_CLIENT ? ep->dport : ep->sport, &h->proto,
+			 h->request, sizeof(h->request));
+	if (ep->role == WEFT_ROLE_SERVER) {
+		struct proc_entry *p = corr_proc(c, ep->key.host, e->pid);
+
+		thread_open(c, h);
+		if (p)
+			p->served_port = ep->sport;
+	} else {
+		link_parent(c, h);
+	}
+	match(c, h, now_mono);
+	return h;
+}
+
+static void response_start(struct correlator *c, struct half *h, const struct weft_event *e)
+{
+	struct protocol_result r;
+
+	h->has_resp = true;
+	h->resp_seq = e->seq;
+	h->resp_start = h->role == WEFT_ROLE_SERVER ? e->ts_ns - e->duration_ns : e->ts_ns;
+	protocol_response(h->proto, e->payload, e->payload_len, &r);
+	h->status = r.status;
+	if (r.error) {
+		h->error = true;
+		snprintf(h->error_text, sizeof(h->error_text), "%s", r.error_text);
+	}
+	if (h->role == WEFT_ROLE_SERVER)
+		thread_close(c, h);
+	/* Joined on the request alone: the responses must agree too. */
+	if (h->peer && h->peer->has_resp && h->peer->resp_seq != h->resp_seq) {
+		h->peer->peer = NULL;
+		h->peer = NULL;
+	}
+}
+
+static void on_message(struct correlator *c, struct endpoint *ep, const struct weft_event *e,
+		       uint64_t now_mono)
+{
+	bool is_request = (ep->role == WEFT_ROLE_CLIENT) == (e->type == WEFT_EV_SEND);
+	bool new_message = ep->dir != e->type;
+	struct half *h;
+
+	ep->dir = e->type;
+	if (is_request && new_message) {
+		h = request_start(c, ep, e, now_mono);
+	} else {
+		h = ep->cur;
+		if (!h)
+			return; /* a response whose request came before the sensor */
+		if (!is_request && new_message)
+			response_start(c, h, e);
+	}
+	if (!h)
+		return;
+	if (is_request) {
+		h->req_len += e->len;
+		h->req_end = e->ts_ns;
+	} else {
+		h->resp_len += e->len;
+		h->resp_end = e->ts_ns;
+	}
+	corr_touch(c, h, now_mono);
+}
+
+/* A failed connect is an exchange that never got to send its request. */
+static void on_connect_failed(struct correlator *c, struct endpoint *ep,
+			      const struct weft_event *e, uint64_t now_mono)
+{
+	struct half *h = half_new(c, ep, e);
+
+	if (!h)
+		return;
+	h->req_start = e->ts_ns - e->duration_ns;
+	h->req_end = h->resp_end = e->ts_ns;
+	h->error = true;
+	snprintf(h->error_text, sizeof(h->error_text), "connection %s",
+		 weft_connect_result(e->err));
+	snprintf(h->request, sizeof(h->request), "connect");
+	link_parent(c, h);
+	corr_touch(c, h, now_mono);
+}
+
+static struct endpoint *endpoint_get(struct correlator *c, uint32_t host,
+				     const struct weft_event *e)
+{
+	struct ep_key k = {.host = host, .sock_id = e->sock_id};
+	struct endpoint *ep;
+
+	HASH_FIND(hh, c->endpoints, &k, sizeof(k), ep);
+	if (ep)
+		return ep;
+	ep = calloc(1, sizeof(*ep));
+	if (!ep)
+		return NULL;
+	ep->key = k;
+	ep->role = weft_role_infer(e);
+	ep->family = e->family;
+	ep->sport = e->sport;
+	ep->dport = e->dport;
+	memcpy(ep->saddr, e->saddr, 16);
+	memcpy(ep->daddr, e->daddr, 16);
+	HASH_ADD(hh, c->endpoints, key, sizeof(k), ep);
+	c->stats.endpoints++;
+	return ep;
+}
+
+static void endpoint_free(struct correlator *c, struct endpoint *ep)
+{
+	if (ep->cur) {
+		if (ep->cur->thread)
+			thread_close(c, ep->cur);
+		ep->cur->ep = NULL;
+	}
+	HASH_DEL(c->endpoints, ep);
+	c->stats.endpoints--;
+	free(ep);
+}
+
+void correlator__feed(struct correlator *c, const char *host, const struct weft_event *e,
+		      uint64_t now_mono)
+{
+	uint32_t hid = host_id(c, host);
+	struct endpoint *ep;
+
+	c->stats.events++;
+	ep = endpoint_get(c, hid, e);
+	if (!ep)
+		return;
+	ep->last_mono = now_mono;
+	if (!ep->sport && e->sport) /* learnt late for a connect in progress */
+		ep->sport = e->sport;
+	switch (e->type) {
+	case WEFT_EV_SEND:
+	case WEFT_EV_RECV:
+		on_message(c, ep, e, now_mono);
+		break;
+	case WEFT_EV_CONNECT:
+		if (e->err)
+			on_connect_failed(c, ep, e, now_mono);
+		break;
+	case WEFT_EV_RESET:
+		if (ep->cur) {
+			ep->cur->error = true;
+			snprintf(ep->cur->error_text, sizeof(ep->cur->error_text),
+				 "connection reset");
+			corr_touch(c, ep->cur, now_mono);
+		}
+		break;
+	case WEFT_EV_CLOSE:
+		if (ep->cur && !ep->cur->has_resp && ep->role == WEFT_ROLE_CLIENT &&
+		    ep->cur->req_len) {
+			ep->cur->error = true;
+			snprintf(ep->cur->error_text, sizeof(ep->cur->error_text),
+				 "closed before a response");
+			corr_touch(c, ep->cur, now_mono);
+		}
+		if (ep->cur && ep->cur->thread)
+			thread_close(c, ep->cur);
+		ep->closed = true;
+		ep->closed_mono = now_mono;
+		break;
+	}
+}
+
+/* Forgets closed connections and idle exchanges. */
+static void expire(struct correlator *c, uint64_t now_mono)
+{
+	struct endpoint *ep, *tmp;
+
+	HASH_ITER(hh, c->endpoints, ep, tmp)
+	{
+		if ((ep->closed && now_mono - ep->closed_mono > ENDPOINT_LINGER_NS) ||
+		    (now_mono - ep->last_mono > c->opts.keep_ns))
+			endpoint_free(c, ep);
+	}
+	while (c->all_head && !c->all_head->dirty &&
+	       now_mono - c->all_head->touched_mono > c->opts.keep_ns)
+		corr_half_free(c, c->all_head);
+}
+
+void correlator__tick(struct correlator *c, uint64_t now_mono)
+{
+	assemble_pass(c, now_mono);
+	if (now_mono != UINT64_MAX)
+		expire(c, now_mono);
+}
+
+void correlator__stats(const struct correlator *c, struct corr_stats *out)
+{
+	uint64_t n = 0;
+
+	for (const struct half *h = c->all_head; h; h = h->all_next)
+		n++;
+	*out = c->stats;
+	out->live_halves = n;
+}
+
+void correlator__free(struct correlator *c)
+{
+	struct host_entry *h, *htmp;
+	struct proc_entry *p, *ptmp;
+	struct endpoint *ep, *etmp;
+	struct thread_entry *t, *ttmp;
+
+	if (!c)
+		return;
+	HASH_CLEAR(hh_match, c->match);
+	while (c->all_head) {
+		struct half *x = c->all_head;
+
+		c->all_head = x->all_next;
+		free(x);
+	}
+	HASH_ITER(hh, c->endpoints, ep, etmp)
+	{
+		HASH_DEL(c->endpoints, ep);
+		free(ep);
+	}
+	HASH_ITER(hh, c->threads, t, ttmp)
+	{
+		HASH_DEL(c->threads, t);
+		free(t);
+	}
+	HASH_ITER(hh, c->procs, p, ptmp)
+	{
+		HASH_DEL(c->procs, p);
+		free(p);
+	}
+	HASH_ITER(hh, c->hosts, h, htmp)
+	{
+		HASH_DEL(c->hosts, h);
+		free(h);
+	}
+	struct service_seen *sv, *stmp;
+
+	HASH_ITER(hh, c->services, sv, stmp)
+	{
+		HASH_DEL(c->services, sv);
+		free(sv);
+	}
+	free(c->dirty);
+	free(c->spans);
+	free(c->span_parent_idx);
+	free(c);
+}

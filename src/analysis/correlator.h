@@ -1,0 +1,57 @@
+/* The analytic engine: turns the events of many hosts into exchanges, joins
+ * the two sides of each exchange across hosts by TCP sequence numbers, links
+ * each outgoing request to the incoming request its thread was serving, and
+ * emits trajectories (trees of spans) once they have been quiet for a moment.
+ *
+ * Feed each host's events in the order its sensor produced them; hosts may
+ * interleave in any order and their clocks need not agree. Not thread-safe:
+ * one owner feeds and ticks it. */
+#ifndef WEFT_CORRELATOR_H
+#define WEFT_CORRELATOR_H
+
+#include <stdint.h>
+
+#include "analysis/model.h"
+#include "bpf/sensor_event.h"
+
+/* Where results go. The pointers passed are valid only during the call. */
+struct corr_sink {
+	/* A new or updated trajectory; the same id replaces the previous one. */
+	void (*trajectory)(const struct weft_trajectory *t, void *ctx);
+	/* A trajectory emitted earlier turned out to be a subtree of another. */
+	void (*retract)(uint64_t id, void *ctx);
+	void (*service)(const struct weft_service *svc, void *ctx);
+	void *ctx;
+};
+
+struct corr_opts {
+	uint64_t settle_ns; /* emit a trajectory once it has been quiet this long */
+	uint64_t keep_ns;   /* forget exchanges idle this long (memory bound) */
+};
+
+struct correlator;
+
+struct correlator *correlator__new(const struct corr_opts *opts, const struct corr_sink *sink);
+void correlator__free(struct correlator *c);
+
+/* One event of host `host`; e->ts_ns is that host's wall clock. */
+void correlator__feed(struct correlator *c, const char *host, const struct weft_event *e,
+		      uint64_t now_mono);
+/* What a sensor reported about a process. */
+void correlator__process(struct correlator *c, const char *host, uint32_t pid, const char *comm,
+			 const char *exe);
+/* Emits what has settled and forgets what is idle; call a few times a second.
+ * now_mono = UINT64_MAX settles everything (replay, shutdown). */
+void correlator__tick(struct correlator *c, uint64_t now_mono);
+
+struct corr_stats {
+	uint64_t events;
+	uint64_t exchanges;   /* halves created */
+	uint64_t matched;     /* pairs joined across the two sides */
+	uint64_t trajectories;/* emitted (updates included) */
+	uint64_t live_halves; /* in memory now */
+	uint64_t endpoints;   /* connections in memory now */
+};
+void correlator__stats(const struct correlator *c, struct corr_stats *out);
+
+#endif

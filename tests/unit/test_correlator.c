@@ -1,0 +1,507 @@
+/* The correlator on synthetic event streams: each scenario writes the events
+ * the sensors of several hosts would report, feeds them host by host in a
+ * chosen order, and checks the trajectories that come out. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "analysis/correlator.h"
+
+#define HOSTS 6
+#define MAX_EVENTS 512
+#define MAX_TRAJ 64
+#define MS 1000000ull
+
+/* ---- the sink: the latest version of every trajectory ---------------------------------- */
+
+struct got {
+	struct weft_trajectory t;
+	struct weft_span spans[32];
+};
+
+struct sink_state {
+	struct got traj[MAX_TRAJ];
+	int n;
+	int retracted;
+};
+
+static struct got *find(struct sink_state *s, uint64_t id)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->traj[i].t.id == id)
+			return &s->traj[i];
+	return NULL;
+}
+
+static void on_traj(const struct weft_trajectory *t, void *ctx)
+{
+	struct sink_state *s = ctx;
+	struct got *g = find(s, t->id);
+
+	if (!g) {
+		assert_true(s->n < MAX_TRAJ);
+		g = &s->traj[s->n++];
+	}
+	assert_true(t->nspans <= 32);
+	g->t = *t;
+	memcpy(g->spans, t->spans, t->nspans * sizeof(*t->spans));
+	g->t.spans = g->spans;
+}
+
+static void on_retract(uint64_t id, void *ctx)
+{
+	struct sink_state *s = ctx;
+	struct got *g = find(s, id);
+
+	if (g) {
+		*g = s->traj[--s->n];
+		g->t.spans = g->spans;
+		s->retracted++;
+	}
+}
+
+/* ---- the simulated hosts ----------------------------------------------------------------- */
+
+struct sim {
+	const char *names[HOSTS];
+	int64_t skew[HOSTS]; /* each host's clock error */
+	struct {
+		struct weft_event e;
+		char payload[64];
+	} ev[HOSTS][MAX_EVENTS];
+	int n[HOSTS];
+};
+
+/* One TCP connection between two hosts. The client side may see other
+ * addresses than the server side (NAT). */
+struct conn {
+	int chost, shost;
+	uint64_t csock, ssock;
+	uint32_t cseq, sseq; /* next sequence number client->server, server->client */
+	uint16_t cport, sport;
+	uint16_t cport_seen, sport_seen; /* what the other side sees (NAT) */
+	uint8_t caddr, saddr;            /* last octet of 10.77.0.x */
+};
+
+static uint64_t next_sock = 1000;
+
+static struct conn conn_new(int chost, int shost, uint16_t sport, bool nat)
+{
+	struct conn k = {.chost = chost, .shost = shost, .csock = next_sock++, .ssock = next_sock++,
+			 .cseq = 0x10000000u * (uint32_t)(next_sock % 13) + 7,
+			 .sseq = 0xf0000000u - 99 * (uint32_t)next_sock,
+			 .cport = (uint16_t)(40000 + next_sock), .sport = sport};
+	k.cport_seen = nat ? (uint16_t)(k.cport + 1000) : k.cport;
+	k.sport_seen = nat ? 8080 : sport;
+	k.caddr = (uint8_t)(chost + 1);
+	k.saddr = (uint8_t)(shost + 1);
+	return k;
+}
+
+static void put(struct sim *s, int host, uint8_t type, uint8_t role, uint64_t sock, uint32_t pid,
+		uint32_t tid, uint32_t seq, uint32_t len, uint64_t ts, const char *payload,
+		uint16_t lport, uint16_t rport, uint8_t laddr, uint8_t raddr)
+{
+	struct weft_event *e;
+
+	assert_true(s->n[host] < MAX_EVENTS);
+	e = &s->ev[host][s->n[host]++].e;
+	memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->role = role;
+	e->sock_id = sock;
+	e->pid = pid;
+	e->tid = tid;
+	e->seq = seq;
+	e->len = len;
+	e->ts_ns = ts + s->skew[host];
+	e->duration_ns = 1000;
+	e->family = 2;
+	e->sport = lport;
+	e->dport = rport;
+	e->saddr[0] = 10, e->saddr[1] = 77, e->saddr[3] = laddr;
+	e->daddr[0] = 10, e->daddr[1] = 77, e->daddr[3] = raddr;
+	snprintf(e->comm, sizeof(e->comm), "p%u", pid);
+	if (payload) {
+		e->payload_len = (uint32_t)strlen(payload);
+		memcpy(e->payload, payload, e->payload_len);
+	}
+}
+
+/* The client sends a request (ts) and the server reads it 1 ms later. */
+static void request(struct sim *s, struct conn *k, uint32_t cpid, uint32_t ctid, uint32_t spid,
+		    uint32_t stid, uint64_t ts, const char *text)
+{
+	uint32_t len = (uint32_t)strlen(text) + 100;
+
+	put(s, k->chost, WEFT_EV_SEND, WEFT_ROLE_CLIENT, k->csock, cpid, ctid, k->cseq, len, ts,
+	    text, k->cport, k->sport_seen, k->caddr, 99);
+	put(s, k->shost, WEFT_EV_RECV, WEFT_ROLE_SERVER, k->ssock, spid, stid, k->cseq, len,
+	    ts + MS, text, k->sport, k->cport_seen, k->saddr, 98);
+	k->cseq += len;
+}
+
+/* The server answers (ts) and the client reads it 1 ms later. */
+static void respond(struct sim *s, struct conn *k, uint32_t cpid, uint32_t ctid, uint32_t spid,
+		    uint32_t stid, uint64_t ts, const char *text)
+{
+	uint32_t len = (uint32_t)strlen(text) + 500;
+
+	put(s, k->shost, WEFT_EV_SEND, WEFT_ROLE_SERVER, k->ssock, spid, stid, k->sseq, len, ts,
+	    text, k->sport, k->cport_seen, k->saddr, 98);
+	put(s, k->chost, WEFT_EV_RECV, WEFT_ROLE_CLIENT, k->csock, cpid, ctid, k->sseq, len,
+	    ts + MS, text, k->cport, k->sport_seen, k->caddr, 99);
+	k->sseq += len;
+}
+
+/* Feeds the hosts one after the other in `order`, then settles everything. */
+static void run(struct sim *s, const int *order, int norder, struct sink_state *out)
+{
+	struct corr_opts o = {.settle_ns = 100 * MS, .keep_ns = 60000 * MS};
+	struct corr_sink sink = {.trajectory = on_traj, .retract = on_retract, .ctx = out};
+	struct correlator *c = correlator__new(&o, &sink);
+
+	assert_non_null(c);
+	for (int i = 0; i < norder; i++) {
+		int h = order[i];
+
+		for (int j = 0; j < s->n[h]; j++)
+			correlator__feed(c, s->names[h], &s->ev[h][j].e, 1);
+	}
+	correlator__tick(c, UINT64_MAX);
+	correlator__free(c);
+}
+
+static struct sim *sim_new(void)
+{
+	static const char *names[HOSTS] = {"client", "front", "middle", "back", "client2",
+					   "front2"};
+	struct sim *s = calloc(1, sizeof(*s));
+
+	assert_non_null(s);
+	memcpy(s->names, names, sizeof(names));
+	return s;
+}
+
+static const struct weft_span *span_named(const struct got *g, const char *request)
+{
+	for (int i = 0; i < g->t.nspans; i++)
+		if (!strcmp(g->spans[i].request, request))
+			return &g->spans[i];
+	fail_msg("no span '%s'", request);
+	return NULL;
+}
+
+static const struct got *traj_named(const struct sink_state *out, const char *root_request)
+{
+	for (int i = 0; i < out->n; i++)
+		if (!strcmp(out->traj[i].spans[0].request, root_request))
+			return &out->traj[i];
+	fail_msg("no trajectory rooted at '%s'", root_request);
+	return NULL;
+}
+
+enum { CL, FR, MI, BK, CL2, FR2 };
+
+/* client -> front -> middle -> back; NAT between client and front; the
+ * front's clock 5 s ahead; hosts fed last-tier first. */
+static void test_chain_nat_skew_out_of_order(void **state)
+{
+	struct sim *s = sim_new();
+	struct sink_state *out = calloc(1, sizeof(*out));
+	struct conn a = conn_new(CL, FR, 80, true), b = conn_new(FR, MI, 8081, false),
+		    c = conn_new(MI, BK, 5432, false);
+	const int order[] = {BK, MI, FR, CL};
+	const struct got *g;
+
+	(void)state;
+	s->skew[FR] = 5000 * MS;
+	s->skew[BK] = -3000 * MS;
+	request(s, &a, 10, 11, 20, 21, 100 * MS, "GET /home HTTP/1.1\r\n");
+	request(s, &b, 20, 21, 30, 31, 103 * MS, "GET /mid HTTP/1.1\r\n");
+	request(s, &c, 30, 31, 40, 41, 106 * MS, "Q\0\0\0\x10SELECT 1");
+	respond(s, &c, 30, 31, 40, 41, 110 * MS, "T");
+	respond(s, &b, 20, 21, 30, 31, 115 * MS, "HTTP/1.1 200 OK\r\n");
+	respond(s, &a, 10, 11, 20, 21, 120 * MS, "HTTP/1.1 200 OK\r\n");
+	run(s, order, 4, out);
+
+	assert_int_equal(out->n, 1);
+	g = &out->traj[0];
+	assert_int_equal(g->t.nspans, 3);
+	assert_int_equal(g->t.depth, 3);
+	assert_false(g->t.uncertain);
+	assert_string_equal(g->spans[0].request, "GET /home");
+	assert_int_equal(g->spans[0].parent, 0);
+	assert_string_equal(g->spans[1].request, "GET /mid");
+	assert_int_equal(g->spans[1].parent, g->spans[0].id);
+	assert_int_equal(g->spans[2].parent, g->spans[1].id);
+	for (int i = 0; i < 3; i++) {
+		assert_true(g->spans[i].client.observed);
+		assert_true(g->spans[i].server.observed);
+	}
+	assert_string_equal(g->spans[0].client.host, "client");
+	assert_string_equal(g->spans[0].server.host, "front");
+	assert_string_equal(g->spans[2].server.host, "back");
+	assert_int_equal(g->spans[0].status, 200);
+	/* Stored times stay the hosts' own; the display offset undoes the skew. */
+	assert_true(g->spans[0].server.start_ns > g->spans[0].client.start_ns + 4000 * MS);
+	assert_true(g->spans[0].server.start_ns + g->spans[0].display_offset_ns >=
+		    g->spans[0].client.start_ns);
+	assert_true(g->spans[0].server.end_ns + g->spans[0].display_offset_ns <=
+		    g->spans[0].client.end_ns);
+	free(s);
+	free(out);
+}
+
+/* Three requests on one keep-alive connection, each calling the back end on
+ * another keep-alive connection. */
+static void test_keep_alive(void **state)
+{
+	struct sim *s = sim_new();
+	struct sink_state *out = calloc(1, sizeof(*out));
+	struct conn a = conn_new(CL, FR, 80, false), b = conn_new(FR, BK, 6379, false);
+	const int order[] = {FR, BK, CL};
+	char req[64], sub[64];
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		uint64_t t = (100 + 50 * i) * MS;
+
+		snprintf(req, sizeof(req), "GET /item/%d HTTP/1.1\r\n", i);
+		snprintf(sub, sizeof(sub), "*2\r\n$3\r\nGET\r\n$5\r\nitem%d\r\n", i);
+		request(s, &a, 10, 11, 20, 21, t, req);
+		request(s, &b, 20, 21, 40, 41, t + 3 * MS, sub);
+		respond(s, &b, 20, 21, 40, 41, t + 6 * MS, "$3\r\nabc\r\n");
+		respond(s, &a, 10, 11, 20, 21, t + 9 * MS, "HTTP/1.1 200 OK\r\n");
+	}
+	run(s, order, 3, out);
+	assert_int_equal(out->n, 3);
+	for (int i = 0; i < 3; i++) {
+		const struct got *g;
+
+		snprintf(req, sizeof(req), "GET /item/%d", i);
+		g = traj_named(out, req);
+		assert_int_equal(g->t.nspans, 2);
+		assert_string_equal(g->spans[1].request, "REDIS GET");
+		assert_int_equal(g->spans[1].protocol, WEFT_PROTO_REDIS);
+		/* the right child: its bytes came after this request's */
+		assert_true(g->spans[1].client.start_ns > g->spans[0].server.start_ns);
+		assert_true(g->spans[1].client.end_ns < g->spans[0].server.end_ns);
+	}
+	free(s);
+	free(out);
+}
+
+/* Two requests sent back to back before any response: one run of bytes,
+ * one exchange, both downstream calls inside it. */
+static void test_pipelining(void **state)
+{
+	struct sim *s = sim_new();
+	struct sink_state *out = calloc(1, sizeof(*out));
+	struct conn a = conn_new(CL, FR, 80, false), b = conn_new(FR, BK, 8081, false);
+	const int order[] = {CL, FR, BK};
+
+	(void)state;
+	request(s, &a, 10, 11, 20, 21, 100 * MS, "GET /1 HTTP/1.1\r\n");
+	request(s, &a, 10, 11, 20, 21, 100 * MS + 10, "GET /2 HTTP/1.1\r\n");
+	request(s, &b, 20, 21, 40, 41, 104 * MS, "GET /b1 HTTP/1.1\r\n");
+	respond(s, &b, 20, 21, 40, 41, 106 * MS, "HTTP/1.1 200 OK\r\n");
+	request(s, &b, 20, 21, 40, 41, 108 * MS, "GET /b2 HTTP/1.1\r\n");
+	respond(s, &b, 20, 21, 40, 41, 110 * MS, "HTTP/1.1 200 OK\r\n");
+	respond(s, &a, 10, 11, 20, 21, 112 * MS, "HTTP/1.1 200 OK\r\n");
+	respond(s, &a, 10, 11, 20, 21, 112 * MS + 10, "HTTP/1.1 200 OK\r\n");
+	run(s, order, 3, out);
+	assert_int_equal(out->n, 1);
+	assert_int_equal(out->traj[0].t.nspans, 3);
+	assert_string_equal(out->traj[0].spans[0].request, "GET /1");
+	assert_false(out->traj[0].t.uncertain);
+	free(s);
+	free(out);
+}
+
+/* A thread pool: two workers of one process serve two clients at the same
+ * time, each calling the back end. And a pre-forked server: two processes. */
+static void check_two_workers(uint32_t pid_a, uint32_t pid_b)
+{
+	struct sim *s = sim_new();
+	struct sink_state *out = calloc(1, sizeof(*out));
+	struct conn a1 = conn_new(CL, FR, 80, false), a2 = conn_new(CL2, FR, 80, false);
+	struct conn b1 = conn_new(FR, BK, 8081, false), b2 = conn_new(FR, BK, 8081, false);
+	const int order[] = {BK, CL2, FR, CL};
+
+	request(s, &a1, 10, 11, pid_a, 201, 100 * MS, "GET /one HTTP/1.1\r\n");
+	request(s, &a2, 12, 13, pid_b, 202, 101 * MS, "GET /two HTTP/1.1\r\n");
+	request(s, &b2, pid_b, 202, 40, 41, 103 * MS, "GET /two-sub HTTP/1.1\r\n");
+	request(s, &b1, pid_a, 201, 40, 42, 104 * MS, "GET /one-sub HTTP/1.1\r\n");
+	respond(s, &b1, pid_a, 201, 40, 42, 106 * MS, "HTTP/1.1 200 OK\r\n");
+	respond(s, &b2, pid_b, 202, 40, 41, 107 * MS, "HTTP/1.1 200 OK\r\n");
+	respond(s, &a2, 12, 13, pid_b, 202, 109 * MS, "HTTP/1.1 200 OK\r\n");
+	respond(s, &a1, 10, 11, pid_a, 201, 110 * MS, "HTTP/1.1 200 OK\r\n");
+	run(s, order, 4, out);
+	assert_int_equal(out->n, 2);
+	assert_string_equal(traj_named(out, "GET /one")->spans[1].request, "GET /one-sub");
+	assert_string_equal(traj_named(out, "GET /two")->spans[1].request, "GET /two-sub");
+	assert_false(traj_named(out, "GET /one")->t.uncertain);
+	assert_int_equal(span_named(traj_named(out, "GET /two"), "GET /two-sub")->server.tid, 41);
+	free(s);
+	free(out);
+}
+
+static void test_thread_pool(void **state)
+{
+	(void)state;
+	check_two_workers(20, 20);
+}
+
+static void test_prefork(void **state)
+{
+	(void)state;
+	check_two_workers(20, 21);
+}
+
+/* One thread serves two requests at once: which one a downstream call
+ * belongs to cannot be told, and the trajectory says so. */
+static void test_event_loop_uncertain(void **state)
+{
+	struct sim *s = sim_new();
+	struct sink_state *out = calloc(1, sizeof(*out));
+	struct conn a1 = conn_new(CL, FR, 80, false), a2 = conn_new(CL2, FR, 80, false);
+	struct conn b = conn_new(FR, BK, 8081, false);
+	const int order[] = {CL, CL2, FR, BK};
+	const struct got *g;
+
+	(void)state;
+	request(s, &a1, 10, 11, 20, 20, 100 * MS, "GET /one HTTP/1.1\r\n");
+	request(s, &a2, 12, 13, 20, 20, 101 * MS, "GET /two HTTP/1.1\r\n");
+	request(s, &b, 20, 20, 40, 41, 103 * MS, "GET /sub HTTP/1.1\r\n");
+	respond(s, &b, 20, 20, 40, 41, 105 * MS, "HTTP/1.1 200 OK\r\n");
+	respond(s, &a1, 10, 11, 20, 20, 107 * MS, "HTTP/1.1 200 OK\r\n");
+	respond(s, &a2, 12, 13, 20, 20, 108 * MS, "HTTP/1.1 200 OK\r\n");
+	run(s, order, 4, out);
+	assert_int_equal(out->n, 2);
+	g = traj_named(out, "GET /two");
+	assert_int_equal(g->t.nspans, 2);
+	assert_true(g->t.uncertain);
+	assert_true(span_named(g, "GET /sub")->uncertain);
+	assert_false(traj_named(out, "GET /one")->t.uncertain);
+	free(s);
+	free(out);
+}
+
+/* Two applications that share no connection never share a trajectory. */
+static void test_two_applications(void **state)
+{
+	struct sim *s = sim_new();
+	struct sink_state *out = calloc(1, sizeof(*out));
+	struct conn a = conn_new(CL, FR, 80, false), b = conn_new(FR, BK, 8081, false);
+	struct conn x = conn_new(CL2, FR2, 80, false), y = conn_new(FR2, MI, 8081, false);
+	const int order[] = {FR2, FR, MI, BK, CL, CL2};
+
+	(void)state;
+	request(s, &a, 10, 11, 20, 21, 100 * MS, "GET /shop HTTP/1.1\r\n");
+	request(s, &x, 12, 13, 22, 23, 100 * MS, "GET /blog HTTP/1.1\r\n");
+	request(s, &b, 20, 21, 40, 41, 102 * MS, "GET /shop-db HTTP/1.1\r\n");
+	request(s, &y, 22, 23, 30, 31, 102 * MS, "GET /blog-db HTTP/1.1\r\n");
+	respond(s, &b, 20, 21, 40, 41, 104 * MS, "HTTP/1.1 200 OK\r\n");
+	respond(s, &y, 22, 23, 30, 31, 104 * MS, "HTTP/1.1 200 OK\r\n");
+	respond(s, &a, 10, 11, 20, 21, 106 * MS, "HTTP/1.1 200 OK\r\n");
+	respond(s, &x, 12, 13, 22, 23, 106 * MS, "HTTP/1.1 200 OK\r\n");
+	run(s, order, 6, out);
+	assert_int_equal(out->n, 2);
+	assert_string_equal(span_named(traj_named(out, "GET /shop"), "GET /shop-db")->server.host,
+			    "back");
+	assert_string_equal(span_named(traj_named(out, "GET /blog"), "GET /blog-db")->server.host,
+			    "middle");
+	assert_int_not_equal(traj_named(out, "GET /shop")->t.root_service,
+			     traj_named(out, "GET /blog")->t.root_service);
+	free(s);
+	free(out);
+}
+
+/* A refused connect and a 503 inside a request: failed spans, and the slow
+ * span found as the root cause. */
+static void test_errors_and_root_cause(void **state)
+{
+	struct sim *s = sim_new();
+	struct sink_state *out = calloc(1, sizeof(*out));
+	struct conn a = conn_new(CL, FR, 80, false), b = conn_new(FR, BK, 8081, false);
+	const int order[] = {CL, FR, BK};
+	const struct got *g;
+
+	(void)state;
+	request(s, &a, 10, 11, 20, 21, 100 * MS, "GET /pay HTTP/1.1\r\n");
+	put(s, FR, WEFT_EV_CONNECT, WEFT_ROLE_CLIENT, 77, 20, 21, 0, 0, 102 * MS, NULL, 41000,
+	    9999, 2, 9);
+	s->ev[FR][s->n[FR] - 1].e.err = -111;
+	request(s, &b, 20, 21, 40, 41, 103 * MS, "GET /slow HTTP/1.1\r\n");
+	respond(s, &b, 20, 21, 40, 41, 403 * MS, "HTTP/1.1 503 Service Unavailable\r\n");
+	respond(s, &a, 10, 11, 20, 21, 405 * MS, "HTTP/1.1 503 Service Unavailable\r\n");
+	run(s, order, 3, out);
+	assert_int_equal(out->n, 1);
+	g = &out->traj[0];
+	assert_int_equal(g->t.nspans, 3);
+	assert_true(g->t.error);
+	assert_true(span_named(g, "connect")->error);
+	assert_string_equal(span_named(g, "connect")->error_text, "connection refused");
+	assert_int_equal(span_named(g, "GET /slow")->status, 503);
+	assert_true(span_named(g, "GET /slow")->error);
+	assert_int_equal(g->t.slowest_span, span_named(g, "GET /slow")->id);
+	free(s);
+	free(out);
+}
+
+/* A tier's batch arrives after its callee's trajectory was emitted: the
+ * early, partial trajectory is retracted and replaced by the whole one. */
+static void test_late_parent_retracts(void **state)
+{
+	struct sim *s = sim_new();
+	struct sink_state *out = calloc(1, sizeof(*out));
+	struct conn a = conn_new(CL, FR, 80, false), b = conn_new(FR, BK, 8081, false);
+	struct corr_opts o = {.settle_ns = 10, .keep_ns = 60000 * MS};
+	struct corr_sink sink = {.trajectory = on_traj, .retract = on_retract, .ctx = out};
+	struct correlator *c = correlator__new(&o, &sink);
+	uint64_t now = 1;
+
+	(void)state;
+	request(s, &a, 10, 11, 20, 21, 100 * MS, "GET /late HTTP/1.1\r\n");
+	request(s, &b, 20, 21, 40, 41, 102 * MS, "GET /early HTTP/1.1\r\n");
+	respond(s, &b, 20, 21, 40, 41, 104 * MS, "HTTP/1.1 200 OK\r\n");
+	respond(s, &a, 10, 11, 20, 21, 106 * MS, "HTTP/1.1 200 OK\r\n");
+	for (int j = 0; j < s->n[BK]; j++)
+		correlator__feed(c, "back", &s->ev[BK][j].e, now);
+	correlator__tick(c, now += 1000);
+	assert_int_equal(out->n, 1); /* the back end's view alone */
+	for (int h = CL; h <= FR; h++)
+		for (int j = 0; j < s->n[h]; j++)
+			correlator__feed(c, s->names[h], &s->ev[h][j].e, now);
+	correlator__tick(c, now += 1000);
+	assert_int_equal(out->n, 1);
+	assert_int_equal(out->retracted, 1);
+	assert_int_equal(out->traj[0].t.nspans, 2);
+	assert_string_equal(out->traj[0].spans[0].request, "GET /late");
+	correlator__free(c);
+	free(s);
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_chain_nat_skew_out_of_order),
+		cmocka_unit_test(test_keep_alive),
+		cmocka_unit_test(test_pipelining),
+		cmocka_unit_test(test_thread_pool),
+		cmocka_unit_test(test_prefork),
+		cmocka_unit_test(test_event_loop_uncertain),
+		cmocka_unit_test(test_two_applications),
+		cmocka_unit_test(test_errors_and_root_cause),
+		cmocka_unit_test(test_late_parent_retracts),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
