@@ -46,9 +46,7 @@ static const char schema_v1[] =
     "  server_service INTEGER NOT NULL,"
     "  start_ns INTEGER NOT NULL,"    /* client's start, else the server's */
     "  duration_ns INTEGER NOT NULL," /* client-observed, else the server's */
-    "  port INTEGER NOT NULL,"	      /* the server's port, else its service's, else 0 */
-    "  c_proc INTEGER NOT NULL,"      /* hash of the client's (host, pid); 0: unobserved */
-    "  s_proc INTEGER NOT NULL,"      /* the same for the server */
+    "  port INTEGER NOT NULL,"	      /* server's port when observed, else 0 */
     "  c_observed INTEGER NOT NULL, c_host TEXT, c_pid INTEGER, c_tid INTEGER, c_comm TEXT,"
     "  c_addr TEXT, c_port INTEGER, c_start_ns INTEGER, c_end_ns INTEGER,"
     "  s_observed INTEGER NOT NULL, s_host TEXT, s_pid INTEGER, s_tid INTEGER, s_comm TEXT,"
@@ -59,6 +57,21 @@ static const char schema_v1[] =
     "  response_bytes INTEGER NOT NULL, PRIMARY KEY (trajectory, ord)) WITHOUT ROWID;"
     /* the map's window scan, covering */
     "CREATE INDEX spans_window ON spans (start_ns, client_service, server_service, port,"
+    "  duration_ns, error, request_bytes, response_bytes);";
+
+/* Version 2: each side's process as one integer (weft_proc_key(host, pid),
+ * 0 when unobserved) in the map's covering index, so that instances are
+ * counted without reading rows; and the port of an unobserved server taken
+ * from its service, so that the map needs no join. */
+static const char schema_v2[] =
+    "ALTER TABLE spans ADD COLUMN c_proc INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE spans ADD COLUMN s_proc INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE spans SET c_proc = weft_proc_key(c_host, c_pid) WHERE c_observed;"
+    "UPDATE spans SET s_proc = weft_proc_key(s_host, s_pid) WHERE s_observed;"
+    "UPDATE spans SET port = coalesce((SELECT sv.port FROM services sv"
+    "  WHERE sv.id = spans.server_service), 0) WHERE port = 0;"
+    "DROP INDEX spans_window;"
+    "CREATE INDEX spans_window ON spans (start_ns, client_service, server_service, port,"
     "  duration_ns, error, request_bytes, response_bytes, c_proc, s_proc);";
 
 struct migration {
@@ -66,9 +79,10 @@ struct migration {
 	const char *sql; /* statements run in one transaction */
 };
 
-/* Version 2 would be {2, "ALTER TABLE ...;"} appended here. */
+/* The next version appends {3, schema_v3} here. */
 static const struct migration migrations[] = {
     {1, schema_v1},
+    {2, schema_v2},
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -137,6 +151,11 @@ cleanup:
 
 int store_schema_migrate(struct store *s)
 {
+	return store_schema_migrate_to(s, STORE_SCHEMA_VERSION);
+}
+
+int store_schema_migrate_to(struct store *s, int target)
+{
 	int version, err;
 
 	err = schema_version(s, &version);
@@ -148,7 +167,7 @@ int store_schema_migrate(struct store *s)
 		return -EPROTO;
 	}
 	for (int i = 0; i < NMIGRATIONS; i++) {
-		if (migrations[i].version <= version)
+		if (migrations[i].version <= version || migrations[i].version > target)
 			continue;
 		err = migrate_step(s, &migrations[i]);
 		if (err)

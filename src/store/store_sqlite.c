@@ -40,9 +40,9 @@ static const char *const stmt_sql[STORE_ST_COUNT] = {
     [STORE_ST_PUT_TRAJ] = "INSERT OR REPLACE INTO trajectories VALUES"
 			  " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [STORE_ST_PUT_SPAN] = "INSERT INTO spans VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-			  " ?37, ?38, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+			  " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
 			  " ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27,"
-			  " ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36)",
+			  " ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38)",
     [STORE_ST_PRUNE_SPANS] = "DELETE FROM spans WHERE trajectory IN"
 			     " (SELECT id FROM trajectories WHERE start_ns < ?1)",
     [STORE_ST_PRUNE_TRAJ] = "DELETE FROM trajectories WHERE start_ns < ?1",
@@ -169,7 +169,9 @@ struct store *store__open(const char *path, const struct store_opts *opts)
 	if (opts)
 		s->opts = *opts;
 	/* the WAL file shrinks back to 64 MiB after a checkpoint that emptied it */
-	err = exec_pragma(s, "PRAGMA journal_mode = WAL");
+	err = store_sql_functions(s->db);
+	if (!err)
+		err = exec_pragma(s, "PRAGMA journal_mode = WAL");
 	if (!err)
 		err = exec_pragma(s, "PRAGMA journal_size_limit = 67108864");
 	if (!err)
@@ -403,18 +405,37 @@ static const struct weft_side *timing_side(const struct weft_span *sp)
 	return sp->client.observed || !sp->server.observed ? &sp->client : &sp->server;
 }
 
-/* A process's identity in one integer, for counting instances from the
- * covering index: FNV-1a over the host name and the pid. 0 when unobserved. */
-static sqlite3_int64 proc_key(const struct weft_side *d)
+int64_t store_proc_key(const char *host, uint32_t pid)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 
-	if (!d->observed)
-		return 0;
-	for (const char *p = d->host; *p; p++)
+	for (const char *p = host ? host : ""; *p; p++)
 		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-	h = (h ^ d->pid) * 0x100000001b3ull;
-	return (sqlite3_int64)(h ? h : 1);
+	h = (h ^ pid) * 0x100000001b3ull;
+	return (int64_t)(h ? h : 1);
+}
+
+/* weft_proc_key(host, pid) for SQL: what migrations backfill with. */
+static void sql_proc_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	sqlite3_result_int64(ctx, store_proc_key((const char *)sqlite3_value_text(argv[0]),
+						 (uint32_t)sqlite3_value_int64(argv[1])));
+}
+
+int store_sql_functions(sqlite3 *db)
+{
+	return sqlite3_create_function(db, "weft_proc_key", 2,
+				       SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+				       sql_proc_key, NULL, NULL) == SQLITE_OK
+		   ? 0
+		   : -ENOMEM;
+}
+
+/* The process of a side for the map's index; 0 when unobserved. */
+static sqlite3_int64 proc_key(const struct weft_side *d)
+{
+	return d->observed ? store_proc_key(d->host, d->pid) : 0;
 }
 
 /* The port a span's edge is on: the server's own when a sensor saw it, else

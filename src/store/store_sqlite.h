@@ -74,9 +74,16 @@ int store_fail(struct store *s, const char *what);
 
 /* Brings the database's schema to STORE_SCHEMA_VERSION; 0 or -errno. */
 int store_schema_migrate(struct store *s);
+/* The same, stopping at version target (tests build old databases so). */
+int store_schema_migrate_to(struct store *s, int target);
+/* Registers the SQL functions the schema's migrations use (weft_proc_key). */
+int store_sql_functions(sqlite3 *db);
+/* A process's identity in one integer: FNV-1a over the host name and the
+ * pid, never 0 (0 means "not observed"). */
+int64_t store_proc_key(const char *host, uint32_t pid);
 /* 0 when the database's schema is the one this code reads (for readers). */
 int store_schema_check(struct store *s);
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* Ids are unsigned 64-bit; SQLite integers are signed: stored bit for bit. */
 static inline sqlite3_int64 store_id_to_db(uint64_t id)

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/store_sqlite.h" /* to build a version-1 database */
 
 #define MS 1000000ull
 #define T0 1700000000000000000ull /* a wall-clock time in ns */
@@ -396,6 +397,47 @@ static void test_map_external(void **state)
 	json_object_put(doc);
 }
 
+/* A database written by version 1 (no process keys, 0 as the port of an
+ * unobserved server) is migrated in place: its spans count as instances and
+ * its edges get their ports. */
+static void test_migrate_from_v1(void **state)
+{
+	static const char rows[] =
+	    "INSERT INTO services VALUES (119, '', '', '', 6379, 1, '10.0.0.9', 0, 0);"
+	    "INSERT INTO spans (trajectory, ord, id, parent, client_service, server_service,"
+	    " start_ns, duration_ns, port, c_observed, c_host, c_pid, s_observed, s_host, s_pid,"
+	    " display_offset_ns, protocol, request, status, error, error_text, uncertain,"
+	    " request_bytes, response_bytes) VALUES"
+	    " (1, 0, 1, 0, 1, 2, 1700000000001000000, 5000000, 80, 1, 'ha', 100, 1, 'hb', 200,"
+	    "  0, 1, 'GET /', 200, 0, '', 0, 10, 20),"
+	    " (1, 1, 2, 1, 2, 119, 1700000000002000000, 1000000, 0, 1, 'hb', 200, 0, NULL, NULL,"
+	    "  0, 2, 'REDIS GET', 0, 0, '', 0, 5, 5);";
+	struct fixture *f = *state;
+	struct store_map_query q = {.since_ns = T0, .until_ns = T0 + 1000 * MS};
+	struct store raw = {0};
+	json_object *doc, *edges, *web;
+	struct store *s;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/v1.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &raw.db), SQLITE_OK);
+	assert_int_equal(store_schema_migrate_to(&raw, 1), 0);
+	assert_int_equal(sqlite3_exec(raw.db, rows, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw.db);
+
+	s = store__open(path, NULL);
+	assert_non_null(s);
+	assert_int_equal(store__query_map(s, &q, &doc), 0);
+	json_object_object_get_ex(doc, "edges", &edges);
+	assert_int_equal(json_object_array_length(edges), 2);
+	assert_int_equal((int)num(json_object_array_get_idx(edges, 1), "port"), 6379);
+	web = find_by(json_object_object_get(doc, "nodes"), "id", "0000000000000002");
+	assert_non_null(web);
+	assert_int_equal((int)num(web, "instances"), 1); /* pid 200 on hb, on both sides */
+	json_object_put(doc);
+	store__close(s);
+}
+
 /* ---- trajectory queries
  * ---------------------------------------------------------------------------- */
 
@@ -569,6 +611,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_open_migrate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_put_replace_delete, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map, setup, teardown),
