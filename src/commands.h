@@ -5,5 +5,6 @@
 
 int cmd_sensor(int argc, char **argv);
 int cmd_control(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ struct command {
 static const struct command commands[] = {
 	{"sensor", cmd_sensor, "capture every TCP message on this host with eBPF"},
 	{"control", cmd_control, "switch a running sensor's capture (its --control socket)"},
+	{"load", cmd_load, "HTTP load generator: closed or open loop, honest latency"},
 	{0},
 };
 
