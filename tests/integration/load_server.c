@@ -9,7 +9,10 @@
  *   /reset         connection reset (RST)    /close    closed without a response
  *   /hang          no response ever          /unlisten 200, then the port refuses
  * With --stall-*, every response due within [A, A+S) ms after the first
- * request waits until the stall ends: the whole server stalls for S ms. */
+ * request waits until the stall ends: the whole server stalls for S ms.
+ * With --stats FILE, SIGTERM writes the server's own view of each response
+ * (from the complete request head to the written response) to FILE as
+ * "count N" and "pQ MS" lines (p50 p90 p99 p99.9 max), then exits. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -32,6 +35,7 @@ struct sconn {
 	int status;    /* response to send when the timer fires */
 	int close_after;
 	int chunked;
+	long long t_req; /* when the request head was complete */
 	char buf[8192];
 };
 
@@ -39,6 +43,9 @@ static struct sconn *conns[MAXC];
 static int ep, lfd = -1;
 static double delay_ms, stall_after_ms = -1, stall_ms;
 static long long first_ns = -1;
+static double *samples; /* service times, ms */
+static size_t nsamples, cap_samples;
+static volatile sig_atomic_t stop_flag;
 
 static long long now_ns(void)
 {
@@ -72,7 +79,13 @@ static void respond(struct sconn *c)
 	else
 		n = snprintf(out, sizeof(out), "HTTP/1.1 %d X\r\nContent-Length: 3\r\n%s\r\nok\n",
 			     c->status, c->close_after ? "Connection: close\r\n" : "");
-	if (write(c->fd, out, n) != n || c->close_after)
+	if (write(c->fd, out, n) != n) {
+		drop(c);
+		return;
+	}
+	if (nsamples < cap_samples)
+		samples[nsamples++] = (now_ns() - c->t_req) / 1e6;
+	if (c->close_after)
 		drop(c);
 }
 
@@ -107,6 +120,7 @@ static void handle(struct sconn *c, char *head)
 	char path[256] = "/";
 	struct linger lg = {1, 0};
 
+	c->t_req = now_ns();
 	sscanf(head, "%*s %255s", path);
 	c->status = 200;
 	c->chunked = 0;
@@ -212,9 +226,43 @@ static int listen_any(void)
 	return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void write_stats(const char *path)
+{
+	static const double qs[] = {0.5, 0.9, 0.99, 0.999};
+	static const char *const names[] = {"p50", "p90", "p99", "p999"};
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return;
+	qsort(samples, nsamples, sizeof(*samples), cmp_double);
+	fprintf(f, "count %zu\n", nsamples);
+	for (int i = 0; i < 4 && nsamples; i++) {
+		size_t rank = (size_t)(qs[i] * nsamples + 0.999999);
+
+		fprintf(f, "%s %.4f\n", names[i], samples[(rank ? rank : 1) - 1]);
+	}
+	if (nsamples)
+		fprintf(f, "max %.4f\n", samples[nsamples - 1]);
+	fclose(f);
+}
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct epoll_event evs[256];
+	const char *stats = NULL;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--delay-ms"))
@@ -223,7 +271,14 @@ int main(int argc, char **argv)
 			stall_after_ms = atof(argv[i + 1]);
 		else if (!strcmp(argv[i], "--stall-ms"))
 			stall_ms = atof(argv[i + 1]);
+		else if (!strcmp(argv[i], "--stats"))
+			stats = argv[i + 1];
 	}
+	cap_samples = 4000000;
+	samples = malloc(cap_samples * sizeof(*samples));
+	if (!samples)
+		return 1;
+	signal(SIGTERM, on_term);
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	ep = epoll_create1(EPOLL_CLOEXEC);
@@ -234,6 +289,11 @@ int main(int argc, char **argv)
 	for (;;) {
 		int n = epoll_wait(ep, evs, 256, -1);
 
+		if (stop_flag) {
+			if (stats)
+				write_stats(stats);
+			return 0;
+		}
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 			struct sconn *c = conns[fd];
