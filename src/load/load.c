@@ -19,7 +19,6 @@
 #define LOAD_PROBE_MS     2000          /* the connect before the start waits this long */
 #define LOAD_COLLECT_NS   150000000ull  /* a second is collected this long after it ends */
 #define LOAD_POLL_NS      100000000ull  /* the stop flag is read this often */
-#define LOAD_MIN_TAIL_S   0.25          /* a shorter last partial second joins the one before */
 
 static const char *const err_names[LOAD_ERR__COUNT] = {
 	[LOAD_ERR_REFUSED] = "connect_refused", [LOAD_ERR_CONNECT] = "connect_other",
@@ -269,35 +268,23 @@ static int coordinate(struct run *r, struct load_result *res, struct load_sec_ac
 	}
 }
 
-/* After the join: what the loops published after the last full second. */
+/* After the join: what the loops published after the last full second
+ * (the last second of a timed run, or a partial one with its own span). */
 static int collect_tail(struct run *r, struct load_result *res, struct load_sec_acc *acc)
 {
-	struct load_second s, *prev;
+	struct load_second s;
 	unsigned sec = (unsigned)res->nseries;
 	double span = res->duration_s - sec;
+	bool any;
 
 	collect(r, acc);
-	if (!acc->requests && !acc->hist.count) {
-		bool any = false;
-
-		for (int k = 0; k < LOAD_ERR__COUNT; k++)
-			any |= acc->errors[k] != 0;
-		if (!any)
-			return 0;
-	}
-	if (span < LOAD_MIN_TAIL_S && res->nseries) {
-		prev = &res->series[res->nseries - 1];
-		second_fill(r, &s, acc, sec, span, res);
-		prev->requests += s.requests;
-		prev->errors += s.errors;
-		for (int k = 0; k < LOAD_ERR__COUNT; k++)
-			prev->errors_by_kind[k] += s.errors_by_kind[k];
-		prev->total_requests += s.requests;
-		prev->total_errors += s.errors;
+	any = acc->requests != 0;
+	for (int k = 0; k < LOAD_ERR__COUNT; k++)
+		any |= acc->errors[k] != 0;
+	if (!any && span < 0.5)
 		return 0;
-	}
 	second_fill(r, &s, acc, sec, span > 0 ? span : 0, res);
-	if (r->cfg->on_second)
+	if (r->cfg->on_second && !res->stopped)
 		r->cfg->on_second(&s, r->cfg->ctx);
 	return series_push(res, &s);
 }

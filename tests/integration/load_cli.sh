@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # weft load's command line: clear one-line errors, the JSON document, framing.
 source "$(dirname "$0")/../lib/tap.sh"
-source "$(dirname "$0")/load_lib.sh"
+source "$(dirname "$0")/load_lib.bash"
 
 # expect_error NAME PATTERN ARGS...: non-zero exit, one line on stderr matching PATTERN.
 expect_error() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every error kind is counted, under its own name, and none becomes latency.
 source "$(dirname "$0")/../lib/tap.sh"
-source "$(dirname "$0")/load_lib.sh"
+source "$(dirname "$0")/load_lib.bash"
 
 # run_kind NAME KIND PATH [ARGS...]: a short run on PATH; KIND must be counted
 # and no request may have a latency.
