@@ -211,7 +211,7 @@ static void second_fill(const struct run *r, struct load_second *s, const struct
 	s->span_s = span;
 	s->elapsed_s = elapsed;
 	s->remaining_s = r->cfg->duration_ns ? (double)r->cfg->duration_ns / 1e9 - elapsed : -1;
-	if (s->remaining_s < -0.5)
+	if (r->cfg->duration_ns && s->remaining_s < 0)
 		s->remaining_s = 0;
 	s->requests = a->requests;
 	for (int k = 0; k < LOAD_ERR__COUNT; k++) {
