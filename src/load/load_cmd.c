@@ -284,7 +284,8 @@ int cmd_load(int argc, char **argv)
 	}
 	if (c.cfg.on_second)
 		fputc('\n', stderr);
-	load_report__table(stdout, &c.cfg, &res);
+	/* with the JSON on stdout, the table goes where the diagnostics go */
+	load_report__table(c.json_path && !strcmp(c.json_path, "-") ? stderr : stdout, &c.cfg, &res);
 	if (c.json_path && load_report__write_json(c.json_path, &c.cfg, &res, err, sizeof(err))) {
 		fprintf(stderr, "weft load: %s\n", err);
 		goto cleanup;

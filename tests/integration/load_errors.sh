@@ -24,6 +24,7 @@ run_kind "HTTP 404" http_4xx /status/404 "$PORT_e"
 run_kind "HTTP 503" http_5xx /status/503 "$PORT_e"
 run_kind "connection reset" reset /reset "$PORT_e"
 run_kind "closed without a response" closed /close "$PORT_e"
+run_kind "a response that is not HTTP" parse /garbage "$PORT_e"
 run_kind "no response" timeout /hang "$PORT_e" --timeout 300ms
 
 # Refused: the first request makes the server close its listening socket;

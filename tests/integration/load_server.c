@@ -8,6 +8,7 @@
  *   /status/CODE   that status at once       /chunked  a chunked 200
  *   /reset         connection reset (RST)    /close    closed without a response
  *   /hang          no response ever          /unlisten 200, then the port refuses
+ *   /garbage       bytes that are not HTTP
  * With --stall-*, every response due within [A, A+S) ms after the first
  * request waits until the stall ends: the whole server stalls for S ms.
  * With --stats FILE, SIGTERM writes the server's own view of each response
@@ -140,6 +141,9 @@ static void handle(struct sconn *c, char *head)
 		drop(c);
 	} else if (!strcmp(path, "/close")) {
 		drop(c);
+	} else if (!strcmp(path, "/garbage")) {
+		if (write(c->fd, "SSH-2.0-nope\r\n\r\n", 16) != 16)
+			drop(c);
 	} else if (!strcmp(path, "/hang")) {
 		/* nothing */
 	} else if (!strcmp(path, "/unlisten")) {
