@@ -73,10 +73,15 @@ GET /delay/0 weight=1
 GET /delay/1 weight=3
 POST /delay/0 body=x weight=6
 EOT
-"$WEFT" load -q -t2 -c8 -n 6000 --uris "$TMP/mix.txt" --json "$TMP/mix.json" \
-	"http://127.0.0.1:$PORT_closed" >/dev/null
-check "mix follows its weights (1:3:6, within 2 points)" jcheck "$TMP/mix.json" \
-	"all(abs(u['requests'] / j['requests'] - w) < 0.02 for u, w in zip(j['per_uri'], (0.1, 0.3, 0.6)))"
+"$WEFT" load -q -t2 -c8 -n 6000 --seed 7 --uris "$TMP/mix.txt" --json "$TMP/mix.json" \
+	"http://127.0.0.1:$PORT_closed" >/dev/null 2>"$TMP/mix.err"
+if jcheck "$TMP/mix.json" \
+	"all(abs(u['requests'] / j['requests'] - w) < 0.02 for u, w in zip(j['per_uri'], (0.1, 0.3, 0.6)))"; then
+	ok "mix follows its weights (1:3:6, within 2 points)"
+else
+	fail "mix follows its weights (1:3:6, within 2 points)" "$(cat "$TMP/mix.err")" \
+		"$(jget "$TMP/mix.json" "[j['requests'], j['errors'], [u['requests'] for u in j['per_uri']]]" 2>&1)"
+fi
 
 # 5. Ramp-up: users start evenly over the ramp, so the first second carries
 # fewer requests than the last.
