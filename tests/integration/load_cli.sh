@@ -65,5 +65,12 @@ check "chunked, POST, PUT, DELETE all succeed" jcheck "$TMP/m.json" \
 check "no keep-alive: a connection per request" jcheck "$TMP/k.json" \
 	"j['requests'] > 100 and j['errors']['total'] == 0"
 
-# The progress line appears on a terminal only: not in this redirected run.
+# The progress line appears on a terminal only: not in this redirected run,
+# but under a pseudo-terminal (script(1)) it shows rate, p99, errors, time left.
 check "no progress line when stderr is not a terminal" [ ! -s "$TMP/err" ]
+if command -v script >/dev/null; then
+	script -qc "'$WEFT' load -t1 -c2 -d2s '$url/'" /dev/null >"$TMP/tty" 2>&1
+	check "progress line on a terminal" grep -qE 'req/s +p99 +[0-9.]+ ms +errors 0 +1s left' "$TMP/tty"
+else
+	skip "progress line on a terminal" "script(1) is missing"
+fi
