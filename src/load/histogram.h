@@ -8,17 +8,17 @@
 
 #include <stdint.h>
 
-#define HIST_SUB_BITS 7                             /* 128 buckets per power of two */
+#define HIST_SUB_BITS 7 /* 128 buckets per power of two */
 #define HIST_SUB      (1u << HIST_SUB_BITS)
-#define HIST_MAX_BITS 41                            /* values up to 2^41 ns (~36 min) */
+#define HIST_MAX_BITS 41 /* values up to 2^41 ns (~36 min) */
 #define HIST_BUCKETS  (2 * HIST_SUB + (HIST_MAX_BITS - HIST_SUB_BITS - 1) * HIST_SUB)
 
 struct hist {
-	uint64_t count;                 /* values recorded */
-	uint64_t sum;                   /* their sum, ns (for the mean) */
-	uint64_t min;                   /* smallest value exactly, UINT64_MAX when empty */
-	uint64_t max;                   /* largest value exactly */
-	uint64_t counts[HIST_BUCKETS];  /* per bucket; see hist_bucket() */
+	uint64_t count;		       /* values recorded */
+	uint64_t sum;		       /* their sum, ns (for the mean) */
+	uint64_t min;		       /* smallest value exactly, UINT64_MAX when empty */
+	uint64_t max;		       /* largest value exactly */
+	uint64_t counts[HIST_BUCKETS]; /* per bucket; see hist_bucket() */
 };
 
 /* Empties h. */

@@ -27,7 +27,8 @@ static int parse_u64_hex_or_dec(const char *s, size_t n, int base, uint64_t *out
 	size_t i = 0;
 
 	for (; i < n && isxdigit((unsigned char)s[i]); i++) {
-		int d = isdigit((unsigned char)s[i]) ? s[i] - '0' : (tolower((unsigned char)s[i]) - 'a' + 10);
+		int d = isdigit((unsigned char)s[i]) ? s[i] - '0'
+						     : (tolower((unsigned char)s[i]) - 'a' + 10);
 
 		if (d >= base || v > (UINT64_MAX >> 4))
 			return -1;

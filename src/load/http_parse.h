@@ -12,23 +12,23 @@
 #define HTTP_RESP_HEAD_MAX 16384 /* a head longer than this is an error */
 
 enum http_resp_state {
-	HTTP_RESP_HEAD,        /* waiting for the complete status line and headers */
-	HTTP_RESP_BODY_LEN,    /* Content-Length body, `remaining` bytes to go */
-	HTTP_RESP_CHUNK_SIZE,  /* waiting for a chunk-size line */
-	HTTP_RESP_CHUNK_DATA,  /* inside a chunk, `remaining` bytes to go */
-	HTTP_RESP_CHUNK_CRLF,  /* the CRLF after a chunk's data */
-	HTTP_RESP_TRAILERS,    /* trailer lines after the last chunk */
-	HTTP_RESP_BODY_EOF,    /* body ends when the peer closes */
-	HTTP_RESP_DONE,        /* a complete response was parsed */
+	HTTP_RESP_HEAD,	      /* waiting for the complete status line and headers */
+	HTTP_RESP_BODY_LEN,   /* Content-Length body, `remaining` bytes to go */
+	HTTP_RESP_CHUNK_SIZE, /* waiting for a chunk-size line */
+	HTTP_RESP_CHUNK_DATA, /* inside a chunk, `remaining` bytes to go */
+	HTTP_RESP_CHUNK_CRLF, /* the CRLF after a chunk's data */
+	HTTP_RESP_TRAILERS,   /* trailer lines after the last chunk */
+	HTTP_RESP_BODY_EOF,   /* body ends when the peer closes */
+	HTTP_RESP_DONE,	      /* a complete response was parsed */
 };
 
 struct http_resp {
 	enum http_resp_state state; /* where the parser is */
-	int status;                 /* status code once the head is parsed */
-	bool keepalive;             /* the connection may carry another request */
-	uint64_t remaining;         /* body or chunk bytes still expected */
-	uint64_t body_bytes;        /* body bytes seen so far (chunk framing excluded) */
-	uint64_t head_bytes;        /* bytes of the final head */
+	int status;		    /* status code once the head is parsed */
+	bool keepalive;		    /* the connection may carry another request */
+	uint64_t remaining;	    /* body or chunk bytes still expected */
+	uint64_t body_bytes;	    /* body bytes seen so far (chunk framing excluded) */
+	uint64_t head_bytes;	    /* bytes of the final head */
 };
 
 /* Prepares p for a new response. */

@@ -16,24 +16,28 @@
 #include "common/clock.h"
 #include "load/loop.h"
 
-#define LOAD_PROBE_MS     2000          /* the connect before the start waits this long */
-#define LOAD_COLLECT_NS   150000000ull  /* a second is collected this long after it ends */
-#define LOAD_POLL_NS      100000000ull  /* the stop flag is read this often */
+#define LOAD_PROBE_MS	2000	     /* the connect before the start waits this long */
+#define LOAD_COLLECT_NS 150000000ull /* a second is collected this long after it ends */
+#define LOAD_POLL_NS	100000000ull /* the stop flag is read this often */
 
 static const char *const err_names[LOAD_ERR__COUNT] = {
-	[LOAD_ERR_REFUSED] = "connect_refused", [LOAD_ERR_CONNECT] = "connect_other",
-	[LOAD_ERR_TIMEOUT] = "timeout",         [LOAD_ERR_RESET] = "reset",
-	[LOAD_ERR_CLOSED] = "closed",           [LOAD_ERR_PARSE] = "parse",
-	[LOAD_ERR_HTTP_4XX] = "http_4xx",       [LOAD_ERR_HTTP_5XX] = "http_5xx",
-	[LOAD_ERR_OTHER] = "other",
+    [LOAD_ERR_REFUSED] = "connect_refused",
+    [LOAD_ERR_CONNECT] = "connect_other",
+    [LOAD_ERR_TIMEOUT] = "timeout",
+    [LOAD_ERR_RESET] = "reset",
+    [LOAD_ERR_CLOSED] = "closed",
+    [LOAD_ERR_PARSE] = "parse",
+    [LOAD_ERR_HTTP_4XX] = "http_4xx",
+    [LOAD_ERR_HTTP_5XX] = "http_5xx",
+    [LOAD_ERR_OTHER] = "other",
 };
 
 struct run {
 	const struct load_config *cfg; /* the caller's */
-	struct load_shared sh;         /* what every loop reads */
+	struct load_shared sh;	       /* what every loop reads */
 	struct load_thread *threads;   /* cfg->threads of them */
-	unsigned nthreads;             /* threads actually used */
-	unsigned started;              /* threads created */
+	unsigned nthreads;	       /* threads actually used */
+	unsigned started;	       /* threads created */
 };
 
 const char *load_err_name(enum load_err_kind k)
@@ -115,8 +119,8 @@ static int probe(struct run *r, struct load_result *res)
 	else
 		getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &err, &len);
 	if (err)
-		ret = fail(res, -err, "cannot connect to %s port %s: %s", r->cfg->host, r->cfg->port,
-			   strerror(err));
+		ret = fail(res, -err, "cannot connect to %s port %s: %s", r->cfg->host,
+			   r->cfg->port, strerror(err));
 	close(p.fd);
 	return ret;
 }
@@ -137,8 +141,8 @@ static int render_all(struct run *r, struct load_result *res)
 	if (!r->sh.wire || !r->sh.wire_len || !w)
 		goto nomem;
 	for (size_t i = 0; i < cfg->nuris; i++) {
-		r->sh.wire[i] = load_uri__render(&cfg->uris[i], host, cfg->keepalive,
-						 &r->sh.wire_len[i]);
+		r->sh.wire[i] =
+		    load_uri__render(&cfg->uris[i], host, cfg->keepalive, &r->sh.wire_len[i]);
 		if (!r->sh.wire[i])
 			goto nomem;
 		w[i] = cfg->uris[i].weight ? cfg->uris[i].weight : 1;
@@ -220,9 +224,10 @@ static void second_fill(const struct run *r, struct load_second *s, const struct
 	}
 	s->rps = span > 0 ? (double)a->requests / span : 0;
 	load_latency_from_hist(&s->latency, &a->hist);
-	s->total_requests = (res->nseries ? res->series[res->nseries - 1].total_requests : 0) +
-			    s->requests;
-	s->total_errors = (res->nseries ? res->series[res->nseries - 1].total_errors : 0) + s->errors;
+	s->total_requests =
+	    (res->nseries ? res->series[res->nseries - 1].total_requests : 0) + s->requests;
+	s->total_errors =
+	    (res->nseries ? res->series[res->nseries - 1].total_errors : 0) + s->errors;
 }
 
 static void collect(struct run *r, struct load_sec_acc *acc)
@@ -236,7 +241,8 @@ static void collect(struct run *r, struct load_sec_acc *acc)
 static bool sleep_until(struct run *r, uint64_t until)
 {
 	for (;;) {
-		uint64_t now = mono_ns(), step = now + LOAD_POLL_NS < until ? now + LOAD_POLL_NS : until;
+		uint64_t now = mono_ns(),
+			 step = now + LOAD_POLL_NS < until ? now + LOAD_POLL_NS : until;
 		struct timespec ts = {(time_t)(step / 1000000000ull), (long)(step % 1000000000ull)};
 
 		if (r->cfg->stop && *r->cfg->stop)

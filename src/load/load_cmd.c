@@ -25,49 +25,49 @@ enum {
 };
 
 struct load_cmd {
-	struct load_config cfg;  /* what the library runs */
-	const char *uris_path;   /* --uris FILE */
-	const char *json_path;   /* --json FILE */
-	bool quiet;              /* no progress line */
-	bool connections_given;  /* -c or --users was set */
-	bool duration_given;     /* -d was set */
+	struct load_config cfg; /* what the library runs */
+	const char *uris_path;	/* --uris FILE */
+	const char *json_path;	/* --json FILE */
+	bool quiet;		/* no progress line */
+	bool connections_given; /* -c or --users was set */
+	bool duration_given;	/* -d was set */
 };
 
 static const struct weft_opt load_opts[] = {
-	{"threads", 't', "N", "event loops, one thread each (default 2)"},
-	{"connections", 'c', "N", "users (closed loop, default 10) or connection pool (open, 64)"},
-	{"users", OPT_USERS, "N", "the same as --connections"},
-	{"rate", 'r', "R/s", "open loop: R requests a second in all, on schedule"},
-	{"think", OPT_THINK, "TIME", "closed loop: mean think time of a user (default 0)"},
-	{"think-ms", OPT_THINK, "MS", "the same in milliseconds"},
-	{"think-dist", OPT_THINK_DIST, "fixed|exp", "think time distribution (default fixed)"},
-	{"ramp", OPT_RAMP, "TIME", "start users (or raise the rate) evenly over this time"},
-	{"duration", 'd', "TIME", "run length (default 10s; e.g. 500ms, 30s, 2m)"},
-	{"requests", 'n', "N", "stop after N requests (with -d: whichever is first)"},
-	{"timeout", OPT_TIMEOUT, "TIME", "a request with no full response by then fails (5s)"},
-	{"no-keepalive", OPT_NO_KEEPALIVE, NULL, "open a connection per request"},
-	{"uris", OPT_URIS, "FILE", "requests to mix, one a line (format above)"},
-	{"json", OPT_JSON, "FILE", "every figure and the per-second series as JSON (-: stdout)"},
-	{"seed", OPT_SEED, "N", "seed of the random choices (mix, think times)"},
-	{"quiet", 'q', NULL, "no live progress line"},
-	{0},
+    {"threads", 't', "N", "event loops, one thread each (default 2)"},
+    {"connections", 'c', "N", "users (closed loop, default 10) or connection pool (open, 64)"},
+    {"users", OPT_USERS, "N", "the same as --connections"},
+    {"rate", 'r', "R/s", "open loop: R requests a second in all, on schedule"},
+    {"think", OPT_THINK, "TIME", "closed loop: mean think time of a user (default 0)"},
+    {"think-ms", OPT_THINK, "MS", "the same in milliseconds"},
+    {"think-dist", OPT_THINK_DIST, "fixed|exp", "think time distribution (default fixed)"},
+    {"ramp", OPT_RAMP, "TIME", "start users (or raise the rate) evenly over this time"},
+    {"duration", 'd', "TIME", "run length (default 10s; e.g. 500ms, 30s, 2m)"},
+    {"requests", 'n', "N", "stop after N requests (with -d: whichever is first)"},
+    {"timeout", OPT_TIMEOUT, "TIME", "a request with no full response by then fails (5s)"},
+    {"no-keepalive", OPT_NO_KEEPALIVE, NULL, "open a connection per request"},
+    {"uris", OPT_URIS, "FILE", "requests to mix, one a line (format above)"},
+    {"json", OPT_JSON, "FILE", "every figure and the per-second series as JSON (-: stdout)"},
+    {"seed", OPT_SEED, "N", "seed of the random choices (mix, think times)"},
+    {"quiet", 'q', NULL, "no live progress line"},
+    {0},
 };
 
 static const struct weft_cmd_help load_help = {
-	.usage = "weft load URL|--uris FILE [OPTIONS]",
-	.summary = "HTTP/1.1 load generator: one epoll event loop per thread, keep-alive by\n"
-		   "default. Closed loop (users who think between requests) or open loop at a\n"
-		   "target rate, where latency counts from each request's intended send time so a\n"
-		   "stalled server cannot hide its stall. Errors are counted by kind, never mixed\n"
-		   "into latency.\n\n"
-		   "URI file: one request a line, blank lines and '#' comments skipped:\n"
-		   "  METHOD PATH|URL [header=\"Name: value\"]... [body='TEXT'] [weight=N]\n"
-		   "METHOD is GET, POST, PUT, DELETE, PATCH or OPTIONS; weight (default 1) sets\n"
-		   "how often the line is picked. Paths need a URL operand for the target.",
-	.examples = "  weft load -t2 -c100 -d10s http://127.0.0.1:8080/        like wrk\n"
-		    "  weft load --rate 2000 -c200 -d30s http://127.0.0.1:8080/  open loop\n"
-		    "  weft load --users 50 --think-ms 500 --think-dist exp --uris mix.txt\n"
-		    "  weft load -n 10000 --json out.json http://[::1]:8080/api\n",
+    .usage = "weft load URL|--uris FILE [OPTIONS]",
+    .summary = "HTTP/1.1 load generator: one epoll event loop per thread, keep-alive by\n"
+	       "default. Closed loop (users who think between requests) or open loop at a\n"
+	       "target rate, where latency counts from each request's intended send time so a\n"
+	       "stalled server cannot hide its stall. Errors are counted by kind, never mixed\n"
+	       "into latency.\n\n"
+	       "URI file: one request a line, blank lines and '#' comments skipped:\n"
+	       "  METHOD PATH|URL [header=\"Name: value\"]... [body='TEXT'] [weight=N]\n"
+	       "METHOD is GET, POST, PUT, DELETE, PATCH or OPTIONS; weight (default 1) sets\n"
+	       "how often the line is picked. Paths need a URL operand for the target.",
+    .examples = "  weft load -t2 -c100 -d10s http://127.0.0.1:8080/        like wrk\n"
+		"  weft load --rate 2000 -c200 -d30s http://127.0.0.1:8080/  open loop\n"
+		"  weft load --users 50 --think-ms 500 --think-dist exp --uris mix.txt\n"
+		"  weft load -n 10000 --json out.json http://[::1]:8080/api\n",
 };
 
 static int bad(const char *opt, const char *arg, const char *want)
@@ -147,8 +147,7 @@ static int on_opt_times(struct load_cmd *c, int key, const char *arg)
 			return bad("ramp", arg, "a time such as 5s");
 		return 0;
 	case OPT_TIMEOUT:
-		if (parse_duration_ns(arg, &c->cfg.timeout_ns, 1000000000ull) ||
-		    !c->cfg.timeout_ns)
+		if (parse_duration_ns(arg, &c->cfg.timeout_ns, 1000000000ull) || !c->cfg.timeout_ns)
 			return bad("timeout", arg, "a positive time such as 2s");
 		return 0;
 	}
@@ -205,8 +204,7 @@ static int on_second(const struct load_second *s, void *ctx)
 }
 
 /* Reads the URL operand and the URI file into set. */
-static int load_requests(struct load_cmd *c, int argc, char **argv, int first,
-			 struct uri_set *set)
+static int load_requests(struct load_cmd *c, int argc, char **argv, int first, struct uri_set *set)
 {
 	char err[512];
 
@@ -285,7 +283,8 @@ int cmd_load(int argc, char **argv)
 	if (c.cfg.on_second)
 		fputc('\n', stderr);
 	/* with the JSON on stdout, the table goes where the diagnostics go */
-	load_report__table(c.json_path && !strcmp(c.json_path, "-") ? stderr : stdout, &c.cfg, &res);
+	load_report__table(c.json_path && !strcmp(c.json_path, "-") ? stderr : stdout, &c.cfg,
+			   &res);
 	if (c.json_path && load_report__write_json(c.json_path, &c.cfg, &res, err, sizeof(err))) {
 		fprintf(stderr, "weft load: %s\n", err);
 		goto cleanup;

@@ -14,63 +14,63 @@
 #include "load/http_parse.h"
 
 #define LOOP_EVENTS   256
-#define LOOP_RBUF     (64 * 1024)     /* one read buffer per loop, shared by its connections */
-#define LOOP_TICK_NS  100000000ull    /* timeouts checked and the stop flag read this often */
-#define LOOP_RETRY_NS 10000000ull     /* a user whose connect failed waits at least this */
-#define NO_HEAP       UINT32_MAX
+#define LOOP_RBUF     (64 * 1024)  /* one read buffer per loop, shared by its connections */
+#define LOOP_TICK_NS  100000000ull /* timeouts checked and the stop flag read this often */
+#define LOOP_RETRY_NS 10000000ull  /* a user whose connect failed waits at least this */
+#define NO_HEAP	      UINT32_MAX
 
 enum conn_state {
-	CONN_FREE,       /* no request: closed, or an idle keep-alive connection */
+	CONN_FREE,	 /* no request: closed, or an idle keep-alive connection */
 	CONN_CONNECTING, /* connect() in progress */
-	CONN_WRITING,    /* request partly sent, waiting for room */
-	CONN_READING,    /* request sent, response not complete */
+	CONN_WRITING,	 /* request partly sent, waiting for room */
+	CONN_READING,	 /* request sent, response not complete */
 };
 
 struct conn {
-	int fd;                /* socket, -1 when closed */
+	int fd;		       /* socket, -1 when closed */
 	enum conn_state state; /* what it waits for */
-	uint32_t gen;          /* bumped per socket: events of an old socket are ignored */
-	uint32_t uri;          /* request in flight */
+	uint32_t gen;	       /* bumped per socket: events of an old socket are ignored */
+	uint32_t uri;	       /* request in flight */
 	uint32_t heap_idx;     /* position in the wake heap, NO_HEAP when not in it */
 	bool peer_closed;      /* the peer half-closed: do not reuse */
 	uint64_t intended_ns;  /* latency origin: when the request should have started */
 	uint64_t attempt_ns;   /* timeout origin: when this attempt began */
 	uint64_t wake_ns;      /* closed loop: when the user starts its next request */
-	size_t written;        /* request bytes sent */
+	size_t written;	       /* request bytes sent */
 	struct http_resp resp; /* response parser */
-	char *pend;            /* bytes read but not yet parsed; owned */
-	size_t npend;          /* their count */
+	char *pend;	       /* bytes read but not yet parsed; owned */
+	size_t npend;	       /* their count */
 	size_t pend_cap;       /* allocated */
 };
 
 struct pending_req {
 	uint64_t intended_ns; /* its place in the schedule */
-	uint32_t uri;         /* which request */
+	uint32_t uri;	      /* which request */
 };
 
 struct loop {
-	int epfd;                 /* this loop's epoll instance */
-	bool open_loop;           /* rate-driven (else users) */
-	struct conn *conns;       /* users (closed loop) or the connection pool (open) */
-	unsigned nconns;          /* their count */
-	uint32_t *heap;           /* closed loop: users waiting to start, min wake_ns first */
-	unsigned nheap;           /* entries */
-	uint32_t *idle;           /* open loop: connections without a request (a stack) */
-	unsigned nidle;           /* entries */
-	struct pending_req *q;    /* open loop: due requests waiting for a connection (a ring) */
+	int epfd;		  /* this loop's epoll instance */
+	bool open_loop;		  /* rate-driven (else users) */
+	struct conn *conns;	  /* users (closed loop) or the connection pool (open) */
+	unsigned nconns;	  /* their count */
+	uint32_t *heap;		  /* closed loop: users waiting to start, min wake_ns first */
+	unsigned nheap;		  /* entries */
+	uint32_t *idle;		  /* open loop: connections without a request (a stack) */
+	unsigned nidle;		  /* entries */
+	struct pending_req *q;	  /* open loop: due requests waiting for a connection (a ring) */
 	size_t qhead, qlen, qcap; /* ring position, length, capacity */
-	uint64_t next_global;     /* open loop: this loop's next index in the global schedule */
-	unsigned stride;          /* threads: each takes every stride-th scheduled request */
-	uint64_t next_send_ns;    /* open loop: intended time of next_global */
-	uint64_t scheduled;       /* open loop: requests taken from the schedule */
-	uint64_t issued;          /* requests started */
-	uint64_t budget;          /* requests this loop may start, UINT64_MAX: no limit */
-	uint64_t inflight;        /* started, not finished */
-	uint64_t next_sec_ns;     /* end of the current second */
-	uint64_t next_tick_ns;    /* next timeout check */
-	struct load_rng rng;      /* mix and think times */
+	uint64_t next_global;	  /* open loop: this loop's next index in the global schedule */
+	unsigned stride;	  /* threads: each takes every stride-th scheduled request */
+	uint64_t next_send_ns;	  /* open loop: intended time of next_global */
+	uint64_t scheduled;	  /* open loop: requests taken from the schedule */
+	uint64_t issued;	  /* requests started */
+	uint64_t budget;	  /* requests this loop may start, UINT64_MAX: no limit */
+	uint64_t inflight;	  /* started, not finished */
+	uint64_t next_sec_ns;	  /* end of the current second */
+	uint64_t next_tick_ns;	  /* next timeout check */
+	struct load_rng rng;	  /* mix and think times */
 	struct load_sec_acc cur;  /* figures of the current second */
-	char *rbuf;               /* read buffer, LOOP_RBUF bytes */
+	char *rbuf;		  /* read buffer, LOOP_RBUF bytes */
 };
 
 void load_sec_acc__reset(struct load_sec_acc *a)
@@ -573,8 +573,8 @@ static void loop_run(struct load_thread *t)
 			while (l->next_sec_ns <= now)
 				l->next_sec_ns += 1000000000ull;
 		}
-		if (now >= t->sh->end_ns || atomic_load_explicit(&t->sh->stop, memory_order_relaxed) ||
-		    loop_done(l))
+		if (now >= t->sh->end_ns ||
+		    atomic_load_explicit(&t->sh->stop, memory_order_relaxed) || loop_done(l))
 			break;
 		if (now >= l->next_tick_ns) {
 			check_timeouts(t, now);
@@ -647,13 +647,13 @@ static void loop_share(struct load_thread *t, unsigned id, unsigned nthreads)
 			continue;
 		}
 		/* relative to the start, which is not known yet: see load_thread__main */
-		l->conns[i].wake_ns = (uint64_t)((double)cfg->ramp_ns * (first + i) / cfg->connections);
+		l->conns[i].wake_ns =
+		    (uint64_t)((double)cfg->ramp_ns * (first + i) / cfg->connections);
 		heap_push(l, i);
 	}
 }
 
-int load_thread__init(struct load_thread *t, struct load_shared *sh, unsigned id,
-		      unsigned nthreads)
+int load_thread__init(struct load_thread *t, struct load_shared *sh, unsigned id, unsigned nthreads)
 {
 	const struct load_config *cfg = sh->cfg;
 	unsigned first = (unsigned)((uint64_t)id * cfg->connections / nthreads);

@@ -12,45 +12,45 @@
 #include "load/load.h"
 
 struct load_shared {
-	const struct load_config *cfg;  /* the caller's; borrowed */
-	struct sockaddr_storage addr;   /* resolved target */
-	socklen_t addrlen;              /* its length */
-	char **wire;                    /* rendered request per URI; owned by load.c */
-	size_t *wire_len;               /* their lengths */
-	struct load_mix mix;            /* weighted choice among the URIs */
-	uint64_t start_ns;              /* CLOCK_MONOTONIC start, the same for all threads */
-	uint64_t end_ns;                /* planned end, UINT64_MAX when bounded by count */
-	atomic_int stop;                /* set by the coordinator: every loop ends */
+	const struct load_config *cfg; /* the caller's; borrowed */
+	struct sockaddr_storage addr;  /* resolved target */
+	socklen_t addrlen;	       /* its length */
+	char **wire;		       /* rendered request per URI; owned by load.c */
+	size_t *wire_len;	       /* their lengths */
+	struct load_mix mix;	       /* weighted choice among the URIs */
+	uint64_t start_ns;	       /* CLOCK_MONOTONIC start, the same for all threads */
+	uint64_t end_ns;	       /* planned end, UINT64_MAX when bounded by count */
+	atomic_int stop;	       /* set by the coordinator: every loop ends */
 };
 
 /* Figures of one interval (a second), merged across threads by the coordinator. */
 struct load_sec_acc {
-	uint64_t requests;                /* successful responses */
+	uint64_t requests;		  /* successful responses */
 	uint64_t errors[LOAD_ERR__COUNT]; /* failures by kind */
-	struct hist hist;                 /* latencies of the successful ones, ns */
+	struct hist hist;		  /* latencies of the successful ones, ns */
 };
 
 struct load_uri_stats {
-	uint64_t requests;                /* successful responses */
+	uint64_t requests;		  /* successful responses */
 	uint64_t errors[LOAD_ERR__COUNT]; /* failures by kind */
-	struct hist hist;                 /* latencies, ns */
+	struct hist hist;		  /* latencies, ns */
 };
 
 struct loop;
 
 struct load_thread {
-	struct load_shared *sh;      /* borrowed */
-	unsigned id;                 /* 0..threads-1 */
-	pthread_t tid;               /* set by load.c */
-	pthread_mutex_t lock;        /* guards outbox */
-	struct load_sec_acc outbox;  /* seconds published, not yet collected */
-	struct load_uri_stats *uri;  /* per URI, read after the join; owned */
-	uint64_t unfinished;         /* in flight or queued at the end */
-	uint64_t bytes_read;         /* response bytes */
-	uint64_t end_ns;             /* when this loop ended */
-	atomic_bool finished;        /* the loop has ended (its last second is published) */
-	int err;                     /* negative errno when the loop could not run */
-	struct loop *loop;           /* the loop's private state; owned */
+	struct load_shared *sh;	    /* borrowed */
+	unsigned id;		    /* 0..threads-1 */
+	pthread_t tid;		    /* set by load.c */
+	pthread_mutex_t lock;	    /* guards outbox */
+	struct load_sec_acc outbox; /* seconds published, not yet collected */
+	struct load_uri_stats *uri; /* per URI, read after the join; owned */
+	uint64_t unfinished;	    /* in flight or queued at the end */
+	uint64_t bytes_read;	    /* response bytes */
+	uint64_t end_ns;	    /* when this loop ended */
+	atomic_bool finished;	    /* the loop has ended (its last second is published) */
+	int err;		    /* negative errno when the loop could not run */
+	struct loop *loop;	    /* the loop's private state; owned */
 };
 
 /* Prepares thread `id` of `nthreads` (its share of users or of the rate).

@@ -16,8 +16,7 @@ void load_report__table(FILE *f, const struct load_config *cfg, const struct loa
 /* The JSON document of a run (top level: requests, errors, duration_s, rps,
  * latency_ms, per_uri, series, ...). Returns a new object the caller puts,
  * or NULL on allocation failure. */
-struct json_object *load_report__json(const struct load_config *cfg,
-				      const struct load_result *res);
+struct json_object *load_report__json(const struct load_config *cfg, const struct load_result *res);
 /* Writes that document to path ("-": stdout). Returns 0 or -errno with a
  * reason in err. */
 int load_report__write_json(const char *path, const struct load_config *cfg,

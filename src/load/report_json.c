@@ -83,8 +83,7 @@ static struct json_object *config_json(const struct load_config *cfg)
 	return o;
 }
 
-struct json_object *load_report__json(const struct load_config *cfg,
-				      const struct load_result *res)
+struct json_object *load_report__json(const struct load_config *cfg, const struct load_result *res)
 {
 	struct json_object *o = json_object_new_object(), *a;
 

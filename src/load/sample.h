@@ -18,7 +18,7 @@ double load_rng__unit(struct load_rng *r);
 
 enum load_think_dist {
 	LOAD_THINK_FIXED, /* every think time is the mean */
-	LOAD_THINK_EXP,   /* exponential with that mean (TPC-W), capped at 10x the mean */
+	LOAD_THINK_EXP,	  /* exponential with that mean (TPC-W), capped at 10x the mean */
 };
 
 /* One think time in ns for the given mean. */

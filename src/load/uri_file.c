@@ -130,8 +130,8 @@ int uri_set__add_url(struct uri_set *s, const char *url, char *err, size_t errle
 
 /* One field of a line, unquoted into out (NUL-terminated, at most outlen).
  * Returns the position after it, or NULL with a reason in *why. */
-static const char *next_token(const char *p, const char *end, char *out, size_t outlen,
-			      size_t *n, const char **why)
+static const char *next_token(const char *p, const char *end, char *out, size_t outlen, size_t *n,
+			      const char **why)
 {
 	char q = 0;
 
@@ -229,8 +229,8 @@ static int check_method(const char *m)
 }
 
 /* Parses one non-empty line into a new entry of s. */
-static int parse_line(struct uri_set *s, const char *p, const char *end, unsigned lineno,
-		      char *tok, size_t toklen, char *err, size_t errlen, const char *name)
+static int parse_line(struct uri_set *s, const char *p, const char *end, unsigned lineno, char *tok,
+		      size_t toklen, char *err, size_t errlen, const char *name)
 {
 	const char *why = NULL, *path;
 	struct load_uri *u;
@@ -245,7 +245,8 @@ static int parse_line(struct uri_set *s, const char *p, const char *end, unsigne
 	if (!p)
 		goto bad;
 	if (check_method(tok)) {
-		snprintf(err, errlen, "%s:%u: unknown method '%s' (GET, POST, PUT, DELETE, PATCH, OPTIONS)",
+		snprintf(err, errlen,
+			 "%s:%u: unknown method '%s' (GET, POST, PUT, DELETE, PATCH, OPTIONS)",
 			 name, lineno, tok);
 		return -EINVAL;
 	}

@@ -17,21 +17,21 @@
 #define LOAD_HOST_MAX 256
 
 struct load_uri {
-	char *method;    /* "GET", ...; owned */
-	char *path;      /* origin-form target "/x?y"; owned */
-	char *headers;   /* extra header lines, each ending in CRLF, or ""; owned */
-	char *body;      /* request body, NULL when none; owned */
+	char *method;	 /* "GET", ...; owned */
+	char *path;	 /* origin-form target "/x?y"; owned */
+	char *headers;	 /* extra header lines, each ending in CRLF, or ""; owned */
+	char *body;	 /* request body, NULL when none; owned */
 	size_t body_len; /* its length */
 	uint32_t weight; /* relative frequency in the mix, >= 1 */
-	unsigned line;   /* line in the URI file, 0 for a URL operand */
+	unsigned line;	 /* line in the URI file, 0 for a URL operand */
 };
 
 struct uri_set {
-	struct load_uri *v;        /* the requests; owned */
-	size_t n;                  /* how many */
-	size_t cap;                /* allocated */
-	char host[LOAD_HOST_MAX];  /* target host ("" until a URL names one) */
-	char port[8];              /* target port, "80" by default */
+	struct load_uri *v;	  /* the requests; owned */
+	size_t n;		  /* how many */
+	size_t cap;		  /* allocated */
+	char host[LOAD_HOST_MAX]; /* target host ("" until a URL names one) */
+	char port[8];		  /* target port, "80" by default */
 };
 
 /* Splits "http://host[:port][/path]" (host may be "[v6]"). On success

@@ -30,10 +30,10 @@
 #define MAXC 65536
 
 struct sconn {
-	int fd;        /* client socket */
-	int tfd;       /* timerfd holding back the response, -1 when none */
-	size_t len;    /* bytes buffered */
-	int status;    /* response to send when the timer fires */
+	int fd;	    /* client socket */
+	int tfd;    /* timerfd holding back the response, -1 when none */
+	size_t len; /* bytes buffered */
+	int status; /* response to send when the timer fires */
 	int close_after;
 	int chunked;
 	long long t_req; /* when the request head was complete */

@@ -148,12 +148,12 @@ static void test_overflow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buckets_are_contiguous),
-		cmocka_unit_test(test_error_bound),
-		cmocka_unit_test(test_quantiles_match_exact),
-		cmocka_unit_test(test_single_value_and_mean),
-		cmocka_unit_test(test_merge),
-		cmocka_unit_test(test_overflow),
+	    cmocka_unit_test(test_buckets_are_contiguous),
+	    cmocka_unit_test(test_error_bound),
+	    cmocka_unit_test(test_quantiles_match_exact),
+	    cmocka_unit_test(test_single_value_and_mean),
+	    cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_overflow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

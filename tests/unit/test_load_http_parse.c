@@ -10,39 +10,45 @@
 #include "load/http_parse.h"
 
 struct resp_case {
-	const char *name;     /* what it shows */
-	const char *wire;     /* one response, possibly followed by extra bytes */
-	size_t used;          /* bytes that belong to the response (0: the whole wire) */
-	int status;           /* expected status, or -1 for a parse error */
-	bool keepalive;       /* expected reuse */
-	uint64_t body;        /* expected body bytes */
-	bool needs_eof;       /* complete only when the peer closes */
+	const char *name; /* what it shows */
+	const char *wire; /* one response, possibly followed by extra bytes */
+	size_t used;	  /* bytes that belong to the response (0: the whole wire) */
+	int status;	  /* expected status, or -1 for a parse error */
+	bool keepalive;	  /* expected reuse */
+	uint64_t body;	  /* expected body bytes */
+	bool needs_eof;	  /* complete only when the peer closes */
 };
 
 static const struct resp_case cases[] = {
-	{"content-length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 0, 200, true, 5},
-	{"zero length", "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n", 0, 200, true, 0},
-	{"extra bytes stay", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1", 40, 200,
-	 true, 2},
-	{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"
-		    "4;ext=1\r\ndefg\r\n0\r\n\r\n", 0, 200, true, 7},
-	{"chunked with trailer", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
-				 "A\r\n0123456789\r\n0\r\nX-Trailer: 1\r\n\r\n", 0, 200, true, 10},
-	{"connection close", "HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx",
-	 0, 404, false, 1},
-	{"1.0 keep-alive", "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 1\r\n\r\nx", 0,
-	 200, true, 1},
-	{"1.0 default close", "HTTP/1.0 503 X\r\nContent-Length: 1\r\n\r\nx", 0, 503, false, 1},
-	{"body until close", "HTTP/1.1 200 OK\r\n\r\nall of it", 0, 200, false, 9, true},
-	{"204 has no body", "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", 0, 204, true, 0},
-	{"100 continue first", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n"
-			       "Content-Length: 2\r\n\r\nok", 0, 201, true, 2},
-	{"not http", "SSH-2.0-OpenSSH\r\n\r\n", 0, -1},
-	{"bad status", "HTTP/1.1 2x0 OK\r\n\r\n", 0, -1},
-	{"bad length", "HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\n", 0, -1},
-	{"bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0, -1},
-	{"bad chunk end", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\naXY0\r\n\r\n", 0,
-	 -1},
+    {"content-length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 0, 200, true, 5},
+    {"zero length", "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n", 0, 200, true, 0},
+    {"extra bytes stay", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1", 40, 200, true,
+     2},
+    {"chunked",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"
+     "4;ext=1\r\ndefg\r\n0\r\n\r\n",
+     0, 200, true, 7},
+    {"chunked with trailer",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+     "A\r\n0123456789\r\n0\r\nX-Trailer: 1\r\n\r\n",
+     0, 200, true, 10},
+    {"connection close",
+     "HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx", 0, 404, false, 1},
+    {"1.0 keep-alive", "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 1\r\n\r\nx", 0,
+     200, true, 1},
+    {"1.0 default close", "HTTP/1.0 503 X\r\nContent-Length: 1\r\n\r\nx", 0, 503, false, 1},
+    {"body until close", "HTTP/1.1 200 OK\r\n\r\nall of it", 0, 200, false, 9, true},
+    {"204 has no body", "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", 0, 204, true, 0},
+    {"100 continue first",
+     "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n"
+     "Content-Length: 2\r\n\r\nok",
+     0, 201, true, 2},
+    {"not http", "SSH-2.0-OpenSSH\r\n\r\n", 0, -1},
+    {"bad status", "HTTP/1.1 2x0 OK\r\n\r\n", 0, -1},
+    {"bad length", "HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\n", 0, -1},
+    {"bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 0, -1},
+    {"bad chunk end", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\naXY0\r\n\r\n", 0,
+     -1},
 };
 
 /* Feeds wire in steps of `step` bytes the way a connection does: unconsumed
@@ -146,10 +152,10 @@ static void test_head_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cases_whole),
-		cmocka_unit_test(test_cases_byte_by_byte),
-		cmocka_unit_test(test_eof_mid_body),
-		cmocka_unit_test(test_head_limit),
+	    cmocka_unit_test(test_cases_whole),
+	    cmocka_unit_test(test_cases_byte_by_byte),
+	    cmocka_unit_test(test_eof_mid_body),
+	    cmocka_unit_test(test_head_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

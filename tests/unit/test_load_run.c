@@ -125,8 +125,8 @@ static void test_request_count(void **state)
 }
 
 struct seen {
-	unsigned calls;   /* callbacks so far */
-	uint64_t summed;  /* requests over them */
+	unsigned calls;	 /* callbacks so far */
+	uint64_t summed; /* requests over them */
 };
 
 static int stop_after_two(const struct load_second *s, void *ctx)
@@ -187,9 +187,9 @@ static void test_errors_before_start(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request_count),
-		cmocka_unit_test(test_callback_stops_run),
-		cmocka_unit_test(test_errors_before_start),
+	    cmocka_unit_test(test_request_count),
+	    cmocka_unit_test(test_callback_stops_run),
+	    cmocka_unit_test(test_errors_before_start),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

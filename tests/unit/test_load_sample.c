@@ -87,10 +87,10 @@ static void test_unit_range(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mix_follows_weights),
-		cmocka_unit_test(test_mix_single),
-		cmocka_unit_test(test_think_means),
-		cmocka_unit_test(test_unit_range),
+	    cmocka_unit_test(test_mix_follows_weights),
+	    cmocka_unit_test(test_mix_single),
+	    cmocka_unit_test(test_think_means),
+	    cmocka_unit_test(test_unit_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
