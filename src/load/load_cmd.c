@@ -239,14 +239,20 @@ fail:
 	return -EINVAL;
 }
 
-static void apply_defaults(struct load_cmd *c)
+static int apply_defaults(struct load_cmd *c)
 {
+	if (c->cfg.rate > 0 && c->cfg.think_ns) {
+		fprintf(stderr,
+			"weft load: --think is for the closed loop; --rate sets the open loop\n");
+		return -EINVAL;
+	}
 	if (c->cfg.rate > 0 && !c->connections_given)
 		c->cfg.connections = 64;
 	if (c->cfg.max_requests && !c->duration_given)
 		c->cfg.duration_ns = 0;
 	if (!c->quiet && isatty(STDERR_FILENO))
 		c->cfg.on_second = on_second;
+	return 0;
 }
 
 int cmd_load(int argc, char **argv)
@@ -264,11 +270,10 @@ int cmd_load(int argc, char **argv)
 			opts_usage(stdout, &load_help, load_opts);
 		return r > 0 ? 0 : 2;
 	}
-	if (load_requests(&c, argc, argv, first, &set)) {
+	if (load_requests(&c, argc, argv, first, &set) || apply_defaults(&c)) {
 		ret = 2;
 		goto cleanup;
 	}
-	apply_defaults(&c);
 	c.cfg.uris = set.v;
 	c.cfg.nuris = set.n;
 	c.cfg.host = set.host;

@@ -373,6 +373,7 @@ void uri_set__free(struct uri_set *s)
 char *load_uri__render(const struct load_uri *u, const char *host_header, bool keepalive,
 		       size_t *len)
 {
+	const char *extra = u->headers ? u->headers : "";
 	char clen[48] = "";
 	size_t head;
 	char *buf;
@@ -380,13 +381,13 @@ char *load_uri__render(const struct load_uri *u, const char *host_header, bool k
 
 	if (u->body)
 		snprintf(clen, sizeof(clen), "Content-Length: %zu\r\n", u->body_len);
-	head = strlen(u->method) + strlen(u->path) + strlen(host_header) + strlen(u->headers) +
+	head = strlen(u->method) + strlen(u->path) + strlen(host_header) + strlen(extra) +
 	       strlen(clen) + 64;
 	buf = malloc(head + u->body_len);
 	if (!buf)
 		return NULL;
 	n = snprintf(buf, head, "%s %s HTTP/1.1\r\nHost: %s\r\n%s%s%s\r\n", u->method, u->path,
-		     host_header, u->headers, clen, keepalive ? "" : "Connection: close\r\n");
+		     host_header, extra, clen, keepalive ? "" : "Connection: close\r\n");
 	if (u->body_len)
 		memcpy(buf + n, u->body, u->body_len);
 	*len = n + u->body_len;

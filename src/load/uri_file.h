@@ -19,7 +19,7 @@
 struct load_uri {
 	char *method;	 /* "GET", ...; owned */
 	char *path;	 /* origin-form target "/x?y"; owned */
-	char *headers;	 /* extra header lines, each ending in CRLF, or ""; owned */
+	char *headers;	 /* extra header lines, each ending in CRLF, or "" (NULL: none); owned */
 	char *body;	 /* request body, NULL when none; owned */
 	size_t body_len; /* its length */
 	uint32_t weight; /* relative frequency in the mix, >= 1 */

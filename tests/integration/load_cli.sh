@@ -34,6 +34,7 @@ printf 'GET /a\n' >"$TMP/paths.txt"
 expect_error "paths without a target" "give the target as a URL" --uris "$TMP/paths.txt"
 expect_error "missing URI file" "nope.txt: No such file" --uris "$TMP/nope.txt" "$url"
 expect_error "bad option value" "threads '0'" -t 0 "$url"
+expect_error "think time is for the closed loop" "think is for the closed loop" --rate 10 --think 5ms "$url"
 
 # A bounded run by count, with JSON: every top-level figure is there.
 if "$WEFT" load -q -t2 -c4 -n 500 --json "$TMP/n.json" "$url/" >"$TMP/out" 2>"$TMP/err"; then
