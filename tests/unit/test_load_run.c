@@ -163,6 +163,37 @@ static void test_callback_stops_run(void **state)
 	load_result__free(&r);
 }
 
+/* Open loop at 400/s for 1 s: the schedule is kept, connections reused. */
+static void test_open_loop(void **state)
+{
+	struct load_config c = base_config();
+	struct load_result r;
+
+	(void)state;
+	c.rate = 400;
+	c.duration_ns = 1000000000ull;
+	assert_int_equal(load_run(&c, &r), 0);
+	assert_true(r.requests + r.unfinished >= 395 && r.requests + r.unfinished <= 401);
+	assert_int_equal(r.errors, 0);
+	load_result__free(&r);
+}
+
+/* Without keep-alive every request opens and closes its own connection. */
+static void test_no_keepalive(void **state)
+{
+	struct load_config c = base_config();
+	struct load_result r;
+
+	(void)state;
+	c.keepalive = false;
+	c.duration_ns = 0;
+	c.max_requests = 200;
+	assert_int_equal(load_run(&c, &r), 0);
+	assert_int_equal(r.requests, 200);
+	assert_int_equal(r.errors, 0);
+	load_result__free(&r);
+}
+
 static void test_errors_before_start(void **state)
 {
 	struct load_config c = base_config();
@@ -187,8 +218,8 @@ static void test_errors_before_start(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_request_count),
-	    cmocka_unit_test(test_callback_stops_run),
+	    cmocka_unit_test(test_request_count),	cmocka_unit_test(test_callback_stops_run),
+	    cmocka_unit_test(test_open_loop),		cmocka_unit_test(test_no_keepalive),
 	    cmocka_unit_test(test_errors_before_start),
 	};
 
