@@ -42,4 +42,4 @@ at_least() {
 	python3 -c 'import sys; a,b=map(float,sys.argv[1:]); sys.exit(0 if a >= b else 1)' "$@"
 }
 
-[[ -x $SERVER && -x $WEFT ]] || skip_all "build/load_server or build/weft missing (make extras)" "$@"
+[[ -x $SERVER && -x $WEFT ]] || skip_all "build/load_server or build/weft missing (make extras)" "load test prerequisites"
