@@ -10,5 +10,6 @@ int cmd_up(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_traces(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 
 #endif

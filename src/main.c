@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{"map", cmd_map, "the application dependency map from a server's API"},
 	{"traces", cmd_traces, "the newest trajectories from a server's API"},
 	{"trace", cmd_trace, "one trajectory as a waterfall"},
+	{"load", cmd_load, "HTTP load generator: closed or open loop, honest latency"},
 	{0},
 };
 
