@@ -1,0 +1,47 @@
+package com.shop;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+
+/*
+ * Test application with known behaviour for the JVM agent's tests. Reads
+ * commands on stdin, one a line, runs each on the main thread and answers
+ * "done <command>" on stdout once it has finished:
+ *   work N    Cart.work(N): N calls of Cart.slow(), which sleeps 5 ms
+ *   other N   N calls of com.other.Util.helper() (outside the usual filter)
+ *   boom      Cart.boom() sleeps 2 ms then throws; the exception is caught
+ *   mixed     Cart.mixed(k) for k = 0..99: branches, a switch, a loop, try/catch
+ *   gc        System.gc()
+ *   quit      exit 0
+ * It prints "ready" first.
+ */
+public class Shop {
+    public static void main(String[] args) throws Exception {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
+        System.out.println("ready");
+        System.out.flush();
+        String line;
+        while ((line = in.readLine()) != null) {
+            String[] w = line.trim().split(" ");
+            int n = w.length > 1 ? Integer.parseInt(w[1]) : 0;
+            long r = 0;
+            switch (w[0]) {
+            case "work": Cart.work(n); break;
+            case "other": for (int i = 0; i < n; i++) r += com.other.Util.helper(i); break;
+            case "boom":
+                try {
+                    Cart.boom();
+                } catch (IllegalStateException e) {
+                    r = 1;
+                }
+                break;
+            case "mixed": for (int k = 0; k < 100; k++) r += Cart.mixed(k); break;
+            case "gc": System.gc(); break;
+            case "quit": System.out.println("done quit"); return;
+            default: System.out.println("unknown " + w[0]); continue;
+            }
+            System.out.println("done " + w[0] + " " + r);
+            System.out.flush();
+        }
+    }
+}
