@@ -7,7 +7,10 @@ import java.io.InputStreamReader;
  * Test application with known behaviour for the JVM agent's tests. Reads
  * commands on stdin, one a line, runs each on the main thread and answers
  * "done <command>" on stdout once it has finished:
- *   work N    Cart.work(N): N calls of Cart.slow(), which sleeps 5 ms
+ *   work N    Cart.work(N): N calls of Cart.slow(), which sleeps 5 ms;
+ *             answers "done work NS" with the time the N calls took
+ *   javac SRC DIR   compiles SRC into DIR with the JDK's compiler in this JVM;
+ *             answers "done javac RC"
  *   other N   N calls of com.other.Util.helper() (outside the usual filter)
  *   boom      Cart.boom() sleeps 2 ms then throws; the exception is caught
  *   mixed     Cart.mixed(k) for k = 0..99: branches, a switch, a loop, try/catch
@@ -23,10 +26,18 @@ public class Shop {
         String line;
         while ((line = in.readLine()) != null) {
             String[] w = line.trim().split(" ");
-            int n = w.length > 1 ? Integer.parseInt(w[1]) : 0;
+            int n = w.length > 1 && !w[0].equals("javac") ? Integer.parseInt(w[1]) : 0;
             long r = 0;
             switch (w[0]) {
-            case "work": Cart.work(n); break;
+            case "work": {
+                long t0 = System.nanoTime();
+                Cart.work(n);
+                r = System.nanoTime() - t0;
+                break;
+            }
+            case "javac":
+                r = javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", w[2], w[1]);
+                break;
             case "other": for (int i = 0; i < n; i++) r += com.other.Util.helper(i); break;
             case "boom":
                 try {
