@@ -5,18 +5,25 @@ package weftbench;
  * best of several rounds in nanoseconds per call. Run it with the agent
  * filtering weftbench.Small.inc, with the agent and no filter, and without
  * the agent (bench/jvm_overhead.sh).
- *   java weftbench.Bench CALLS_PER_ROUND ROUNDS
+ *   java weftbench.Bench CALLS_PER_ROUND ROUNDS [clock]
+ * With "clock" it times System.nanoTime() itself instead: the probe reads
+ * the clock twice per call, which bounds what an instrumented call costs.
  */
 public class Bench {
     public static void main(String[] args) {
         long calls = args.length > 0 ? Long.parseLong(args[0]) : 20_000_000L;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 7;
+        boolean clock = args.length > 2 && args[2].equals("clock");
         long sink = 0;
         double best = Double.MAX_VALUE;
         for (int r = 0; r < rounds; r++) {
             long t0 = System.nanoTime();
-            for (long i = 0; i < calls; i++)
-                sink += Small.inc(i);
+            if (clock)
+                for (long i = 0; i < calls; i++)
+                    sink += System.nanoTime();
+            else
+                for (long i = 0; i < calls; i++)
+                    sink += Small.inc(i);
             long t1 = System.nanoTime();
             double ns = (double) (t1 - t0) / calls;
             if (r > 0 && ns < best) /* round 0 is warm-up */
