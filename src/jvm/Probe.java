@@ -20,27 +20,31 @@ public final class Probe {
     private static final ThreadLocal<Probe> TL = new ThreadLocal<Probe>();
     private static Probe[] all = new Probe[16]; /* guarded by Probe.class */
     private static int nall;
+    private static Probe retired; /* tid 0: figures of threads that have exited */
     static volatile boolean trace;
 
     final long tid;
+    final Thread thread; /* null for retired */
+    boolean reported; /* in a snapshot since it was created; guarded by Probe.class */
     long[] starts = new long[64];
     int[] ids = new int[64];
     int depth;
     long unbalanced;
     long[] stat = new long[S * 16];
-    final long[] ring = new long[RING * 3]; /* id, start, end */
+    long[] ring; /* id, start, end; allocated when tracing first records */
     volatile long written; /* calls ever put in the ring */
     long read; /* by the draining thread only */
 
-    private Probe(long tid) {
+    private Probe(long tid, Thread thread) {
         this.tid = tid;
+        this.thread = thread;
     }
 
     /** Linux thread id of the calling thread (registered by the agent). */
     private static native int tid();
 
     private static Probe attach() {
-        Probe p = new Probe(tid());
+        Probe p = new Probe(tid(), Thread.currentThread());
         TL.set(p);
         synchronized (Probe.class) {
             if (nall == all.length) {
@@ -133,6 +137,8 @@ public final class Probe {
     }
 
     private void record(int id, long start, long end) {
+        if (ring == null)
+            ring = new long[RING * 3];
         long w = written;
         int i = (int) (w & (RING - 1)) * 3;
         ring[i] = id;
@@ -141,12 +147,60 @@ public final class Probe {
         written = w + 1;
     }
 
+    /** Every thread's Probe, the retired figures first when there are some. */
     private static Probe[] threads() {
         synchronized (Probe.class) {
-            Probe[] a = new Probe[nall];
-            System.arraycopy(all, 0, a, 0, nall);
+            int r = retired != null ? 1 : 0;
+            Probe[] a = new Probe[nall + r];
+            if (r == 1)
+                a[0] = retired;
+            System.arraycopy(all, 0, a, r, nall);
             return a;
         }
+    }
+
+    /*
+     * Folds the threads that have exited, once a snapshot has reported them
+     * and their calls are drained, into the retired figures (tid 0), so that
+     * a JVM that makes short-lived threads does not keep one Probe each.
+     */
+    private static void retire() {
+        synchronized (Probe.class) {
+            int k = 0;
+            for (int i = 0; i < nall; i++) {
+                Probe p = all[i];
+                if (p.reported && !p.thread.isAlive() && p.read == p.written) {
+                    if (retired == null)
+                        retired = new Probe(0, null);
+                    retired.merge(p);
+                } else
+                    all[k++] = p;
+            }
+            for (int i = k; i < nall; i++)
+                all[i] = null;
+            nall = k;
+        }
+    }
+
+    /* Adds the figures of a thread that has exited (it writes no more). */
+    private void merge(Probe p) {
+        long[] from = p.stat;
+        if (from.length > stat.length)
+            growStat(from.length);
+        long[] s = stat;
+        for (int b = 0; b + S <= from.length; b += S) {
+            if (from[b] == 0)
+                continue;
+            if (s[b] == 0 || from[b + 2] < s[b + 2])
+                s[b + 2] = from[b + 2];
+            if (from[b + 3] > s[b + 3])
+                s[b + 3] = from[b + 3];
+            s[b] += from[b];
+            s[b + 1] += from[b + 1];
+            for (int k = 4; k < S; k++)
+                s[b + k] += from[b + k];
+        }
+        unbalanced += p.unbalanced;
     }
 
     /**
@@ -171,6 +225,11 @@ public final class Probe {
             System.arraycopy(st[i], 0, out, o, st[i].length);
             o += st[i].length;
         }
+        synchronized (Probe.class) {
+            for (Probe p : a)
+                p.reported = true;
+        }
+        retire();
         return out;
     }
 
@@ -182,11 +241,14 @@ public final class Probe {
         Probe[] a = threads();
         long total = 0;
         for (Probe p : a)
-            total += Math.min(p.written - p.read, RING);
+            if (p.ring != null)
+                total += Math.min(p.written - p.read, RING);
         long[] out = new long[(int) total * 4 + 1];
         int o = 0;
         long lost = 0;
         for (Probe p : a) {
+            if (p.ring == null)
+                continue;
             long w = p.written;
             long from = Math.max(p.read, w - RING);
             lost += from - p.read;

@@ -10,7 +10,7 @@ AGENT=$WEFT_ROOT/build/libweftjvm.so
 APPCP=$WEFT_ROOT/build/jvm/app
 NAMES=(agent-loads slow-200-calls slow-times-within-5pct outside-filter-not-instrumented
 	thread-ids exception-exit-timed rewritten-branches-behave filter-change-at-run-time
-	filter-leaving-restores stop-restores start-again trace-ring gc-pause bad-commands
+	filter-leaving-restores stop-restores start-again exited-threads-folded trace-ring gc-pause bad-commands
 	jvm-alive-after-bad-commands broad-filter-verifies bad-options port-taken exports)
 command -v java >/dev/null || skip_all "java not installed" "${NAMES[@]}"
 command -v python3 >/dev/null || skip_all "python3 not installed" "${NAMES[@]}"
@@ -142,6 +142,16 @@ reply=$(ctl "$PORT" START)
 app_cmd "other 10" >/dev/null
 dump=$(ctl "$PORT" DUMP)
 check_py start-again "$dump" 'm("com.other.Util", "helper")["calls"] == 60'
+
+# Threads that exit: reported once each, then folded into tid 0.
+app_cmd "threads 20" >/dev/null
+dump1=$(ctl "$PORT" DUMP)
+dump2=$(ctl "$PORT" DUMP)
+if [[ $(jq_py "$dump1" 'm("com.other.Util", "helper")["calls"] == 160 and len(d["threads"]) >= 21') == True ]] &&
+	[[ $(jq_py "$dump2" 'm("com.other.Util", "helper")["calls"] == 160 and len(d["threads"]) <= 3 and
+		[t for t in d["threads"] if t["tid"] == 0][0]["methods"][0]["calls"] == 100') == True ]]; then
+	ok exited-threads-folded
+else fail exited-threads-folded "first: ${dump1:0:300}" "second: ${dump2:0:600}"; fi
 
 # Individual calls in the ring while tracing.
 ctl "$PORT" "TRACE on" >/dev/null

@@ -14,6 +14,7 @@ import java.io.InputStreamReader;
  *   other N   N calls of com.other.Util.helper() (outside the usual filter)
  *   boom      Cart.boom() sleeps 2 ms then throws; the exception is caught
  *   mixed     Cart.mixed(k) for k = 0..99: branches, a switch, a loop, try/catch
+ *   threads N N threads that each call Util.helper() 5 times and exit
  *   gc        System.gc()
  *   quit      exit 0
  * It prints "ready" first.
@@ -47,6 +48,19 @@ public class Shop {
                 }
                 break;
             case "mixed": for (int k = 0; k < 100; k++) r += Cart.mixed(k); break;
+            case "threads": {
+                Thread[] t = new Thread[n];
+                for (int i = 0; i < n; i++) {
+                    t[i] = new Thread(() -> {
+                        for (int k = 0; k < 5; k++)
+                            com.other.Util.helper(k);
+                    });
+                    t[i].start();
+                }
+                for (Thread x : t)
+                    x.join();
+                break;
+            }
             case "gc": System.gc(); break;
             case "quit": System.out.println("done quit"); return;
             default: System.out.println("unknown " + w[0]); continue;
