@@ -331,6 +331,9 @@ static int retransform(JNIEnv *env, int *failed)
 		disable("GetLoadedClasses", err);
 		return -1;
 	}
+	/* Every class came back as a local reference; say so (checked JNI). */
+	if ((*env)->EnsureLocalCapacity(env, n + 16) != 0)
+		(*env)->ExceptionClear(env);
 	for (jint i = 0; i < n; i++) {
 		char *name = NULL;
 		if (wants_retransform(env, classes[i], &name)) {

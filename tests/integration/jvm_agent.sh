@@ -11,7 +11,7 @@ APPCP=$WEFT_ROOT/build/jvm/app
 NAMES=(agent-loads slow-200-calls slow-times-within-5pct outside-filter-not-instrumented
 	thread-ids exception-exit-timed rewritten-branches-behave filter-change-at-run-time
 	filter-leaving-restores stop-restores start-again exited-threads-folded trace-ring gc-pause bad-commands
-	jvm-alive-after-bad-commands broad-filter-verifies bad-options port-taken exports)
+	jvm-alive-after-bad-commands clean-exit-checked-jni broad-filter-verifies bad-options port-taken exports)
 command -v java >/dev/null || skip_all "java not installed" "${NAMES[@]}"
 command -v python3 >/dev/null || skip_all "python3 not installed" "${NAMES[@]}"
 [[ -f $AGENT && -d $APPCP ]] || skip_all "build/libweftjvm.so not built (make jvm)" "${NAMES[@]}"
@@ -82,7 +82,7 @@ check_py() {
 
 PORT=$(free_port)
 FILTER='com.shop.Cart.slow;com.shop.Cart.boom;com.shop.Cart.mixed'
-app_start main "port=$PORT,filter=$FILTER"
+app_start main "port=$PORT,filter=$FILTER" -Xcheck:jni
 status=$(ctl "$PORT" STATUS)
 check_py agent-loads "$status" 'd["agent"] == "enabled" and d["profiling"] and d["filter"] == "'"$FILTER"'"'
 
@@ -178,6 +178,9 @@ if [[ $(app_cmd "other 1") == "done other 1" ]] && [[ $status == "{"* ]] && kill
 	ok jvm-alive-after-bad-commands
 else fail jvm-alive-after-bad-commands "status '$status'"; fi
 app_quit
+if [[ $? == 0 ]] && ! grep -q . "$APP_ERR"; then
+	ok clean-exit-checked-jni
+else fail clean-exit-checked-jni "stderr: $(head -c 600 "$APP_ERR")"; fi
 
 # Many real classes (the JDK's compiler, in a named module) rewritten and
 # verified: the compile must still work and no class may be refused.
