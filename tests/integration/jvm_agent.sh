@@ -10,7 +10,7 @@ AGENT=$WEFT_ROOT/build/libweftjvm.so
 APPCP=$WEFT_ROOT/build/jvm/app
 NAMES=(agent-loads slow-200-calls slow-times-within-5pct outside-filter-not-instrumented
 	thread-ids exception-exit-timed rewritten-branches-behave filter-change-at-run-time
-	filter-leaving-restores stop-restores start-again exited-threads-folded trace-ring gc-pause bad-commands
+	filter-leaving-restores stop-restores stop-removes-cost start-again exited-threads-folded trace-ring gc-pause bad-commands
 	jvm-alive-after-bad-commands clean-exit-checked-jni broad-filter-verifies bad-options port-taken exports)
 command -v java >/dev/null || skip_all "java not installed" "${NAMES[@]}"
 command -v python3 >/dev/null || skip_all "python3 not installed" "${NAMES[@]}"
@@ -138,7 +138,15 @@ if [[ $reply == "OK stopped"*"classes=0" ]] && [[ $(jq_py "$status" 'd["classes"
 	[[ $(jq_py "$dump" 'm("com.other.Util", "helper")["calls"]') == 50 ]]; then
 	ok stop-restores
 else fail stop-restores "reply '$reply'" "status $status"; fi
+# The cost is gone too: a tiny method costs what it did before the agent.
+ps_stopped=$(app_cmd "spin 20")
 reply=$(ctl "$PORT" START)
+ps_started=$(app_cmd "spin 20")
+ps_stopped=${ps_stopped##* } ps_started=${ps_started##* }
+echo "# tiny method: ${ps_stopped} ps a call stopped, ${ps_started} ps started"
+if ((ps_started > 3 * ps_stopped && ps_stopped < 20000)); then
+	ok stop-removes-cost
+else fail stop-removes-cost "ps per call: stopped $ps_stopped, started $ps_started"; fi
 app_cmd "other 10" >/dev/null
 dump=$(ctl "$PORT" DUMP)
 check_py start-again "$dump" 'm("com.other.Util", "helper")["calls"] == 60'

@@ -15,6 +15,8 @@ import java.io.InputStreamReader;
  *   boom      Cart.boom() sleeps 2 ms then throws; the exception is caught
  *   mixed     Cart.mixed(k) for k = 0..99: branches, a switch, a loop, try/catch
  *   threads N N threads that each call Util.helper() 5 times and exit
+ *   spin N    N million calls of Util.tiny(); answers "done spin PS",
+ *             picoseconds per call
  *   gc        System.gc()
  *   quit      exit 0
  * It prints "ready" first.
@@ -59,6 +61,15 @@ public class Shop {
                 }
                 for (Thread x : t)
                     x.join();
+                break;
+            }
+            case "spin": {
+                long calls = n * 1_000_000L, sink = 0, t0 = System.nanoTime();
+                for (long i = 0; i < calls; i++)
+                    sink += com.other.Util.tiny(i);
+                r = (System.nanoTime() - t0) * 1000 / calls;
+                if (sink == 42)
+                    System.out.println("unlikely");
                 break;
             }
             case "gc": System.gc(); break;
