@@ -73,21 +73,30 @@ int agent__dying(void) { return __atomic_load_n(&g.dying, __ATOMIC_ACQUIRE); }
 
 static int disabled(void) { return __atomic_load_n(&g.disabled, __ATOMIC_ACQUIRE); }
 
+/* Frees JVMTI-allocated memory; a failure there is only logged. */
+static void dealloc(void *p)
+{
+	jvmtiError err = (*g.jvmti)->Deallocate(g.jvmti, p);
+	if (err != JVMTI_ERROR_NONE)
+		agent__log("Deallocate failed (error %d)", (int)err);
+}
+
 /* Logs why and switches the agent off; later calls only return. */
 static void disable(const char *what, jvmtiError err)
 {
 	if (__atomic_exchange_n(&g.disabled, 1, __ATOMIC_ACQ_REL))
 		return;
 	char *name = NULL;
-	if (err != JVMTI_ERROR_NONE && g.jvmti)
-		(*g.jvmti)->GetErrorName(g.jvmti, err, &name);
+	if (err != JVMTI_ERROR_NONE && g.jvmti &&
+	    (*g.jvmti)->GetErrorName(g.jvmti, err, &name) != JVMTI_ERROR_NONE)
+		name = NULL;
 	if (err != JVMTI_ERROR_NONE)
 		agent__log("%s failed: %s (%d); agent disabled, the JVM runs on", what,
 			   name ? name : "?", (int)err);
 	else
 		agent__log("%s; agent disabled, the JVM runs on", what);
 	if (name)
-		(*g.jvmti)->Deallocate(g.jvmti, (unsigned char *)name);
+		dealloc(name);
 }
 
 /* ---- which classes ---- */
@@ -312,7 +321,7 @@ static int wants_retransform(JNIEnv *env, jclass c, char **name)
 		if (loader)
 			(*env)->DeleteLocalRef(env, loader);
 	}
-	(*g.jvmti)->Deallocate(g.jvmti, (unsigned char *)sig);
+	dealloc(sig);
 	return want;
 }
 
@@ -349,7 +358,7 @@ static int retransform(JNIEnv *env, int *failed)
 		free(name);
 		(*env)->DeleteLocalRef(env, classes[i]);
 	}
-	(*g.jvmti)->Deallocate(g.jvmti, (unsigned char *)classes);
+	dealloc(classes);
 	return done;
 }
 

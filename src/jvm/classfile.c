@@ -325,6 +325,10 @@ static int layout_build(struct ctx *c, const uint8_t *code, size_t n, struct lay
 			return fail(c, "malformed bytecode");
 		l->map[off] = (int32_t)pos;
 		uint8_t op = code[off];
+		/* Subroutines (class files before Java 6) would need the handler
+		 * frame reasoned about per subroutine: not worth the risk. */
+		if (op == 0xa8 || op == 0xc9 || op == 0xa9 || (op == 0xc4 && code[off + 1] == 0xa9))
+			return fail(c, "jsr/ret subroutines are not instrumented");
 		if (is_return(op))
 			pos += EPILOGUE_LEN + 1;
 		else if (op == 0xaa || op == 0xab) {
