@@ -193,7 +193,7 @@ else fail clean-exit-checked-jni "stderr: $(head -c 600 "$APP_ERR")"; fi
 # Many real classes (the JDK's compiler, in a named module) rewritten and
 # verified: the compile must still work and no class may be refused.
 PORT2=$(free_port)
-app_start javac "port=$PORT2,filter=com.sun.tools.javac.*" \
+app_start javac "port=$PORT2,filter=*" \
 	-XX:+UnlockDiagnosticVMOptions -XX:+BytecodeVerificationLocal -XX:+BytecodeVerificationRemote
 printf 'public class Hello { public static void main(String[] a) { System.out.println("hi"); } }\n' \
 	>"$TMP/Hello.java"
