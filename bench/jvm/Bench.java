@@ -21,9 +21,14 @@ public class Bench {
             if (clock)
                 for (long i = 0; i < calls; i++)
                     sink += System.nanoTime();
-            else
+            else {
+                /* A chain: each call needs the previous result, so the JIT
+                 * can neither vectorize nor fold the loop away. */
+                long x = r;
                 for (long i = 0; i < calls; i++)
-                    sink += Small.inc(i);
+                    x = Small.inc(x);
+                sink += x;
+            }
             long t1 = System.nanoTime();
             double ns = (double) (t1 - t0) / calls;
             if (r > 0 && ns < best) /* round 0 is warm-up */
