@@ -35,13 +35,13 @@ static struct {
 	JavaVM *vm;
 	pthread_mutex_t lock;  /* guards filter and profiling */
 	struct filter *filter; /* current filter, never NULL once loaded */
-	int profiling;         /* probes wanted in filtered classes (START/STOP) */
-	int trace;             /* individual calls kept in the ring */
-	int disabled;          /* atomic: a failure switched the agent off */
-	int live;              /* atomic: the probe class is defined */
-	int dying;             /* atomic: VMDeath seen */
+	int profiling;	       /* probes wanted in filtered classes (START/STOP) */
+	int trace;	       /* individual calls kept in the ring */
+	int disabled;	       /* atomic: a failure switched the agent off */
+	int live;	       /* atomic: the probe class is defined */
+	int dying;	       /* atomic: VMDeath seen */
 	int failed_classes;    /* atomic: classes left alone after an error */
-	jclass probe;          /* global ref to weft/Probe */
+	jclass probe;	       /* global ref to weft/Probe */
 	jobject probe_module;  /* global ref to its (unnamed) module */
 	jmethodID m_snapshot, m_drain, m_reset;
 	jfieldID f_trace;
@@ -69,9 +69,15 @@ long long agent__now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-int agent__dying(void) { return __atomic_load_n(&g.dying, __ATOMIC_ACQUIRE); }
+int agent__dying(void)
+{
+	return __atomic_load_n(&g.dying, __ATOMIC_ACQUIRE);
+}
 
-static int disabled(void) { return __atomic_load_n(&g.disabled, __ATOMIC_ACQUIRE); }
+static int disabled(void)
+{
+	return __atomic_load_n(&g.disabled, __ATOMIC_ACQUIRE);
+}
 
 /* Frees JVMTI-allocated memory; a failure there is only logged. */
 static void dealloc(void *p)
@@ -123,7 +129,7 @@ static char *dotted(const char *internal)
 
 struct select_ctx {
 	const char *cls; /* dotted */
-	int full;        /* the registry ran out of ids */
+	int full;	 /* the registry ran out of ids */
 };
 
 static int select_method(void *vctx, const char *cls, const char *name, const char *desc, int *id)
@@ -197,8 +203,8 @@ static void JNICALL on_class_file_load(jvmtiEnv *jvmti, JNIEnv *env, jclass rede
 	(void)env;
 	(void)redefined;
 	(void)pd;
-	if (!__atomic_load_n(&g.live, __ATOMIC_ACQUIRE) || disabled() || agent__dying() ||
-	    !name || !loader || excluded(name))
+	if (!__atomic_load_n(&g.live, __ATOMIC_ACQUIRE) || disabled() || agent__dying() || !name ||
+	    !loader || excluded(name))
 		return;
 	size_t n = 0;
 	uint8_t *out = instrument(name, data, len, &n);
@@ -383,8 +389,8 @@ static void reply_retransform(JNIEnv *env, struct sbuf *out, const char *what)
 		return;
 	}
 	pthread_mutex_lock(&g.lock);
-	sbuf__printf(out, "OK %s profiling=%s filter=%s retransformed=%d failed=%d classes=%d", what,
-		     g.profiling ? "on" : "off", filter__spec(g.filter), n, failed,
+	sbuf__printf(out, "OK %s profiling=%s filter=%s retransformed=%d failed=%d classes=%d",
+		     what, g.profiling ? "on" : "off", filter__spec(g.filter), n, failed,
 		     registry__classes());
 	pthread_mutex_unlock(&g.lock);
 }
@@ -417,8 +423,14 @@ static void set_profiling(JNIEnv *env, int on, struct sbuf *out)
 	reply_retransform(env, out, on ? "started" : "stopped");
 }
 
-void agent__cmd_start(JNIEnv *env, struct sbuf *out) { set_profiling(env, 1, out); }
-void agent__cmd_stop(JNIEnv *env, struct sbuf *out) { set_profiling(env, 0, out); }
+void agent__cmd_start(JNIEnv *env, struct sbuf *out)
+{
+	set_profiling(env, 1, out);
+}
+void agent__cmd_stop(JNIEnv *env, struct sbuf *out)
+{
+	set_profiling(env, 0, out);
+}
 
 void agent__cmd_status(JNIEnv *env, struct sbuf *out)
 {
@@ -492,7 +504,10 @@ void agent__cmd_calls(JNIEnv *env, struct sbuf *out)
 	free(v);
 }
 
-void agent__cmd_gc(struct sbuf *out) { dump__gc_json(out); }
+void agent__cmd_gc(struct sbuf *out)
+{
+	dump__gc_json(out);
+}
 
 void agent__cmd_trace(JNIEnv *env, int on, struct sbuf *out)
 {
@@ -524,8 +539,8 @@ static int setup_jvmti(void)
 	jvmtiEventCallbacks cb = {0};
 	jvmtiError err;
 	static const jvmtiEvent events[] = {
-		JVMTI_EVENT_VM_INIT, JVMTI_EVENT_VM_DEATH, JVMTI_EVENT_CLASS_FILE_LOAD_HOOK,
-		JVMTI_EVENT_GARBAGE_COLLECTION_START, JVMTI_EVENT_GARBAGE_COLLECTION_FINISH};
+	    JVMTI_EVENT_VM_INIT, JVMTI_EVENT_VM_DEATH, JVMTI_EVENT_CLASS_FILE_LOAD_HOOK,
+	    JVMTI_EVENT_GARBAGE_COLLECTION_START, JVMTI_EVENT_GARBAGE_COLLECTION_FINISH};
 
 	caps.can_retransform_classes = 1;
 	caps.can_generate_garbage_collection_events = 1;

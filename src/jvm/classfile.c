@@ -20,8 +20,8 @@
 
 #define PROLOGUE_LEN 6
 #define EPILOGUE_LEN 6 /* before each return */
-#define HANDLER_LEN 7
-#define MAX_CODE 65535
+#define HANDLER_LEN  7
+#define MAX_CODE     65535
 
 enum { CP_UTF8 = 1, CP_LONG = 5, CP_DOUBLE = 6, CP_CLASS = 7 };
 
@@ -96,7 +96,10 @@ static void rd_skip(struct rd *r, size_t n)
 	r->pos += n;
 }
 
-static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
 static int32_t be32(const uint8_t *p)
 {
 	return (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
@@ -172,12 +175,36 @@ static int cp_parse(struct rd *r, struct cpool *cp)
 		cp->off[i] = (uint32_t)r->pos;
 		uint8_t tag = rd_u1(r);
 		switch (tag) {
-		case CP_UTF8: rd_skip(r, rd_u2(r)); break;
-		case 3: case 4: case 9: case 10: case 11: case 12: case 17: case 18: rd_skip(r, 4); break;
-		case CP_LONG: case CP_DOUBLE: rd_skip(r, 8); i++; break;
-		case CP_CLASS: case 8: case 16: case 19: case 20: rd_skip(r, 2); break;
-		case 15: rd_skip(r, 3); break;
-		default: return -1;
+		case CP_UTF8:
+			rd_skip(r, rd_u2(r));
+			break;
+		case 3:
+		case 4:
+		case 9:
+		case 10:
+		case 11:
+		case 12:
+		case 17:
+		case 18:
+			rd_skip(r, 4);
+			break;
+		case CP_LONG:
+		case CP_DOUBLE:
+			rd_skip(r, 8);
+			i++;
+			break;
+		case CP_CLASS:
+		case 8:
+		case 16:
+		case 19:
+		case 20:
+			rd_skip(r, 2);
+			break;
+		case 15:
+			rd_skip(r, 3);
+			break;
+		default:
+			return -1;
 		}
 		if (r->bad)
 			return -1;
@@ -228,13 +255,13 @@ static void wr_utf8(struct wr *w, const char *s)
 static void cp_append(struct wr *w, struct added *a, unsigned base)
 {
 	a->first = base;
-	wr_utf8(w, CF_PROBE_CLASS);      /* base+0 */
-	wr_u1(w, CP_CLASS);              /* base+1 */
+	wr_utf8(w, CF_PROBE_CLASS); /* base+0 */
+	wr_u1(w, CP_CLASS);	    /* base+1 */
 	wr_u2(w, base);
-	wr_utf8(w, CF_PROBE_ENTER);      /* base+2 */
-	wr_utf8(w, CF_PROBE_EXIT);       /* base+3 */
-	wr_utf8(w, CF_PROBE_THROW);      /* base+4 */
-	wr_utf8(w, "(I)V");              /* base+5 */
+	wr_utf8(w, CF_PROBE_ENTER);	   /* base+2 */
+	wr_utf8(w, CF_PROBE_EXIT);	   /* base+3 */
+	wr_utf8(w, CF_PROBE_THROW);	   /* base+4 */
+	wr_utf8(w, "(I)V");		   /* base+5 */
 	for (unsigned k = 0; k < 3; k++) { /* NameAndType base+6..8 */
 		wr_u1(w, 12);
 		wr_u2(w, base + 2 + k);
@@ -246,9 +273,9 @@ static void cp_append(struct wr *w, struct added *a, unsigned base)
 		wr_u2(w, base + 6 + k);
 	}
 	wr_utf8(w, "java/lang/Throwable"); /* base+12 */
-	wr_u1(w, CP_CLASS);                /* base+13 */
+	wr_u1(w, CP_CLASS);		   /* base+13 */
 	wr_u2(w, base + 12);
-	wr_utf8(w, "StackMapTable");       /* base+14 */
+	wr_utf8(w, "StackMapTable"); /* base+14 */
 	a->enter = base + 9;
 	a->exit = base + 10;
 	a->thrw = base + 11;
@@ -301,7 +328,10 @@ static size_t insn_len(const uint8_t *code, size_t n, size_t off)
 	return 0;
 }
 
-static int is_return(uint8_t op) { return op >= 0xac && op <= 0xb1; }
+static int is_return(uint8_t op)
+{
+	return op >= 0xac && op <= 0xb1;
+}
 
 /* Old offsets -> new offsets for one method; -1 where no instruction starts. */
 struct layout {
@@ -434,7 +464,8 @@ static int emit_code(struct ctx *c, struct wr *w, const uint8_t *code, size_t n,
 				return -1;
 		} else
 			wr_bytes(w, code + off, len);
-		if (!w->bad && w->len - start != (size_t)(off + len < n ? l->map[off + len] : l->map[n]))
+		if (!w->bad &&
+		    w->len - start != (size_t)(off + len < n ? l->map[off + len] : l->map[n]))
 			return fail(c, "internal layout mismatch");
 		off += len;
 	}
@@ -467,8 +498,7 @@ static int smt_vtype(struct ctx *c, struct rd *r, struct wr *w, const struct lay
 	return fail(c, "bad verification type in StackMapTable");
 }
 
-static int smt_vtypes(struct ctx *c, struct rd *r, struct wr *w, const struct layout *l,
-		      unsigned n)
+static int smt_vtypes(struct ctx *c, struct rd *r, struct wr *w, const struct layout *l, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (smt_vtype(c, r, w, l))
@@ -694,8 +724,8 @@ cleanup:
 
 /* ---- class ---- */
 
-#define ACC_BRIDGE 0x0040
-#define ACC_NATIVE 0x0100
+#define ACC_BRIDGE   0x0040
+#define ACC_NATIVE   0x0100
 #define ACC_ABSTRACT 0x0400
 
 static void skip_attrs(struct rd *r)

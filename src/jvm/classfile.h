@@ -19,7 +19,7 @@ typedef int (*cf_select_fn)(void *ctx, const char *cls, const char *name, const 
 /* The probe class and its static methods, each with descriptor (I)V. */
 #define CF_PROBE_CLASS "weft/Probe"
 #define CF_PROBE_ENTER "enter"
-#define CF_PROBE_EXIT "exit"
+#define CF_PROBE_EXIT  "exit"
 #define CF_PROBE_THROW "exitThrow"
 
 /* Rewrites the class in `in`. On success returns the number of methods

@@ -17,12 +17,12 @@
 
 #include "jvm/agent.h"
 
-#define CTL_CLIENTS 8          /* connections served at once */
-#define CTL_LINE_MAX 65536     /* longest command line */
-#define CTL_SEND_TIMEOUT_S 2   /* a client that stops reading is dropped */
+#define CTL_CLIENTS	   8	 /* connections served at once */
+#define CTL_LINE_MAX	   65536 /* longest command line */
+#define CTL_SEND_TIMEOUT_S 2	 /* a client that stops reading is dropped */
 
 struct client {
-	int fd;    /* -1 = free */
+	int fd;	   /* -1 = free */
 	char *buf; /* partial line, CTL_LINE_MAX bytes */
 	size_t len;
 };
@@ -128,8 +128,8 @@ static int serve_lines(JNIEnv *env, struct client *c)
 			nl[-1] = 0;
 		struct sbuf out = {0};
 		int quit = memchr(c->buf, 0, (size_t)(nl - c->buf))
-				   ? (sbuf__printf(&out, "ERR NUL byte in command"), 0)
-				   : control__execute(env, c->buf, &out);
+			       ? (sbuf__printf(&out, "ERR NUL byte in command"), 0)
+			       : control__execute(env, c->buf, &out);
 		const char *s = sbuf__str(&out);
 		if (!s)
 			s = "ERR out of memory";

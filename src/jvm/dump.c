@@ -76,8 +76,7 @@ static void method_json(struct sbuf *out, int id, const struct agg *a)
 	for (int k = 0; k < DUMP_NB; k++) {
 		if (!a->hist[k])
 			continue;
-		sbuf__printf(out, "%s{\"ge_ns\":%lld,", first ? "" : ",",
-			     k ? 1LL << (k - 1) : 0LL);
+		sbuf__printf(out, "%s{\"ge_ns\":%lld,", first ? "" : ",", k ? 1LL << (k - 1) : 0LL);
 		if (k < DUMP_NB - 1)
 			sbuf__printf(out, "\"lt_ns\":%lld,", 1LL << k);
 		sbuf__printf(out, "\"count\":%lld}", (long long)a->hist[k]);
@@ -95,15 +94,16 @@ static void thread_json(void *vctx, int64_t tid, int64_t unbalanced, const int64
 {
 	struct thr_ctx *c = vctx;
 	int first = 1;
-	sbuf__printf(c->out, "%s{\"tid\":%lld,\"unbalanced\":%lld,\"methods\":[", c->first ? "" : ",",
-		     (long long)tid, (long long)unbalanced);
+	sbuf__printf(c->out, "%s{\"tid\":%lld,\"unbalanced\":%lld,\"methods\":[",
+		     c->first ? "" : ",", (long long)tid, (long long)unbalanced);
 	c->first = 0;
 	for (int id = 0; id < c->nm && ((size_t)id + 1) * DUMP_STRIDE <= ns; id++) {
 		const int64_t *m = s + (size_t)id * DUMP_STRIDE;
 		if (m[0] <= 0)
 			continue;
-		sbuf__printf(c->out, "%s{\"id\":%d,\"calls\":%lld,\"total_ns\":%lld,\"exceptions\":%lld}",
-			     first ? "" : ",", id, (long long)m[0], (long long)m[1], (long long)m[4]);
+		sbuf__printf(
+		    c->out, "%s{\"id\":%d,\"calls\":%lld,\"total_ns\":%lld,\"exceptions\":%lld}",
+		    first ? "" : ",", id, (long long)m[0], (long long)m[1], (long long)m[4]);
 		first = 0;
 	}
 	sbuf__printf(c->out, "]}");

@@ -8,7 +8,7 @@
 
 #include "jvm/sbuf.h"
 
-#define DUMP_NB 40             /* histogram buckets, as Probe.NB */
+#define DUMP_NB	    40		  /* histogram buckets, as Probe.NB */
 #define DUMP_STRIDE (5 + DUMP_NB) /* longs per method, as Probe.S */
 
 /* Appends `"methods":[...],"threads":[...]` from a snapshot of `n` longs.

@@ -6,12 +6,12 @@
 #include <string.h>
 
 #define FILTER_MAX_PATTERNS 256
-#define FILTER_MAX_LEN 4096
+#define FILTER_MAX_LEN	    4096
 
 struct filter {
-	char *spec;     /* as given */
-	char **pat;     /* each pattern, NUL-terminated */
-	unsigned n;     /* number of patterns */
+	char *spec; /* as given */
+	char **pat; /* each pattern, NUL-terminated */
+	unsigned n; /* number of patterns */
 };
 
 int filter_glob(const char *p, const char *s, int prefix)
@@ -114,8 +114,14 @@ fail:
 	return NULL;
 }
 
-const char *filter__spec(const struct filter *f) { return f ? f->spec : ""; }
-int filter__empty(const struct filter *f) { return !f || f->n == 0; }
+const char *filter__spec(const struct filter *f)
+{
+	return f ? f->spec : "";
+}
+int filter__empty(const struct filter *f)
+{
+	return !f || f->n == 0;
+}
 
 int filter__match_method(const struct filter *f, const char *cls, const char *method)
 {

@@ -4,10 +4,13 @@
 #include "jvm/gcring.h"
 
 static struct gc_pause ring[GC_RING];
-static uint64_t pending_start;   /* start of the pause in progress */
+static uint64_t pending_start;	       /* start of the pause in progress */
 static uint64_t count, total, longest; /* written by the single writer */
 
-void gc_ring__start(uint64_t now_ns) { __atomic_store_n(&pending_start, now_ns, __ATOMIC_RELAXED); }
+void gc_ring__start(uint64_t now_ns)
+{
+	__atomic_store_n(&pending_start, now_ns, __ATOMIC_RELAXED);
+}
 
 void gc_ring__finish(uint64_t now_ns)
 {

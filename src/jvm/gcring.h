@@ -14,7 +14,7 @@ struct gc_pause {
 };
 
 struct gc_stats {
-	uint64_t count;    /* pauses since load */
+	uint64_t count;	   /* pauses since load */
 	uint64_t total_ns; /* their summed duration */
 	uint64_t max_ns;   /* the longest */
 };

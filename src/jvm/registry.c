@@ -8,16 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REG_MAX (CF_MAX_ID + 1)
+#define REG_MAX	  (CF_MAX_ID + 1)
 #define REG_SLOTS (2 * REG_MAX) /* methods hash: power of two, half full at most */
-#define CLS_SLOTS 65536         /* classes hash */
+#define CLS_SLOTS 65536		/* classes hash */
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct method_entry entries[REG_MAX];
 static int nentries;
 static int slots[REG_SLOTS]; /* entry index + 1; 0 = empty */
 static struct {
-	char *name;       /* NULL = empty */
+	char *name;	  /* NULL = empty */
 	int instrumented; /* 1 while its bytecode carries probes */
 } cls_slots[CLS_SLOTS];
 static int ncls, ninstrumented;
@@ -38,7 +38,8 @@ int registry__id(const char *cls, const char *name, const char *desc)
 		int s = slots[i];
 		if (s) {
 			struct method_entry *e = &entries[s - 1];
-			if (!strcmp(e->cls, cls) && !strcmp(e->name, name) && !strcmp(e->desc, desc)) {
+			if (!strcmp(e->cls, cls) && !strcmp(e->name, name) &&
+			    !strcmp(e->desc, desc)) {
 				id = s - 1;
 				break;
 			}

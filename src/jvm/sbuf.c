@@ -53,7 +53,10 @@ void sbuf__json_str(struct sbuf *b, const char *s)
 	sbuf__printf(b, "\"");
 }
 
-const char *sbuf__str(const struct sbuf *b) { return b->bad ? NULL : b->s ? b->s : ""; }
+const char *sbuf__str(const struct sbuf *b)
+{
+	return b->bad ? NULL : b->s ? b->s : "";
+}
 
 void sbuf__free(struct sbuf *b)
 {

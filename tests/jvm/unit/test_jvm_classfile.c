@@ -31,8 +31,8 @@ static uint8_t *slurp(const char *rel, size_t *len)
 }
 
 struct sel {
-	int all;        /* select every method offered */
-	int offered;    /* methods offered */
+	int all;	/* select every method offered */
+	int offered;	/* methods offered */
 	char seen[512]; /* their names, space-separated */
 };
 
@@ -68,11 +68,13 @@ static void test_instrument_cart(void **state)
 	struct sel none = {.all = 0};
 	uint8_t *out2 = NULL;
 	size_t olen2 = 0;
-	assert_int_equal(cf_instrument(out, olen, sel_fn, &none, &out2, &olen2, err, sizeof(err)), 0);
+	assert_int_equal(cf_instrument(out, olen, sel_fn, &none, &out2, &olen2, err, sizeof(err)),
+			 0);
 	assert_null(out2);
 	assert_int_equal(none.offered, 4);
 	struct sel again = {.all = 1};
-	assert_int_equal(cf_instrument(out, olen, sel_fn, &again, &out2, &olen2, err, sizeof(err)), 4);
+	assert_int_equal(cf_instrument(out, olen, sel_fn, &again, &out2, &olen2, err, sizeof(err)),
+			 4);
 	assert_true(olen2 > olen);
 	free(out2);
 	free(out);
@@ -134,7 +136,8 @@ static void test_not_a_class(void **state)
 	struct sel s = {.all = 1};
 	char err[256] = "";
 	(void)state;
-	assert_int_equal(cf_instrument(junk, sizeof(junk), sel_fn, &s, &out, &olen, err, sizeof(err)), -1);
+	assert_int_equal(
+	    cf_instrument(junk, sizeof(junk), sel_fn, &s, &out, &olen, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "version"));
 	assert_int_equal(cf_instrument(junk, 3, sel_fn, &s, &out, &olen, err, sizeof(err)), -1);
 }
@@ -172,12 +175,12 @@ static void test_dump(void **state)
 		b[0] = 100 + t; /* tid */
 		b[2] = (int64_t)nstat;
 		int64_t *m = b + 3 + (size_t)id * DUMP_STRIDE;
-		m[0] = 2;                 /* calls */
-		m[1] = 3000;              /* total */
-		m[2] = 1000 + t * 500;    /* min */
-		m[3] = 2000;              /* max */
-		m[4] = t;                 /* thrown */
-		m[5 + 11] = 2;            /* 1024 <= d < 2048 */
+		m[0] = 2;	       /* calls */
+		m[1] = 3000;	       /* total */
+		m[2] = 1000 + t * 500; /* min */
+		m[3] = 2000;	       /* max */
+		m[4] = t;	       /* thrown */
+		m[5 + 11] = 2;	       /* 1024 <= d < 2048 */
 	}
 	struct sbuf out = {0};
 	assert_int_equal(dump__probe_json(v, n, &out), 0);
@@ -223,10 +226,10 @@ static void test_gc_ring(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_instrument_cart),  cmocka_unit_test(test_nothing_selected),
-		cmocka_unit_test(test_damaged_input),    cmocka_unit_test(test_not_a_class),
-		cmocka_unit_test(test_registry),         cmocka_unit_test(test_dump),
-		cmocka_unit_test(test_gc_ring),
+	    cmocka_unit_test(test_instrument_cart), cmocka_unit_test(test_nothing_selected),
+	    cmocka_unit_test(test_damaged_input),   cmocka_unit_test(test_not_a_class),
+	    cmocka_unit_test(test_registry),	    cmocka_unit_test(test_dump),
+	    cmocka_unit_test(test_gc_ring),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
