@@ -52,7 +52,8 @@ $(JVM_BENCH): $(wildcard bench/jvm/*.java)
 	$(JAVAC) -nowarn -d $(@D) $^ && touch $@
 
 # Unit tests of the parts that need no JVM, under ASan+UBSan like the rest.
-$(BUILD)/tests/test_jvm_%: tests/jvm/unit/test_jvm_%.c $(JVM_CORE:%=src/jvm/%.c) $(wildcard src/jvm/*.h)
+# They read the test application's class files, hence the order-only $(JVM_APP).
+$(BUILD)/tests/test_jvm_%: tests/jvm/unit/test_jvm_%.c $(JVM_CORE:%=src/jvm/%.c) $(wildcard src/jvm/*.h) | $(JVM_APP)
 	@mkdir -p $(@D)
 	$(CC) $(JVM_CFLAGS) $(SANFLAGS) -DWEFT_TEST_BUILD_DIR='"$(BUILD)"' -o $@ $< \
 		$(JVM_CORE:%=src/jvm/%.c) -lpthread -lcmocka
