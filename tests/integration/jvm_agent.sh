@@ -10,7 +10,7 @@ AGENT=$WEFT_ROOT/build/libweftjvm.so
 APPCP=$WEFT_ROOT/build/jvm/app
 NAMES=(agent-loads slow-200-calls slow-times-within-5pct outside-filter-not-instrumented
 	thread-ids exception-exit-timed rewritten-branches-behave filter-change-at-run-time
-	filter-leaving-restores stop-restores stop-removes-cost start-again exited-threads-folded trace-ring gc-pause bad-commands
+	filter-leaving-restores stop-restores stop-removes-cost start-again exited-threads-folded trace-ring gc-pause retransform-under-load bad-commands
 	jvm-alive-after-bad-commands clean-exit-checked-jni broad-filter-verifies bad-options port-taken exports)
 command -v java >/dev/null || skip_all "java not installed" "${NAMES[@]}"
 command -v python3 >/dev/null || skip_all "python3 not installed" "${NAMES[@]}"
@@ -175,6 +175,18 @@ gc=$(ctl "$PORT" GC)
 dump=$(ctl "$PORT" DUMP)
 check_py gc-pause "$gc" 'd["count"] >= 1 and all(e >= s for s, e in d["pauses"]) and
 	'"$(jq_py "$dump" 'd["gc"]["count"]')"' >= 1'
+
+# Filter changes, STOP and START while two threads run rewritten code.
+n_before=$(grep -c '^done ' "$APP_OUT")
+echo "hammer 3000" >&7
+for i in 1 2 3 4 5; do
+	ctl "$PORT" "FILTER com.shop.Cart.mixed" STOP START "FILTER com.other.*" >>"$TMP/hammer.replies"
+done
+wait_for "[[ \$(grep -c '^done ' '$APP_OUT') -gt $n_before ]]" 30
+hammer=$(grep '^done ' "$APP_OUT" | tail -n1)
+if [[ $hammer == "done hammer 0" ]] && ! grep -qv '^OK' "$TMP/hammer.replies"; then
+	ok retransform-under-load
+else fail retransform-under-load "app: '$hammer'" "$(grep -v '^OK' "$TMP/hammer.replies" | head -3)"; fi
 
 long=$(head -c 70000 /dev/zero | tr '\0' a)
 replies=$(ctl "$PORT" BOGUS "FILTER com..x" "START now" "TRACE maybe" "" $'\x01\x02' "$long")

@@ -17,6 +17,8 @@ import java.io.InputStreamReader;
  *   threads N N threads that each call Util.helper() 5 times and exit
  *   spin N    N million calls of Util.tiny(); answers "done spin PS",
  *             picoseconds per call
+ *   hammer MS two threads call Cart.mixed() for MS milliseconds, checking
+ *             every result; answers "done hammer WRONG_RESULTS"
  *   gc        System.gc()
  *   quit      exit 0
  * It prints "ready" first.
@@ -70,6 +72,28 @@ public class Shop {
                 r = (System.nanoTime() - t0) * 1000 / calls;
                 if (sink == 42)
                     System.out.println("unlikely");
+                break;
+            }
+            case "hammer": {
+                long end = System.nanoTime() + n * 1_000_000L;
+                long[] bad = new long[2];
+                Thread[] t = new Thread[2];
+                for (int i = 0; i < 2; i++) {
+                    final int me = i;
+                    t[i] = new Thread(() -> {
+                        while (System.nanoTime() < end) {
+                            long sum = 0;
+                            for (int k = 0; k < 100; k++)
+                                sum += Cart.mixed(k);
+                            if (sum != 63681)
+                                bad[me]++;
+                        }
+                    });
+                    t[i].start();
+                }
+                for (Thread x : t)
+                    x.join();
+                r = bad[0] + bad[1];
                 break;
             }
             case "gc": System.gc(); break;
