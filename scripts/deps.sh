@@ -7,7 +7,7 @@ set -euo pipefail
 BUILD_PKGS=(
 	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	libsqlite3-dev libmicrohttpd-dev libjson-c-dev libxml2-dev libxml2-utils
-	libcmocka-dev uthash-dev
+	libcmocka-dev uthash-dev libcurl4-openssl-dev
 )
 RUN_PKGS=(iproute2 iptables procps)
 TEST_PKGS=(

@@ -5,5 +5,7 @@
 
 int cmd_sensor(int argc, char **argv);
 int cmd_control(int argc, char **argv);
+int cmd_server(int argc, char **argv);
+int cmd_up(int argc, char **argv);
 
 #endif

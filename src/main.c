@@ -13,6 +13,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{"up", cmd_up, "start a server and this host's sensor in one command"},
+	{"server", cmd_server, "ingest, correlate and store; serve the map and trajectories"},
 	{"sensor", cmd_sensor, "capture every TCP message on this host with eBPF"},
 	{"control", cmd_control, "switch a running sensor's capture (its --control socket)"},
 	{0},

@@ -69,12 +69,6 @@ struct call_ctx {
 	__u32 iov;
 };
 
-/* An event and its largest payload, assembled here then copied to the ring
- * at its real size (a reservation would have to be of the largest). */
-struct scratch {
-	__u8 bytes[sizeof(struct weft_event) + WEFT_PAYLOAD_MAX];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20); /* resized by user space before load */
@@ -95,13 +89,6 @@ struct {
 	__type(key, int);
 	__type(value, struct call_ctx);
 } calls SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct scratch);
-} scratch_buf SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -127,6 +114,8 @@ struct {
 	} name SEC(".maps")
 
 SELECTOR_MAP(sel_pid, __u32);
+/* Ports whose connections are never traced: weft's own (sensor to server). */
+SELECTOR_MAP(ignore_port, __u16);
 SELECTOR_MAP(sel_comm, char[WEFT_COMM_LEN]);
 SELECTOR_MAP(sel_port, __u16);
 SELECTOR_MAP(sel_cgroup, __u64);
@@ -164,6 +153,9 @@ static __always_inline bool sock_identity(struct sock *sk, struct sock_state *st
 		return false;
 	st->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	st->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (bpf_map_lookup_elem(&ignore_port, &st->sport) ||
+	    bpf_map_lookup_elem(&ignore_port, &st->dport))
+		return false;
 	if (st->family == AF_INET) {
 		BPF_CORE_READ_INTO((__u32 *)st->saddr, sk, __sk_common.skc_rcv_saddr);
 		BPF_CORE_READ_INTO((__u32 *)st->daddr, sk, __sk_common.skc_daddr);
@@ -211,15 +203,23 @@ static __always_inline struct sock_state *sock_state_get(struct sock *sk, __u8 r
 	return st->ignore ? NULL : st;
 }
 
-static __always_inline struct weft_event *event_init(struct sock_state *st, __u8 type)
+/* Reserves an event in the ring itself, with room for the payload only when
+ * one will be captured: no staging copy. NULL, counted, when the ring is full. */
+static __always_inline struct weft_event *event_reserve(bool with_payload)
 {
-	__u32 zero = 0;
-	struct scratch *s = bpf_map_lookup_elem(&scratch_buf, &zero);
 	struct weft_event *e;
 
-	if (!s)
-		return NULL;
-	e = (struct weft_event *)s->bytes;
+	if (with_payload)
+		e = bpf_ringbuf_reserve(&events, sizeof(*e) + payload_max, 0);
+	else
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		count(WEFT_CNT_DROPS);
+	return e;
+}
+
+static __always_inline void event_fill(struct weft_event *e, struct sock_state *st, __u8 type)
+{
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	e->sock_id = st->id;
 	e->cgroup_id = st->cgroup_id;
@@ -234,14 +234,12 @@ static __always_inline struct weft_event *event_init(struct sock_state *st, __u8
 	e->type = type;
 	e->role = st->role;
 	__builtin_memcpy(e->comm, st->comm, sizeof(e->comm));
-
 	e->family = st->family;
 	e->sport = st->sport;
 	e->dport = st->dport;
 	e->netns = st->netns;
 	__builtin_memcpy(e->saddr, st->saddr, sizeof(e->saddr));
 	__builtin_memcpy(e->daddr, st->daddr, sizeof(e->daddr));
-	return e;
 }
 
 /* The task fields of an event raised in the calling thread. */
@@ -256,24 +254,16 @@ static __always_inline void event_set_task(struct weft_event *e)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
-static __always_inline void emit(void *ctx, struct weft_event *e)
+static __always_inline void submit(struct weft_event *e)
 {
-	__u64 size = sizeof(*e) + e->payload_len;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (e->pid == self_tgid)
-		return;
 	/* Wake-ups cost more than the copy: the reader drains on a timer and
 	 * is woken only when a backlog builds up. */
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
-	barrier_var(size);
-	if (size > sizeof(struct scratch))
-		return;
-	if (bpf_ringbuf_output(&events, e, size, flags))
-		count(WEFT_CNT_DROPS);
-	else
-		count(WEFT_CNT_EVENTS);
+	bpf_ringbuf_submit(e, flags);
+	count(WEFT_CNT_EVENTS);
 }
 
 static __always_inline bool messages_wanted(struct sock_state *st)
@@ -403,7 +393,7 @@ static __always_inline void copy_payload(struct weft_event *e, struct call_ctx *
 		n = payload_max;
 	/* Keep the compiler from folding this bound away: the verifier needs it. */
 	barrier_var(n);
-	if (n == 0 || n > WEFT_PAYLOAD_MAX)
+	if (n == 0 || n > payload_max)
 		return;
 	if (bpf_probe_read_user(e->payload, n, (void *)src))
 		return;
@@ -416,18 +406,25 @@ static __always_inline int on_message(void *ctx, struct sock *sk, int ret, int m
 	struct sock_state *st;
 	struct weft_event *e;
 	struct call_ctx *c;
+	bool start;
 	__u32 seq;
 
 	if (ret <= 0)
 		return 0;
 	if (dir == DIR_RECV && (msgflags & MSG_PEEK))
 		return 0; /* peeked bytes are read again later */
+	if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
+		return 0;
 	st = sock_state_get(sk, WEFT_ROLE_UNKNOWN);
 	if (!st || !messages_wanted(st))
 		return 0;
-	e = event_init(st, dir == DIR_SEND ? WEFT_EV_SEND : WEFT_EV_RECV);
+	/* A change of direction starts a message: its first bytes are kept. */
+	start = st->last_dir != dir;
+	st->last_dir = dir;
+	e = event_reserve(start && payload_max);
 	if (!e)
 		return 0;
+	event_fill(e, st, dir == DIR_SEND ? WEFT_EV_SEND : WEFT_EV_RECV);
 	event_set_task(e);
 
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
@@ -449,13 +446,12 @@ static __always_inline int on_message(void *ctx, struct sock *sk, int ret, int m
 	c = current_call();
 	if (c)
 		e->duration_ns = e->ts_ns - c->ts;
-	if (st->last_dir != dir) {
-		st->last_dir = dir;
+	if (start) {
 		e->flags |= WEFT_EVF_MSG_START;
-		if (c)
+		if (c && payload_max)
 			copy_payload(e, c, ret);
 	}
-	emit(ctx, e);
+	submit(e);
 	return 0;
 }
 
@@ -477,18 +473,19 @@ int on_recv(struct trace_event_raw_sock_msg_length *ctx)
 
 /* ---- connection lifecycle -------------------------------------------------- */
 
-static __always_inline void emit_lifecycle(void *ctx, struct sock_state *st,
+static __always_inline void emit_lifecycle(struct sock_state *st,
 					   __u8 type, __s32 err, __u32 flags)
 {
-	struct weft_event *e = event_init(st, type);
+	struct weft_event *e;
 
-	if (!e)
+	if (st->pid == self_tgid || !(e = event_reserve(false)))
 		return;
+	event_fill(e, st, type);
 	e->err = err;
 	e->flags |= flags;
 	if (type == WEFT_EV_CONNECT && st->connect_ns)
 		e->duration_ns = e->ts_ns - st->connect_ns;
-	emit(ctx, e);
+	submit(e);
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
@@ -530,13 +527,13 @@ int on_state(struct trace_event_raw_inet_sock_set_state *ctx)
 
 		if (ctx->newstate != TCP_ESTABLISHED)
 			err = -BPF_CORE_READ(sk, sk_err);
-		emit_lifecycle(ctx, st, WEFT_EV_CONNECT, err ? err : 0, 0);
+		emit_lifecycle(st, WEFT_EV_CONNECT, err ? err : 0, 0);
 		if (ctx->newstate == TCP_CLOSE)
 			bpf_map_delete_elem(&socks, &key);
 		return 0;
 	}
 	if (ctx->newstate == TCP_CLOSE) {
-		emit_lifecycle(ctx, st, WEFT_EV_CLOSE, 0, st->reset ? WEFT_EVF_RESET : 0);
+		emit_lifecycle(st, WEFT_EV_CLOSE, 0, st->reset ? WEFT_EVF_RESET : 0);
 		bpf_map_delete_elem(&socks, &key);
 	}
 	return 0;
@@ -576,11 +573,11 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *ctx)
 		st->role = WEFT_ROLE_SERVER;
 		bpf_get_current_comm(st->comm, sizeof(st->comm));
 	}
-	e = event_init(st, WEFT_EV_ACCEPT);
-	if (!e)
+	if (st->pid == self_tgid || !(e = event_reserve(false)))
 		return 0;
+	event_fill(e, st, WEFT_EV_ACCEPT);
 	event_set_task(e);
-	emit(ctx, e);
+	submit(e);
 	return 0;
 }
 
@@ -600,7 +597,38 @@ static __always_inline int on_reset(void *ctx, struct sock *sk, __u32 flags)
 	if (!st || st->ignore)
 		return 0;
 	st->reset = 1;
-	emit_lifecycle(ctx, st, WEFT_EV_RESET, flags ? 0 : -104 /* ECONNRESET */, flags);
+	emit_lifecycle(st, WEFT_EV_RESET, flags ? 0 : -104 /* ECONNRESET */, flags);
+	return 0;
+}
+
+/* The executable of every new program, while its path is at hand: a
+ * short-lived client may be gone before user space could read /proc. */
+SEC("tracepoint/sched/sched_process_exec")
+int on_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	__u32 off = ctx->__data_loc_filename & 0xffff;
+	struct weft_event *e;
+	long n;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e) + 256, 0);
+	if (!e) {
+		count(WEFT_CNT_DROPS);
+		return 0;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->type = WEFT_EV_EXEC;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	n = bpf_probe_read_kernel_str(e->payload, 256, (void *)ctx + off);
+	if (n <= 0) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	e->payload_len = n - 1;
+	submit(e);
 	return 0;
 }
 

@@ -19,6 +19,8 @@ enum weft_ev_type {
 	WEFT_EV_RECV = 4,
 	WEFT_EV_CLOSE = 5,   /* the connection reached TCP_CLOSE */
 	WEFT_EV_RESET = 6,   /* an RST was received or sent on the connection */
+	WEFT_EV_EXEC = 7,    /* a process executed a file: payload is its path (not a TCP
+				event: user space keeps it to name short-lived processes) */
 };
 
 enum weft_role {

@@ -219,6 +219,16 @@ int capture__add_port(struct capture *c, uint16_t port)
 	return selector_add(c, c->skel->maps.sel_port, &port, sizeof(port), WEFT_SEL_PORT);
 }
 
+int capture__ignore_port(struct capture *c, uint16_t port)
+{
+	__u8 one = 1;
+
+	if (bpf_map__update_elem(c->skel->maps.ignore_port, &port, sizeof(port), &one, sizeof(one),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 int capture__add_cgroup(struct capture *c, uint64_t cgroup_id)
 {
 	return selector_add(c, c->skel->maps.sel_cgroup, &cgroup_id, sizeof(cgroup_id),

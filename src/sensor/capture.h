@@ -37,6 +37,9 @@ int capture__add_comm(struct capture *c, const char *comm);
 int capture__add_port(struct capture *c, uint16_t port);
 int capture__add_cgroup(struct capture *c, uint64_t cgroup_id);
 int capture__add_netns(struct capture *c, uint32_t netns);
+/* Never trace connections on this port (weft's own traffic). Applies to
+ * connections seen from now on. */
+int capture__ignore_port(struct capture *c, uint16_t port);
 /* Removes every selector: message capture applies to everything again. */
 int capture__clear_selectors(struct capture *c);
 bool capture__messages(const struct capture *c);

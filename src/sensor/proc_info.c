@@ -11,6 +11,7 @@
 
 struct proc_slot {
 	uint32_t pid;
+	bool announced; /* handed to a caller as fresh since it last changed */
 	char comm[WEFT_COMM_LEN];
 	char exe[256];
 };
@@ -30,12 +31,15 @@ const char *proc_cache__exe(struct proc_cache *pc, uint32_t pid, const char *com
 	char path[32];
 	ssize_t n;
 
-	if (fresh)
-		*fresh = false;
-	if (s->pid == pid && pid && !strncmp(s->comm, comm, WEFT_COMM_LEN))
+	if (s->pid == pid && pid && !strncmp(s->comm, comm, WEFT_COMM_LEN)) {
+		if (fresh)
+			*fresh = !s->announced;
+		s->announced = true;
 		return s->exe;
+	}
 	if (fresh)
 		*fresh = true;
+	s->announced = true;
 	s->pid = pid;
 	strncpy(s->comm, comm, WEFT_COMM_LEN - 1);
 	s->comm[WEFT_COMM_LEN - 1] = '\0';
@@ -43,6 +47,16 @@ const char *proc_cache__exe(struct proc_cache *pc, uint32_t pid, const char *com
 	n = readlink(path, s->exe, sizeof(s->exe) - 1);
 	s->exe[n > 0 ? n : 0] = '\0';
 	return s->exe;
+}
+
+void proc_cache__exec(struct proc_cache *pc, uint32_t pid, const char *comm, const char *path)
+{
+	struct proc_slot *s = &pc->slots[pid % PROC_CACHE_SLOTS];
+
+	s->pid = pid;
+	s->announced = false;
+	snprintf(s->comm, sizeof(s->comm), "%s", comm);
+	snprintf(s->exe, sizeof(s->exe), "%s", path);
 }
 
 void proc_cache__free(struct proc_cache *pc)

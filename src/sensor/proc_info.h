@@ -13,6 +13,8 @@ struct proc_cache *proc_cache__new(void);
  * owned by the cache and valid until the next call. A changed comm (exec)
  * refreshes the entry; *fresh (may be NULL) says the entry was (re)read. */
 const char *proc_cache__exe(struct proc_cache *pc, uint32_t pid, const char *comm, bool *fresh);
+/* Records what a process just executed (from the kernel's exec event). */
+void proc_cache__exec(struct proc_cache *pc, uint32_t pid, const char *comm, const char *path);
 void proc_cache__free(struct proc_cache *pc);
 
 #endif

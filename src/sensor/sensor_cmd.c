@@ -30,6 +30,7 @@ enum {
 	OPT_SERVER,
 	OPT_SPOOL,
 	OPT_SPOOL_MAX,
+	OPT_IGNORE_PORT,
 };
 
 #define MAX_SELECTORS 64
@@ -52,6 +53,8 @@ struct sensor_config {
 	int ncomms;
 	uint16_t ports[MAX_SELECTORS];
 	int nports;
+	uint16_t ignore_ports[MAX_SELECTORS];
+	int nignore;
 };
 
 static const struct weft_opt sensor_opts[] = {
@@ -66,6 +69,8 @@ static const struct weft_opt sensor_opts[] = {
 	{"port", OPT_PORT, "PORT", "message capture for this local or remote port (repeatable)"},
 	{"ring-size", OPT_RING, "SIZE", "kernel ring buffer size (default 8MiB)"},
 	{"control", OPT_CONTROL, "PATH", "unix socket taking control commands at run time"},
+	{"ignore-port", OPT_IGNORE_PORT, "PORT", "never trace connections on this port (repeatable; "
+					     "--server's port always)"},
 	{"server", OPT_SERVER, "HOST:PORT", "ship events to a weft server instead of printing them"},
 	{"spool", OPT_SPOOL, "DIR", "unacknowledged batches (default /var/lib/weft/spool/HOST)"},
 	{"spool-max", OPT_SPOOL_MAX, "SIZE", "spool bound; beyond it batches are dropped and counted "
@@ -144,6 +149,11 @@ static int sensor_opt(int key, const char *arg, void *ctx)
 			return bad_value("port", arg, "a port from 1 to 65535");
 		cfg->ports[cfg->nports++] = (uint16_t)v;
 		return 0;
+	case OPT_IGNORE_PORT:
+		if (parse_u64(arg, &v, 1, 65535) || cfg->nignore == MAX_SELECTORS)
+			return bad_value("ignore-port", arg, "a port from 1 to 65535");
+		cfg->ignore_ports[cfg->nignore++] = (uint16_t)v;
+		return 0;
 	case OPT_RING:
 		if (parse_size(arg, &v, 4096, 1ull << 30) || (v & (v - 1)))
 			return bad_value("ring-size", arg, "a power of two from 4KiB to 1GiB");
@@ -201,7 +211,19 @@ static void on_event(const struct weft_event *e, void *ctx)
 {
 	struct output *o = ctx;
 	bool fresh;
-	const char *exe = proc_cache__exe(o->procs, e->pid, e->comm, &fresh);
+	const char *exe;
+
+	if (e->type == WEFT_EV_EXEC) {
+		char path[WEFT_PAYLOAD_MAX + 1];
+
+		memcpy(path, e->payload, e->payload_len);
+		path[e->payload_len] = '\0';
+		/* A relative path says less than /proc will: keep only absolute ones. */
+		if (path[0] == '/')
+			proc_cache__exec(o->procs, e->pid, e->comm, path);
+		return;
+	}
+	exe = proc_cache__exe(o->procs, e->pid, e->comm, &fresh);
 	uint64_t wall = e->ts_ns + o->wall_offset;
 	struct event_context x = {.host = o->cfg->host, .exe = exe, .ts_wall_ns = wall};
 	size_t n;
@@ -226,6 +248,8 @@ static int apply_selectors(struct capture *c, const struct sensor_config *cfg)
 		err = capture__add_comm(c, cfg->comms[i]);
 	for (int i = 0; i < cfg->nports && !err; i++)
 		err = capture__add_port(c, cfg->ports[i]);
+	for (int i = 0; i < cfg->nignore && !err; i++)
+		err = capture__ignore_port(c, cfg->ignore_ports[i]);
 	if (err)
 		log_error("sensor: cannot set the capture filter: %s", strerror(-err));
 	return err;
@@ -301,6 +325,14 @@ int cmd_sensor(int argc, char **argv)
 		out.shipper = shipper__new(&so);
 		if (!out.shipper)
 			goto cleanup;
+		/* The sensor's own traffic to the server would feed on itself. */
+		if (cfg.nignore < MAX_SELECTORS) {
+			char h[256];
+			uint16_t port;
+
+			if (!parse_host_port(cfg.server, h, sizeof(h), &port))
+				cfg.ignore_ports[cfg.nignore++] = port;
+		}
 	}
 	cap = capture__open(&copts, on_event, &out);
 	if (!cap)

@@ -111,7 +111,8 @@ static void load_existing(struct spool *s)
 		seqs[n++] = seq;
 	}
 	closedir(dir);
-	qsort(seqs, n, sizeof(*seqs), seq_cmp);
+	if (n)
+		qsort(seqs, n, sizeof(*seqs), seq_cmp);
 	for (size_t i = 0; i < n; i++) {
 		struct spool_entry *e = calloc(1, sizeof(*e));
 		char path[600];

@@ -95,3 +95,58 @@ netns_pair() {
 	ip -n "$b" addr add "$baddr/24" dev "v-$b" && ip -n "$b" link set "v-$b" up &&
 		ip -n "$b" link set lo up || return 1
 }
+
+# start_server DIR: a weft server on free loopback ports with its database in
+# DIR; sets SERVER_PID, API (http://...), INGEST (host:port).
+start_server() {
+	local dir=$1
+	shift
+	local hp ip
+	hp=$(free_port)
+	ip=$(free_port)
+	API=http://127.0.0.1:$hp
+	INGEST=127.0.0.1:$ip
+	"$WEFT" server --db "$dir/weft.db" --http "127.0.0.1:$hp" --listen "$INGEST" "$@" \
+		>>"$dir/server.log" 2>&1 &
+	SERVER_PID=$!
+	at_exit "kill $SERVER_PID"
+	wait_for "curl -sf $API/api/health" 10
+}
+
+# start_tier NAME PORT [NEXT_URL] [NETNS]: one tier.py server; waits for it.
+start_tier() {
+	local name=$1 port=$2 next=${3:-} ns=${4:-} host=127.0.0.1 pre=()
+	[[ -n $ns ]] && pre=(ip netns exec "$ns") && host=0.0.0.0
+	"${pre[@]}" python3 "$WEFT_ROOT/tests/tools/tier.py" serve --name "$name" --host "$host" \
+		--port "$port" ${next:+--next "$next"} >"$TMP/tier-$name.out" 2>&1 &
+	at_exit "kill $!"
+	wait_for "grep -q listening '$TMP/tier-$name.out'" 10
+}
+
+# netns_switch NAME: a namespace holding a bridge that test hosts plug into.
+netns_switch() {
+	ensure_blackhole || return 1
+	ip netns add "$1" && at_exit "ip netns del $1"
+	ip -n "$1" link add br0 type bridge && ip -n "$1" link set br0 up
+}
+
+# netns_host SWITCH NAME ADDR: a host namespace on the switch, ADDR/24.
+netns_host() {
+	local sw=$1 ns=$2 addr=$3
+	ip netns add "$ns" && at_exit "ip netns del $ns"
+	ip link add "h-$ns" netns "$ns" type veth peer name "p-$ns" netns "$sw" || return 1
+	ip -n "$sw" link set "p-$ns" master br0 && ip -n "$sw" link set "p-$ns" up
+	ip -n "$ns" addr add "$addr/24" dev "h-$ns" && ip -n "$ns" link set "h-$ns" up &&
+		ip -n "$ns" link set lo up
+}
+
+# ship_sensor HOST [OPTIONS...]: a sensor shipping to $INGEST, spool in $TMP.
+ship_sensor() {
+	local host=$1
+	shift
+	"$WEFT" sensor --server "$INGEST" --host "$host" --spool "$TMP/spool-$host" "$@" \
+		>>"$TMP/sensor-$host.log" 2>&1 &
+	SENSOR_PID=$!
+	at_exit "kill $SENSOR_PID"
+	wait_for "grep -q 'capturing on' '$TMP/sensor-$host.log'" 10
+}

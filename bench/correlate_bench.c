@@ -1,0 +1,222 @@
+/* Correlation throughput and memory, on synthetic traffic.
+ *
+ *   build/bench/correlate_bench [EVENTS] [--store DB]
+ *
+ * Generates the events three hosts (client, front, back) would report for
+ * client -> front -> back requests over many keep-alive connections, then
+ * feeds them to one correlator on one thread and reports events per second;
+ * with --store the trajectories go into a SQLite file through the store.
+ * Then it opens many connections with a request in flight and reports the
+ * correlator's heap per in-flight connection. */
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/correlator.h"
+#include "common/clock.h"
+#include "store/store.h"
+
+#define CONNS 256
+
+struct gen {
+	struct weft_event *ev; /* fixed-size records: header + 32 payload bytes */
+	const char **host;
+	size_t n, cap;
+};
+
+#define REC_SIZE (sizeof(struct weft_event) + 32)
+
+static struct weft_event *rec(struct gen *g, size_t i)
+{
+	return (struct weft_event *)((char *)g->ev + i * REC_SIZE);
+}
+
+static void put(struct gen *g, const char *host, uint8_t type, uint8_t role, uint64_t sock,
+		uint32_t tid, uint32_t seq, uint32_t len, uint64_t ts, const char *payload,
+		uint16_t lport, uint16_t rport)
+{
+	struct weft_event *e;
+
+	if (g->n == g->cap)
+		return;
+	e = rec(g, g->n);
+	memset(e, 0, REC_SIZE);
+	e->type = type;
+	e->role = role;
+	e->sock_id = sock;
+	e->pid = tid / 100 * 100;
+	e->tid = tid;
+	e->seq = seq;
+	e->len = len;
+	e->ts_ns = ts;
+	e->duration_ns = 1000;
+	e->family = 2;
+	e->sport = lport;
+	e->dport = rport;
+	strcpy(e->comm, "svc");
+	if (payload) {
+		e->payload_len = (uint32_t)strlen(payload);
+		memcpy(e->payload, payload, e->payload_len);
+	}
+	g->host[g->n++] = host;
+}
+
+/* One hop's request and response, both sides. */
+static void hop(struct gen *g, const char *ch, const char *sh, uint64_t cs, uint64_t ss,
+		uint32_t ctid, uint32_t stid, uint32_t *cseq, uint32_t *sseq, uint64_t t,
+		uint16_t cport, uint16_t sport, int req)
+{
+	if (req) {
+		put(g, ch, WEFT_EV_SEND, WEFT_ROLE_CLIENT, cs, ctid, *cseq, 200, t,
+		    "GET /item HTTP/1.1\r\n", cport, sport);
+		put(g, sh, WEFT_EV_RECV, WEFT_ROLE_SERVER, ss, stid, *cseq, 200, t + 1000,
+		    "GET /item HTTP/1.1\r\n", sport, cport);
+		*cseq += 200;
+	} else {
+		put(g, sh, WEFT_EV_SEND, WEFT_ROLE_SERVER, ss, stid, *sseq, 900, t,
+		    "HTTP/1.1 200 OK\r\n", sport, cport);
+		put(g, ch, WEFT_EV_RECV, WEFT_ROLE_CLIENT, cs, ctid, *sseq, 900, t + 1000,
+		    "HTTP/1.1 200 OK\r\n", cport, sport);
+		*sseq += 900;
+	}
+}
+
+static void generate(struct gen *g)
+{
+	uint32_t seq[CONNS][4];
+	uint64_t t = 1000000000ull;
+
+	for (int k = 0; k < CONNS; k++)
+		for (int j = 0; j < 4; j++)
+			seq[k][j] = (uint32_t)(k * 7919u * (j + 1) + 17);
+	for (uint64_t r = 0; g->n + 8 <= g->cap; r++) {
+		int k = (int)(r % CONNS);
+		uint64_t a = 10 + 4 * k, b = a + 1, c = a + 2, d = a + 3;
+
+		/* client -> front (front tid k), front -> back (back tid k) */
+		hop(g, "client", "front", a, b, 1000 + k, 2000 + k, &seq[k][0], &seq[k][1], t,
+		    (uint16_t)(40000 + k), 80, 1);
+		hop(g, "front", "back", c, d, 2000 + k, 3000 + k, &seq[k][2], &seq[k][3], t + 2000,
+		    (uint16_t)(50000 + k), 5432, 1);
+		hop(g, "front", "back", c, d, 2000 + k, 3000 + k, &seq[k][2], &seq[k][3], t + 4000,
+		    (uint16_t)(50000 + k), 5432, 0);
+		hop(g, "client", "front", a, b, 1000 + k, 2000 + k, &seq[k][0], &seq[k][1], t + 6000,
+		    (uint16_t)(40000 + k), 80, 0);
+		t += 10000;
+	}
+}
+
+static void sink_traj(const struct weft_trajectory *t, void *ctx)
+{
+	struct store *s = ctx;
+
+	if (s)
+		store__put_trajectory(s, t);
+}
+
+static void sink_retract(uint64_t id, void *ctx)
+{
+	struct store *s = ctx;
+
+	if (s)
+		store__delete_trajectory(s, id);
+}
+
+static void sink_service(const struct weft_service *svc, void *ctx)
+{
+	struct store *s = ctx;
+
+	if (s)
+		store__put_service(s, svc, 1);
+}
+
+static double throughput(struct gen *g, struct store *st)
+{
+	struct corr_opts o = {.settle_ns = 1000000, .keep_ns = 2000000000ull};
+	struct corr_sink sink = {sink_traj, sink_retract, sink_service, st};
+	struct correlator *c = correlator__new(&o, &sink);
+	struct corr_stats cs;
+	uint64_t start = clock_ns(CLOCK_PROCESS_CPUTIME_ID), now = 1;
+
+	if (st)
+		store__begin(st);
+	for (size_t i = 0; i < g->n; i++) {
+		correlator__feed(c, g->host[i], rec(g, i), now);
+		if ((i & 4095) == 4095) { /* a tick every 4096 events, time moving on */
+			now += 10000000;
+			correlator__tick(c, now);
+			if (st && (i & 65535) == 65535) {
+				store__commit(st);
+				store__begin(st);
+			}
+		}
+	}
+	correlator__tick(c, UINT64_MAX);
+	if (st)
+		store__commit(st);
+	correlator__stats(c, &cs);
+	double secs = (clock_ns(CLOCK_PROCESS_CPUTIME_ID) - start) / 1e9;
+	printf("  %zu events, %llu exchanges, %llu matched, %llu trajectories written in %.3f s "
+	       "CPU\n",
+	       g->n, (unsigned long long)cs.exchanges, (unsigned long long)cs.matched,
+	       (unsigned long long)cs.trajectories, secs);
+	correlator__free(c);
+	return g->n / secs;
+}
+
+/* Heap held per connection with one request in flight on each side. */
+static void memory_per_connection(void)
+{
+	struct corr_opts o = {.settle_ns = 1000000000ull, .keep_ns = 60000000000ull};
+	struct corr_sink sink = {0};
+	struct correlator *c = correlator__new(&o, &sink);
+	struct gen g = {.cap = 2};
+	size_t before, after;
+	const int n = 100000;
+
+	g.ev = calloc(2, REC_SIZE);
+	g.host = calloc(2, sizeof(char *));
+	before = mallinfo2().uordblks;
+	for (int k = 0; k < n; k++) {
+		g.n = 0;
+		put(&g, "client", WEFT_EV_SEND, WEFT_ROLE_CLIENT, 1000000 + 2 * k, 7, k * 31u, 200,
+		    1000, "GET / HTTP/1.1\r\n", 40000, 80);
+		put(&g, "front", WEFT_EV_RECV, WEFT_ROLE_SERVER, 1000001 + 2 * k, 8 + k, k * 31u, 200,
+		    2000, "GET / HTTP/1.1\r\n", 80, 40000);
+		correlator__feed(c, g.host[0], rec(&g, 0), 1);
+		correlator__feed(c, g.host[1], rec(&g, 1), 1);
+	}
+	after = mallinfo2().uordblks;
+	printf("memory: %.0f bytes per in-flight connection (both ends, %d connections)\n",
+	       (double)(after - before) / n, n);
+	correlator__free(c);
+	free(g.ev);
+	free(g.host);
+}
+
+int main(int argc, char **argv)
+{
+	struct gen g = {.cap = argc > 1 ? strtoull(argv[1], NULL, 10) : 4000000};
+	struct store *st = NULL;
+	struct store_opts so = {0};
+
+	if (argc > 3 && !strcmp(argv[2], "--store")) {
+		st = store__open(argv[3], &so);
+		if (!st)
+			return 1;
+	}
+	g.ev = malloc(g.cap * REC_SIZE);
+	g.host = malloc(g.cap * sizeof(char *));
+	if (!g.ev || !g.host)
+		return 1;
+	generate(&g);
+	printf("correlation %s:\n", st ? "with storage (SQLite)" : "without storage");
+	printf("throughput: %.0f events/s on one core\n", throughput(&g, st));
+	if (!st)
+		memory_per_connection();
+	store__close(st);
+	free(g.ev);
+	free(g.host);
+	return 0;
+}

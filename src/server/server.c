@@ -1,0 +1,370 @@
+/* The server's main loop: batches from sensors are journaled and fed to the
+ * correlator inside one transaction; the trajectories it settles are
+ * written in the same transaction; acknowledgements go out only after the
+ * commit, so an acknowledged batch is durable. After a restart the recent
+ * journal is replayed to rebuild what was in memory. */
+#include "server/server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analysis/correlator.h"
+#include "api/api.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "server/ingest.h"
+#include "store/store.h"
+#include "version.h"
+#include "wire/wire.h"
+
+#define COMMIT_EVERY_NS 50000000ull   /* group commits: acks wait at most this */
+#define COMMIT_MAX_BATCHES 256
+#define TICK_EVERY_NS 100000000ull
+#define HOUSEKEEPING_NS 1000000000ull
+#define PRUNE_EVERY_NS 60000000000ull
+
+struct server {
+	const struct server_config *cfg;
+	struct store *store;
+	struct correlator *corr;
+	struct ingest *ingest;
+	struct api *api;
+	bool in_tx;
+	uint64_t tx_started;
+	int tx_batches;
+	uint64_t next_tick, next_housekeeping, next_prune;
+	uint64_t batches, duplicates, events;
+	union {
+		struct weft_event e;
+		uint8_t bytes[sizeof(struct weft_event) + WEFT_PAYLOAD_MAX];
+	} scratch;
+};
+
+void server_config_defaults(struct server_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->ingest_addr, "127.0.0.1");
+	cfg->ingest_port = 7071;
+	strcpy(cfg->http_addr, "127.0.0.1");
+	cfg->http_port = 7070;
+	cfg->db_path = "weft.db";
+	cfg->retention_ns = 7 * 86400 * 1000000000ull;
+	cfg->settle_ns = 500000000ull;
+	cfg->keep_ns = 60 * 1000000000ull;
+}
+
+/* ---- what the correlator produces goes to the store --------------------------------- */
+
+static void sink_trajectory(const struct weft_trajectory *t, void *ctx)
+{
+	struct server *s = ctx;
+
+	store__put_trajectory(s->store, t);
+}
+
+static void sink_retract(uint64_t id, void *ctx)
+{
+	struct server *s = ctx;
+
+	store__delete_trajectory(s->store, id);
+}
+
+static void sink_service(const struct weft_service *svc, void *ctx)
+{
+	struct server *s = ctx;
+
+	store__put_service(s->store, svc, wall_ns());
+}
+
+/* ---- batches ------------------------------------------------------------------------------ */
+
+static int tx_begin(struct server *s)
+{
+	int err;
+
+	if (s->in_tx)
+		return 0;
+	err = store__begin(s->store);
+	if (err)
+		return err;
+	s->in_tx = true;
+	s->tx_started = mono_ns();
+	s->tx_batches = 0;
+	return 0;
+}
+
+/* Every record must decode before any is used: a batch is taken whole or
+ * refused whole. */
+static int batch_check(const uint8_t *p, size_t len)
+{
+	struct wire_reader r = {p, p + len, false};
+	struct wire_rec rec;
+	static union {
+		struct weft_event e;
+		uint8_t b[sizeof(struct weft_event) + WEFT_PAYLOAD_MAX];
+	} scratch;
+	int n;
+
+	while ((n = wire_next_record(&r, &rec, &scratch)) > 0)
+		;
+	return n;
+}
+
+/* Feeds a batch to the correlator; returns the number of events and the
+ * newest event time. */
+static uint64_t batch_feed(struct server *s, const char *host, const uint8_t *p, size_t len,
+			   uint64_t *newest)
+{
+	struct wire_reader r = {p, p + len, false};
+	uint64_t now = mono_ns(), n = 0;
+	struct wire_rec rec;
+
+	*newest = 0;
+	while (wire_next_record(&r, &rec, &s->scratch) > 0) {
+		if (rec.kind == WIRE_REC_PROCESS) {
+			correlator__process(s->corr, host, rec.pid, rec.comm, rec.exe);
+			store__put_process(s->store, host, rec.pid, rec.comm, rec.exe, wall_ns());
+			continue;
+		}
+		correlator__feed(s->corr, host, rec.event, now);
+		if (rec.event->ts_ns > *newest)
+			*newest = rec.event->ts_ns;
+		n++;
+	}
+	s->events += n;
+	return n;
+}
+
+static uint64_t on_hello(const char *sensor, const char *host, void *ctx)
+{
+	struct server *s = ctx;
+	uint64_t last = 0;
+
+	(void)host;
+	store__last_batch(s->store, sensor, &last);
+	return last;
+}
+
+static int on_batch(struct ingest_conn *conn, const char *sensor, const char *host, uint64_t seq,
+		    const uint8_t *payload, size_t len, void *ctx)
+{
+	struct server *s = ctx;
+	uint64_t newest, n;
+	int err;
+
+	if (batch_check(payload, len) < 0)
+		return -EBADMSG;
+	err = tx_begin(s);
+	if (err)
+		return err;
+	err = store__journal_batch(s->store, sensor, seq, wall_ns(), payload, len);
+	if (err < 0)
+		return err;
+	s->tx_batches++;
+	if (err == 1) {
+		s->duplicates++;
+		return 1;
+	}
+	s->batches++;
+	n = batch_feed(s, host, payload, len, &newest);
+	ingest__note_events(conn, n, newest);
+	return 0;
+}
+
+/* Settles trajectories, commits, then acknowledges. */
+static void commit_cycle(struct server *s, uint64_t now)
+{
+	if (tx_begin(s))
+		return;
+	correlator__tick(s->corr, now);
+	if (store__commit(s->store)) {
+		log_error("server: commit failed; the batches stay unacknowledged and will be "
+			  "sent again");
+		store__rollback(s->store);
+		s->in_tx = false;
+		return;
+	}
+	s->in_tx = false;
+	if (s->ingest) /* not yet while replaying */
+		ingest__flush_acks(s->ingest);
+}
+
+static void put_sensor(const char *sensor, const char *host, const struct ingest_sensor_stats *st,
+		       void *ctx)
+{
+	struct server *s = ctx;
+	struct store_sensor_status ss = {
+		.sensor = sensor,
+		.host = host,
+		.last_seen_ns = st->last_seen_ns,
+		.events = st->events,
+		.drops = st->drops,
+		.spool_drops = st->spool_drops,
+		.lag_ns = st->lag_ns,
+		.mode = st->messages ? "messages" : "connections",
+		.connected = st->connected,
+	};
+
+	store__put_sensor(s->store, &ss);
+}
+
+static void housekeeping(struct server *s, uint64_t now)
+{
+	if (tx_begin(s))
+		return;
+	ingest__each_sensor(s->ingest, put_sensor, s);
+	if (now >= s->next_prune) {
+		uint64_t wall = wall_ns();
+
+		store__prune(s->store, wall - s->cfg->retention_ns, wall - 2 * s->cfg->keep_ns);
+		s->next_prune = now + PRUNE_EVERY_NS;
+	}
+}
+
+/* ---- replay after a restart ----------------------------------------------------------------- */
+
+static int replay_one(const char *sensor, uint64_t seq, const void *data, size_t len, void *ctx)
+{
+	struct server *s = ctx;
+	uint64_t newest;
+
+	(void)seq;
+	if (batch_check(data, len) >= 0)
+		batch_feed(s, sensor, data, len, &newest);
+	return 0;
+}
+
+static int replay(struct server *s)
+{
+	uint64_t since = wall_ns() - 2 * s->cfg->keep_ns, before = s->events;
+	int err;
+
+	err = tx_begin(s);
+	if (!err)
+		err = store__replay(s->store, since, replay_one, s);
+	if (err)
+		return err;
+	commit_cycle(s, mono_ns());
+	if (s->events > before)
+		log_info("server: replayed %llu recent events from the journal",
+			 (unsigned long long)(s->events - before));
+	return 0;
+}
+
+/* ---- the API's hooks --------------------------------------------------------------------------- */
+
+static int api_control(const char *sensor, const char *command, char *reply, size_t cap,
+		       void *ctx)
+{
+	struct server *s = ctx;
+
+	return ingest__control(s->ingest, sensor, command, reply, cap, 3000);
+}
+
+static void api_health(json_object *o, void *ctx)
+{
+	struct server *s = ctx;
+	struct corr_stats cs;
+
+	/* Read without a lock: counters only, a torn read costs nothing. */
+	correlator__stats(s->corr, &cs);
+	json_object_object_add(o, "sensors_connected", json_object_new_int(ingest__connected(s->ingest)));
+	json_object_object_add(o, "batches", json_object_new_int64((int64_t)s->batches));
+	json_object_object_add(o, "events", json_object_new_int64((int64_t)s->events));
+	json_object_object_add(o, "exchanges", json_object_new_int64((int64_t)cs.exchanges));
+	json_object_object_add(o, "matched", json_object_new_int64((int64_t)cs.matched));
+	json_object_object_add(o, "trajectories_written",
+			       json_object_new_int64((int64_t)cs.trajectories));
+}
+
+static const char *default_web_root(void)
+{
+	static char path[512];
+	char exe[400];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	struct stat st;
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	/* Next to the binary in the build tree, or installed under share/. */
+	snprintf(path, sizeof(path), "%s/web", exe);
+	if (!stat(path, &st) && S_ISDIR(st.st_mode))
+		return path;
+	snprintf(path, sizeof(path), "%s/../share/weft/web", exe);
+	if (!stat(path, &st) && S_ISDIR(st.st_mode))
+		return path;
+	return NULL;
+}
+
+int server_run(const struct server_config *cfg, volatile int *stop)
+{
+	struct server s = {.cfg = cfg};
+	struct corr_opts co = {.settle_ns = cfg->settle_ns, .keep_ns = cfg->keep_ns};
+	struct corr_sink sink = {.trajectory = sink_trajectory,
+				 .retract = sink_retract,
+				 .service = sink_service,
+				 .ctx = &s};
+	struct store_opts so = {.keep_events = cfg->keep_events, .sync_full = cfg->sync_full};
+	struct ingest_handlers ih = {.hello = on_hello, .batch = on_batch, .ctx = &s};
+	struct api_hooks hooks = {.control = api_control, .health = api_health, .ctx = &s};
+	int ret = 1;
+
+	/* 1. Storage, then what was in memory before a restart. */
+	s.store = store__open(cfg->db_path, &so);
+	if (!s.store)
+		return 1;
+	s.corr = correlator__new(&co, &sink);
+	if (!s.corr || replay(&s))
+		goto cleanup;
+
+	/* 2. The sensor port and the HTTP API. */
+	s.ingest = ingest__new(cfg->ingest_addr, cfg->ingest_port, &ih);
+	if (!s.ingest)
+		goto cleanup;
+	hooks.web_root = cfg->web_root ? cfg->web_root : default_web_root();
+	s.api = api__start(cfg->http_addr, cfg->http_port, cfg->db_path, &hooks);
+	if (!s.api)
+		goto cleanup;
+	log_info("server: sensors on %s:%u, API on http://%s:%u/, database %s", cfg->ingest_addr,
+		 cfg->ingest_port, cfg->http_addr, cfg->http_port, cfg->db_path);
+
+	/* 3. Serve until told to stop. */
+	while (!*stop) {
+		uint64_t now;
+
+		if (ingest__poll(s.ingest, 20) < 0)
+			break;
+		now = mono_ns();
+		if (now >= s.next_housekeeping) {
+			housekeeping(&s, now);
+			s.next_housekeeping = now + HOUSEKEEPING_NS;
+		}
+		if ((s.in_tx && (now - s.tx_started >= COMMIT_EVERY_NS ||
+				 s.tx_batches >= COMMIT_MAX_BATCHES)) ||
+		    now >= s.next_tick) {
+			commit_cycle(&s, now);
+			s.next_tick = now + TICK_EVERY_NS;
+		}
+	}
+	commit_cycle(&s, mono_ns());
+	ret = 0;
+
+cleanup:
+	api__stop(s.api);
+	if (s.in_tx)
+		store__rollback(s.store);
+	ingest__free(s.ingest);
+	correlator__free(s.corr);
+	store__close(s.store);
+	return ret;
+}

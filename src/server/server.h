@@ -1,0 +1,31 @@
+/* weft server: sensors in on the ingest port, the correlator in the middle,
+ * the store below, the HTTP API (and dashboard) on top. */
+#ifndef WEFT_SERVER_H
+#define WEFT_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct server_config {
+	char ingest_addr[128];
+	uint16_t ingest_port;
+	char http_addr[128];
+	uint16_t http_port;
+	const char *db_path;
+	const char *web_root;   /* dashboard files; NULL: the installed ones if present */
+	bool keep_events;
+	bool sync_full;
+	uint64_t retention_ns;  /* derived data older than this is deleted */
+	uint64_t settle_ns;     /* a trajectory is written once quiet this long */
+	uint64_t keep_ns;       /* in-memory horizon of the correlator */
+};
+
+void server_config_defaults(struct server_config *cfg);
+/* Parses one server option (shared by `weft server` and `weft up`);
+ * returns 0, 1 if the key is not a server option, or -EINVAL. */
+int server_config_opt(struct server_config *cfg, int key, const char *arg);
+
+/* Runs until *stop becomes nonzero. Returns the exit status. */
+int server_run(const struct server_config *cfg, volatile int *stop);
+
+#endif

@@ -1,0 +1,169 @@
+/* The sensor protocol: frames and records round-trip, and malformed input
+ * of every kind is refused rather than misread. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sensor/spool.h"
+#include "wire/wire.h"
+
+static union {
+	struct weft_event e;
+	uint8_t b[sizeof(struct weft_event) + WEFT_PAYLOAD_MAX];
+} scratch, sample;
+
+static void make_batch(struct wire_buf *b)
+{
+	size_t off = wire_frame_begin(b, WIRE_BATCH);
+
+	memset(&sample, 0, sizeof(sample));
+	sample.e.type = WEFT_EV_SEND;
+	sample.e.pid = 42;
+	sample.e.seq = 4000000000u;
+	sample.e.ts_ns = 5;
+	sample.e.payload_len = 3;
+	memcpy(sample.e.payload, "GET", 3);
+	wire_put_u64(b, 7);
+	wire_put_u32(b, 2);
+	wire_put_event(b, &sample.e, 123456789);
+	wire_put_process(b, 42, "nginx", "/usr/sbin/nginx");
+	wire_frame_end(b, off);
+}
+
+static void test_batch_roundtrip(void **state)
+{
+	struct wire_buf b = {0};
+	struct wire_frame f;
+	struct wire_reader r;
+	struct wire_rec rec;
+
+	(void)state;
+	make_batch(&b);
+	assert_int_equal(wire_frame_parse(b.data, b.len, &f), (long)b.len);
+	assert_int_equal(f.type, WIRE_BATCH);
+	r = (struct wire_reader){f.payload, f.payload + f.len, false};
+	assert_int_equal(wire_get_u64(&r), 7);
+	assert_int_equal(wire_get_u32(&r), 2);
+	assert_int_equal(wire_next_record(&r, &rec, &scratch), 1);
+	assert_int_equal(rec.kind, WIRE_REC_EVENT);
+	assert_int_equal(rec.event->ts_ns, 123456789); /* wall clock replaces boot time */
+	assert_int_equal(rec.event->seq, 4000000000u);
+	assert_memory_equal(rec.event->payload, "GET", 3);
+	assert_int_equal(wire_next_record(&r, &rec, &scratch), 1);
+	assert_int_equal(rec.kind, WIRE_REC_PROCESS);
+	assert_int_equal(rec.pid, 42);
+	assert_string_equal(rec.exe, "/usr/sbin/nginx");
+	assert_string_equal(rec.comm, "nginx");
+	assert_int_equal(wire_next_record(&r, &rec, &scratch), 0);
+	/* Every prefix of a frame is incomplete, never misparsed. */
+	for (size_t n = 0; n < b.len; n++)
+		assert_int_equal(wire_frame_parse(b.data, n, &f), 0);
+	wire_buf_free(&b);
+}
+
+static void test_bad_frames(void **state)
+{
+	struct wire_buf b = {0};
+	struct wire_frame f;
+	uint8_t hdr[8];
+
+	(void)state;
+	make_batch(&b);
+	memcpy(hdr, b.data, 8);
+	b.data[4] = 9; /* another version */
+	assert_int_equal(wire_frame_parse(b.data, b.len, &f), -EPROTONOSUPPORT);
+	memcpy(b.data, hdr, 8);
+	b.data[6] = 1; /* reserved bits set */
+	assert_int_equal(wire_frame_parse(b.data, b.len, &f), -EBADMSG);
+	memcpy(b.data, hdr, 8);
+	b.data[3] = 0x7f; /* length far beyond the limit */
+	assert_int_equal(wire_frame_parse(b.data, b.len, &f), -EBADMSG);
+	wire_buf_free(&b);
+}
+
+/* A record whose length disagrees with its payload, a truncated record and
+ * an unknown kind each make the batch invalid. */
+static void test_bad_records(void **state)
+{
+	struct wire_buf b = {0};
+	struct wire_reader r;
+	struct wire_rec rec;
+	uint8_t *rec0;
+
+	(void)state;
+	make_batch(&b);
+	rec0 = b.data + WIRE_HEADER_LEN + 12;
+
+	r = (struct wire_reader){rec0, b.data + b.len - 5, false}; /* truncated */
+	assert_int_equal(wire_next_record(&r, &rec, &scratch), 1);
+	assert_int_equal(wire_next_record(&r, &rec, &scratch), -EBADMSG);
+
+	rec0[0] = 99; /* unknown kind */
+	r = (struct wire_reader){rec0, b.data + b.len, false};
+	assert_int_equal(wire_next_record(&r, &rec, &scratch), -EBADMSG);
+	rec0[0] = WIRE_REC_EVENT;
+
+	/* payload_len larger than the record */
+	rec0[8 + offsetof(struct weft_event, payload_len)] = 200;
+	r = (struct wire_reader){rec0, b.data + b.len, false};
+	assert_int_equal(wire_next_record(&r, &rec, &scratch), -EBADMSG);
+	wire_buf_free(&b);
+}
+
+/* The spool keeps batches across a restart, forgets acknowledged ones and
+ * refuses what would exceed its bound. */
+static void test_spool(void **state)
+{
+	char dir[] = "/tmp/weft-spool-XXXXXX";
+	struct spool *s;
+	struct spool_entry *e;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	s = spool__open(dir, 100);
+	assert_non_null(s);
+	for (uint64_t seq = 1; seq <= 3; seq++) {
+		uint8_t *f = malloc(30);
+
+		memset(f, (int)seq, 30);
+		assert_int_equal(spool__push(s, seq, f, 30), 0);
+	}
+	assert_int_equal(spool__push(s, 4, malloc(30), 30), -ENOSPC);
+	spool__ack(s, 1);
+	spool__close(s);
+
+	s = spool__open(dir, 100); /* a new run finds 2 and 3 */
+	assert_non_null(s);
+	assert_int_equal(spool__count(s), 2);
+	assert_int_equal(spool__max_seq(s), 3);
+	e = spool__next_unsent(s);
+	assert_non_null(e);
+	assert_int_equal(e->seq, 2);
+	assert_int_equal(e->frame[0], 2);
+	e->sent = 1;
+	assert_int_equal(spool__next_unsent(s)->seq, 3);
+	spool__mark_unsent(s);
+	assert_int_equal(spool__next_unsent(s)->seq, 2);
+	spool__ack(s, 3);
+	assert_int_equal(spool__count(s), 0);
+	spool__close(s);
+	assert_int_equal(rmdir(dir), 0); /* every file is gone */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_batch_roundtrip),
+		cmocka_unit_test(test_bad_frames),
+		cmocka_unit_test(test_bad_records),
+		cmocka_unit_test(test_spool),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
