@@ -3,7 +3,7 @@
 // into a string before parsing, so no id or nanosecond time ever loses
 // precision. Use id() for ids and num()/big() for numbers.
 
-const BIG_INT = /("(?:[^"\\]|\\.)*")|(-?\d{16,})(?![.eE\d])/g;
+const BIG_INT = /("(?:[^"\\]|\\.)*")|(?<![\d.eE+-])(-?\d{16,})(?![.eE\d])/g;
 
 export function parseJSON(text) {
 	return JSON.parse(text.replace(BIG_INT, (m, str, int) => (str !== undefined ? str : `"${int}"`)));

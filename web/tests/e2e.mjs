@@ -19,6 +19,9 @@ const suite = opt('suite', 'real');
 const list = (s) => (s ? s.split(',').filter(Boolean) : []);
 const expServices = list(opt('services', ''));
 const expEdges = list(opt('edges', '')).map((e) => e.split('>'));
+/* A service spec: "*" any, ":PORT" the service listening there, else its name. */
+const matches = (n, spec) => !!n && (spec === '*' || (spec.startsWith(':') ? (n.ports || []).map(Number).includes(Number(spec.slice(1))) : n.name === spec));
+const label = (n) => (n ? `${n.name}${n.ports && n.ports.length ? `:${n.ports.join(',')}` : ''}` : '?');
 const expSpans = Number(opt('spans', '0'));
 const reqFilter = opt('request', '');
 const sensorId = opt('sensor', '');
@@ -95,30 +98,37 @@ async function mapSuite() {
 			const state = await page.evaluate(() => (window.weftMap ? { nodes: window.weftMap.nodes(), edges: window.weftMap.edges() } : { nodes: [], edges: [] }));
 			nodes = state.nodes;
 			edges = state.edges;
-			const name = (i) => (nodes.find((n) => n.id === i) || {}).name;
-			const missing = expServices.filter((s) => !nodes.some((n) => n.name === s));
-			const missingE = expEdges.filter(([a, b]) => !edges.some((e) => name(e.source) === a && name(e.target) === b));
+			const node = (i) => nodes.find((n) => n.id === i);
+			const name = (i) => label(node(i));
+			const missing = expServices.filter((s) => !nodes.some((n) => matches(n, s)));
+			const missingE = expEdges.filter(([a, b]) => !edges.some((e) => matches(node(e.source), a) && matches(node(e.target), b)));
 			if (!missing.length && !missingE.length) break;
 			if (Date.now() > deadline) throw new Error(`missing services [${missing}] edges [${missingE.map((x) => x.join('>'))}]; have ${nodes.map((n) => n.name)} / ${edges.map((e) => `${name(e.source)}>${name(e.target)}`)}`);
 			await page.waitForTimeout(1000);
 		}
 		await shot('map');
-		return `${nodes.length} services, ${edges.length} edges`;
+		return `${nodes.length} services, ${edges.length} edges; expected ${expServices.join(' ')} and ${expEdges.map((x) => x.join('→')).join(' ')} all found`;
 	});
-	const svc = nodes.find((n) => n.name === expServices[1]) || nodes[0];
+	const svc = nodes.find((n) => matches(n, expServices[1] || '*')) || nodes[0];
 	await step('clicking a service opens its processes, threads, ports and latency', async () => {
 		assert(svc, 'no service to click');
 		await clickMapElement(svc.id);
 		await page.waitForFunction((n) => document.querySelector('#detail-title')?.textContent === n, svc.name, { timeout: 5000 });
+		const ports = await page.textContent('#map-side dl.kv');
+		for (const p of svc.ports || []) assert(ports.includes(String(p)), `port ${p} not shown`);
 		await page.waitForSelector('#map-side svg.chart', { timeout: 10000 });
 		await page.waitForFunction(() => [...document.querySelectorAll('#map-side h4')].some((h) => /Processes/.test(h.textContent)) && !document.querySelector('#map-side .loading'), null, { timeout: 15000 });
 		const procs = await page.$$eval('#map-side table', (ts) => ts.length);
 		assert(new URL(page.url()).hash.includes(`sel=${svc.id}`), 'selection not kept in the address');
 		await shot('map-service');
-		return `${svc.name}, ${procs} tables`;
+		const threads = await page.$$eval('#map-side td.tids', (t) => t.map((x) => x.textContent));
+		if (suite === 'real') assert(threads.length > 0, 'no process or thread listed');
+		return `${label(svc)}: ${threads.length} processes, threads ${threads.join(' | ')}`;
 	});
-	const name = (i) => (nodes.find((n) => n.id === i) || {}).name;
-	const edge = expEdges.length ? edges.find((e) => name(e.source) === expEdges[expEdges.length - 1][0] && name(e.target) === expEdges[expEdges.length - 1][1]) : edges[0];
+	const node = (i) => nodes.find((n) => n.id === i);
+	const name = (i) => label(node(i));
+	const last = expEdges[expEdges.length - 1];
+	const edge = last ? edges.find((e) => matches(node(e.source), last[0]) && matches(node(e.target), last[1])) : edges[0];
 	await step('clicking an edge opens its recent exchanges', async () => {
 		assert(edge, 'no edge to click');
 		await clickMapElement(edge.key);
@@ -164,7 +174,13 @@ async function trajSuite() {
 		await page.waitForSelector('#traj-list tbody tr', { timeout: 10000 });
 	});
 	await step(`a trajectory opens as a waterfall${expSpans ? ` with ${expSpans} spans` : ''}`, async () => {
-		assert(tid, 'no trajectory to open');
+		// Pick one anew: live traffic has moved the list on since the first look.
+		const q = reqFilter ? `?window=1h&request=${encodeURIComponent(reqFilter)}` : '?window=1h';
+		await go(`/trajectories${q}`, 'trajectories');
+		const cand = await page.$$eval('#traj-list tbody tr', (trs) => trs.map((tr) => ({ id: tr.dataset.id, spans: Number(tr.children[4].textContent) })));
+		const pick = cand.find((c) => !expSpans || c.spans === expSpans);
+		assert(pick, `no trajectory with ${expSpans} spans among ${cand.length}: ${cand.map((c) => c.spans).join(',')}`);
+		tid = pick.id;
 		await page.click(`#traj-list tr[data-id="${tid}"] a`);
 		await ready('trajectories');
 		await page.waitForSelector('#waterfall', { timeout: 10000 });
