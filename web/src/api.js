@@ -18,8 +18,12 @@ export class ApiError extends Error {
 
 async function request(method, path, body) {
 	let res;
+	const pre = window.weftPrefetch;
 	try {
-		res = await fetch(path, {
+		if (pre && method === 'GET' && pre.url === path) {
+			window.weftPrefetch = null; // one use: later refreshes ask anew
+			res = await pre.response;
+		} else res = await fetch(path, {
 			method,
 			body,
 			headers: body !== undefined ? { 'Content-Type': 'text/plain' } : undefined,

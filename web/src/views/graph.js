@@ -63,6 +63,10 @@ export class MapGraph {
 			const g = ev.target.closest('[data-id], [data-key]');
 			this.onSelect(g ? g.dataset.id || g.dataset.key : '');
 		});
+		this.svg.addEventListener('pointerover', (ev) => {
+			const g = ev.target.closest && ev.target.closest('[data-key]');
+			if (g) this.label(this.edges.get(g.dataset.key));
+		});
 		this.svg.addEventListener('wheel', (ev) => {
 			ev.preventDefault();
 			const r = this.svg.getBoundingClientRect();
@@ -78,6 +82,10 @@ export class MapGraph {
 		this.view = v;
 		this.root.setAttribute('transform', `translate(${v.x},${v.y}) scale(${v.k})`);
 		this.svg.classList.toggle('zoomed', v.k >= 0.75);
+		if (v.k >= 0.75 && !this.allLabels) {
+			this.allLabels = true;
+			for (const [, x] of this.edges) this.label(x);
+		}
 		this.svg.classList.toggle('far', v.k < 0.35);
 	}
 
@@ -111,18 +119,20 @@ export class MapGraph {
 		}
 		this.bounds = { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
 		this.edges.clear();
+		this.allLabels = false;
 		for (const e of items.edges) {
 			const g = el('g', { class: `edge h-${e.health}`, 'data-key': e.key, 'data-source': e.source, 'data-target': e.target }, gEdges);
 			const d = routePath(e.points);
-			el('path', { d, class: 'hit' }, g);
+			if (!items.big) el('path', { d, class: 'hit' }, g);
 			const line = el('path', { d, class: 'line', 'stroke-width': e.width, 'marker-end': `url(#arrow-${e.health})` }, g);
 			const mid = e.points[Math.floor(e.points.length / 2)];
 			const prev = e.points[Math.max(0, Math.floor(e.points.length / 2) - 1)];
 			const lx = e.points.length % 2 ? mid[0] : (mid[0] + prev[0]) / 2,
 				ly = e.points.length % 2 ? mid[1] : (mid[1] + prev[1]) / 2;
-			const t = el('text', { x: lx, y: ly - 5, class: 'edge-label' }, g);
-			t.textContent = e.label;
-			this.edges.set(e.key, { g, line, t, mid: [lx, ly] });
+			// Big maps create an edge's label the first time it is shown.
+			const x = { g, line, t: null, mid: [lx, ly], label: e.label };
+			if (!items.big) this.label(x);
+			this.edges.set(e.key, x);
 		}
 		this.nodes.clear();
 		for (const n of items.nodes) {
@@ -140,6 +150,14 @@ export class MapGraph {
 		if (this.selected) this.select(this.selected);
 	}
 
+	label(x) {
+		if (!x.t) {
+			x.t = el('text', { x: x.mid[0], y: x.mid[1] - 5, class: 'edge-label' }, x.g);
+			x.t.textContent = x.label;
+		}
+		return x;
+	}
+
 	/* Labels and health in place, after a refresh that kept the shape. */
 	update(items) {
 		for (const n of items.nodes) {
@@ -155,7 +173,8 @@ export class MapGraph {
 			x.g.setAttribute('class', `edge h-${e.health}${x.g.classList.contains('near') ? ' near' : ''}${e.key === this.selected ? ' selected' : ''}`);
 			x.line.setAttribute('stroke-width', e.width);
 			x.line.setAttribute('marker-end', `url(#arrow-${e.health})`);
-			x.t.textContent = e.label;
+			x.label = e.label;
+			if (x.t) x.t.textContent = e.label;
 		}
 	}
 
@@ -170,7 +189,7 @@ export class MapGraph {
 			for (const [, e] of this.edges) {
 				const { source, target } = e.g.dataset;
 				if (source === id || target === id) {
-					e.g.classList.add('near');
+					this.label(e).g.classList.add('near');
 					this.nodes.get(source === id ? target : source)?.g.classList.add('near');
 				}
 			}
@@ -178,7 +197,7 @@ export class MapGraph {
 		}
 		const e = this.edges.get(id);
 		if (e) {
-			e.g.classList.add('selected', 'near');
+			this.label(e).g.classList.add('selected', 'near');
 			this.nodes.get(e.g.dataset.source)?.g.classList.add('near');
 			this.nodes.get(e.g.dataset.target)?.g.classList.add('near');
 		}

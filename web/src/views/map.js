@@ -76,7 +76,7 @@ function edgeWidth(e) {
 }
 
 function items(m, shownApps, lay) {
-	const out = { boxes: [], nodes: [], edges: [] };
+	const out = { boxes: [], nodes: [], edges: [], big: shownApps.reduce((k, a) => k + a.services.length, 0) > 120 };
 	const shown = new Set();
 	for (const b of lay ? lay.boxes : []) {
 		const a = shownApps.find((x) => x.id === b.id);
