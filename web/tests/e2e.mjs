@@ -222,12 +222,12 @@ async function sensorSuite() {
 }
 
 async function perfSuite() {
-	await step(`a map of ${opt('services', '?')} services and ${opt('edges', '?')} edges is interactive within ${budget} ms`, async () => {
+	await step(`a map of ${opt('services', '?')} services and ${opt('edges', '?')} edges is interactive within ${budget} ms (median of 5 cold loads)`, async () => {
 		// The browser itself warms up on another view first (its own start-up
 		// is not the map's); the map's loads below are cold: nothing cached.
 		await go('/sensors', 'sensors');
 		const runs = [];
-		for (let i = 0; i < 3; i++) {
+		for (let i = 0; i < 5; i++) {
 			// Cold: no layout remembered from an earlier load.
 			await page.goto(`${url}/api/health`);
 			await page.evaluate(() => localStorage.clear());
@@ -255,8 +255,8 @@ async function perfSuite() {
 		const warm = await page.evaluate(() => performance.getEntriesByName('weft-map-interactive')[0].startTime);
 		const warmMarks = await page.evaluate(() => ['responseEnd', 'domInteractive'].map((k) => `${k} ${performance.getEntriesByType('navigation')[0][k].toFixed(0)}`).concat(performance.getEntriesByType('mark').map((m) => `${m.name} ${m.startTime.toFixed(0)}`)).join(', '));
 		await shot('map-large');
-		const best = runs.map((r) => r.tti).sort((a, b) => a - b);
-		const med = best[1];
+		const sorted = runs.map((r) => r.tti).sort((a, b) => a - b);
+		const med = sorted[Math.floor(sorted.length / 2)];
 		const r = runs[0];
 		const expN = Number(opt('services', '0')), expE = Number(opt('edges', '0'));
 		assert(!expN || r.nodes === expN, `map has ${r.nodes} services, expected ${expN}`);

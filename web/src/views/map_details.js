@@ -10,6 +10,19 @@ const BUCKETS = 12;
 const SAMPLE_TRAJ = 30; // recent trajectories listed per panel
 const SAMPLE_DETAIL = 10; // of which opened for their spans
 
+/* Results kept for a while by key: the panels refresh every few seconds,
+ * and twelve map windows or ten trajectories need not be re-read each time. */
+const memo = new Map();
+function cached(key, ttlMs, produce) {
+	const hit = memo.get(key);
+	if (hit && Date.now() - hit.t < ttlMs) return hit.p;
+	const p = produce();
+	memo.set(key, { t: Date.now(), p });
+	p.catch(() => memo.delete(key));
+	if (memo.size > 50) memo.delete(memo.keys().next().value);
+	return p;
+}
+
 /* Spans of the most recent trajectories of one application within the window. */
 async function recentSpans(app, win) {
 	const since = nowNs() - BigInt(windowSeconds(win)) * 1000000000n;
@@ -135,11 +148,11 @@ export function serviceDetails(side, n, ctx) {
 		);
 		const callers = incoming.length > 0;
 		fill(chartSlot, 'latency', async () => {
-			const pts = await overTime(c.window, (doc) => pickEdges(doc, (e) => (callers ? e.target === n.id : e.source === n.id)));
+			const pts = await cached(`svc ${n.id} ${c.window}`, 30000, () => overTime(c.window, (doc) => pickEdges(doc, (e) => (callers ? e.target === n.id : e.source === n.id))));
 			return h('div', {}, chart(pts, c.secs / BUCKETS), h('p', { class: 'muted small' }, callers ? 'Bars: calls served; line: p95 of the slowest calling edge.' : 'Bars: calls made; line: p95 of the slowest called edge.'));
 		}, quiet);
 		fill(procSlot, 'processes', async () => {
-			const spans = await recentSpans(n.app, c.window);
+			const spans = await cached(`spans ${n.app} ${c.window}`, 10000, () => recentSpans(n.app, c.window));
 			const procs = new Map();
 			for (const s of spans) {
 				for (const [side2, svc] of [['server', s.server_service], ['client', s.client_service]]) {
@@ -184,11 +197,11 @@ export function edgeDetails(side, e, ctx) {
 			h('dt', {}, 'latency'), h('dd', {}, `p50 ${ms(num(cur.p50_ms))} · p95 ${ms(num(cur.p95_ms))} · p99 ${ms(num(cur.p99_ms))}`),
 			h('dt', {}, 'bytes'), h('dd', {}, bytes(cur.bytes))));
 		fill(chartSlot, 'latency', async () => {
-			const pts = await overTime(c.window, (doc) => pickEdges(doc, (x) => x.source === e.source && x.target === e.target && num(x.port) === num(e.port)));
+			const pts = await cached(`edge ${e.key} ${c.window}`, 30000, () => overTime(c.window, (doc) => pickEdges(doc, (x) => x.source === e.source && x.target === e.target && num(x.port) === num(e.port))));
 			return chart(pts, c.secs / BUCKETS);
 		}, quiet);
 		fill(exSlot, 'exchanges', async () => {
-			const spans = (await recentSpans(src.app, c.window)).filter((s) => id(s.client_service) === e.source && id(s.server_service) === e.target);
+			const spans = (await cached(`spans ${src.app} ${c.window}`, 10000, () => recentSpans(src.app, c.window))).filter((s) => id(s.client_service) === e.source && id(s.server_service) === e.target);
 			spans.sort((a, b) => (BigInt(b.start_ns || 0) > BigInt(a.start_ns || 0) ? 1 : -1));
 			if (!spans.length) return empty('No recent exchanges sampled', 'Exchanges on this edge appear once they are part of a recent trajectory.');
 			return table(['time', 'request', 'status', 'duration', ''], spans.slice(0, 20).map((s) => h('tr', { class: s.error ? 'h-bad' : '' },
