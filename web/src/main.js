@@ -57,10 +57,12 @@ function route() {
 		return;
 	}
 	if (current && current.instance.unmount) current.instance.unmount();
-	viewEl.replaceChildren();
-	viewEl.dataset.view = r.nav;
+	// Each mount gets its own element: a late answer to a view that is gone
+	// lands on a detached node, never on its successor.
+	const page = h('div', { class: 'page', dataset: { view: r.nav } });
+	viewEl.replaceChildren(page);
 	try {
-		const instance = r.view.mount(viewEl, { params, arg: m[1], setParams }) || {};
+		const instance = r.view.mount(page, { params, arg: m[1], setParams }) || {};
 		current = { key, instance };
 	} catch (e) {
 		viewEl.replaceChildren(errorBox(e));

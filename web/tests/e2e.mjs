@@ -70,7 +70,7 @@ page.on('request', (r) => {
 	if (!['127.0.0.1', 'localhost'].includes(u.hostname) && u.protocol !== 'data:') foreign.push(r.url());
 });
 const shot = (name) => page.screenshot({ path: path.join(shots, `${prefix}-${name}.png`), fullPage: false });
-const ready = (view, timeout = 15000) => page.waitForSelector(`#view[data-view="${view}"][data-ready]`, { timeout });
+const ready = (view, timeout = 15000) => page.waitForSelector(`#view > .page[data-view="${view}"][data-ready]`, { timeout });
 const go = async (hash, view) => {
 	await page.goto(`${url}/?refresh=1500#${hash}`);
 	await ready(view);
@@ -158,7 +158,7 @@ async function trajSuite() {
 		const pick = cand.find((c) => !expSpans || c.spans === expSpans) || cand[0];
 		tid = pick.id;
 		await shot('trajectories');
-		return `${rows.length} rows, total ${await page.getAttribute('#view', 'data-total')}`;
+		return `${rows.length} rows, total ${await page.getAttribute('#view > .page', 'data-total')}`;
 	});
 	await step('filters: errors only and a latency range narrow the list', async () => {
 		await page.check('#traj-errors');
@@ -237,7 +237,7 @@ async function perfSuite() {
 			const m = await page.evaluate(() => {
 				const e = performance.getEntriesByName('weft-map-interactive')[0];
 				const mk = (n) => (performance.getEntriesByName(n)[0] || {}).startTime;
-				return { tti: e ? e.startTime : NaN, layout: Number(document.querySelector('#view').dataset.layoutMs), fetched: mk('weft-map-fetched'), drawn: mk('weft-map-drawn'), nodes: window.weftMap.nodes().length, edges: window.weftMap.edges().length };
+				return { tti: e ? e.startTime : NaN, layout: Number(document.querySelector('#view > .page').dataset.layoutMs), fetched: mk('weft-map-fetched'), drawn: mk('weft-map-drawn'), nodes: window.weftMap.nodes().length, edges: window.weftMap.edges().length };
 			});
 			// Interactive means it answers: a click on a service opens its panel.
 			const t0 = Date.now();
