@@ -10,7 +10,7 @@ export { NODE_W, NODE_H } from './dagre_layout.js';
 const APP_PAD = 18;
 const APP_TITLE = 26;
 const APP_GAP = 50;
-const CACHE_KEY = 'weft-layout-v2';
+const CACHE_KEY = 'weft-layout-v3';
 const CACHE_MAX = 400; // applications remembered
 
 function hashStr(s) {
