@@ -221,6 +221,23 @@ async function sensorSuite() {
 	}
 }
 
+async function narrowSuite() {
+	await step('narrowing message capture to one process name reaches the sensor', async () => {
+		const row = sensorId ? `tr[data-sensor="${sensorId}"]` : 'tr[data-sensor]';
+		await page.selectOption(`${row} form.narrow select`, 'comm');
+		await page.fill(`${row} form.narrow input`, 'python3');
+		await page.click(`${row} form.narrow button[type=submit]`);
+		await page.waitForSelector('#control-replies p.reply-ok, #control-replies p.reply-err', { timeout: 10000 });
+		const err = await page.$('#control-replies p.reply-err');
+		if (err) throw new Error(await err.textContent());
+		const reply = (await page.textContent('#control-replies p:first-child')).trim();
+		await page.evaluate(() => document.querySelector('#control-replies').replaceChildren());
+		await page.click(`${row} form.narrow button[type=button]`);
+		await page.waitForSelector('#control-replies p.reply-ok', { timeout: 10000 });
+		return `${reply}; then ${(await page.textContent('#control-replies p:first-child')).trim()}`;
+	});
+}
+
 async function perfSuite() {
 	await step(`a map of ${opt('services', '?')} services and ${opt('edges', '?')} edges is interactive within ${budget} ms (median of 5 cold loads)`, async () => {
 		// The browser itself warms up on another view first (its own start-up
@@ -305,6 +322,7 @@ try {
 		await mapSuite();
 		await trajSuite();
 		await sensorSuite();
+		await narrowSuite();
 	}
 	await step('no script errors and no request leaves 127.0.0.1', async () => {
 		const errs = pageErrors.filter((e) => !/404|Not Found/i.test(e));
