@@ -65,8 +65,8 @@ export function nodeName(n) {
 function nodeLabel(n) {
 	const where = n.external ? 'external' : n.host || '';
 	const port = n.ports && n.ports.length ? `:${n.ports.join(',')}` : '';
-	const inst = num(n.instances) > 1 ? ` ×${n.instances}` : '';
-	return `${nodeName(n)}${inst}\n${where}${port}`;
+	const k = Math.max(1, num(n.instances));
+	return `${nodeName(n)}\n${where}${port} · ${k} inst.`;
 }
 function edgeLabel(e) {
 	return `${rate(e.rate)} · p95 ${ms(e.p95)} · ${pct(e.errRate)} err`;
