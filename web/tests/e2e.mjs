@@ -306,7 +306,7 @@ async function emptySuite() {
 			await go(hash, view);
 			const t = await page.textContent('#view .empty');
 			assert(t.includes(text) && /weft sensor/.test(t), t);
-			await shot(`empty-${view}`);
+			await shot(view);
 		});
 	}
 	await step('a server error shows in the page', async () => {
