@@ -1,4 +1,4 @@
-// Formatting and small DOM helpers shared by the views.
+// Formatting and small DOM functions shared by the views.
 
 export function h(tag, attrs = {}, ...children) {
 	const el = document.createElement(tag);
