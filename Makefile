@@ -72,6 +72,7 @@ test: all
 # some adds them in its own src/<part>/part.mk as `extras:: TARGET`.
 extras::
 -include $(wildcard src/*/part.mk)
+-include web/part.mk
 
 # Benchmark programs: bench/NAME.c linked against every module but main.
 $(BUILD)/bench/%: bench/%.c $(LIB_OBJS)

@@ -52,11 +52,16 @@ if ((${#missing[@]})); then
 	apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}"
 fi
 
-# Browser-test driver: playwright-core only (Debian's chromium is the browser).
+# The dashboard's build (vite) and its browser-test driver (playwright-core;
+# Debian's chromium is the browser), exactly as package-lock.json pins them.
+# Reinstalled when the lock file changes.
 if [[ ${1:-all} == all || ${1:-all} == test ]]; then
 	root=$(cd "$(dirname "$0")/.." && pwd)
-	if [[ -f $root/web/package.json && ! -d $root/web/node_modules/playwright-core ]]; then
-		(cd "$root/web" && npm install --no-audit --no-fund --loglevel=error)
+	web=$root/web
+	if [[ -f $web/package-lock.json ]] &&
+		{ [[ ! -d $web/node_modules/playwright-core || ! -d $web/node_modules/vite ]] ||
+			[[ $web/package-lock.json -nt $web/node_modules/.package-lock.json ]]; }; then
+		(cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
 	fi
 fi
 exit 0
