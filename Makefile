@@ -72,6 +72,7 @@ test: all
 # some adds them in its own src/<part>/part.mk as `extras:: TARGET`.
 extras::
 -include $(wildcard src/*/part.mk)
+-include testbed/part.mk
 
 bench: all
 	@bench/run.sh

@@ -96,8 +96,9 @@ cg_sample() {
 	printf '}'
 }
 
-# inhost HOST TENANT CMD...: runs CMD in the host's namespace and cgroup; the
-# process keeps its pid through both (ip netns exec and cgexec exec).
+# inhost HOST TENANT CMD...: becomes CMD in the host's namespace and cgroup.
+# Meant to be started with `&`: the background subshell execs, so $! is the
+# server's own pid (cgexec and ip netns exec both exec too).
 inhost() {
 	local h n
 	h=$(host "$1" "$2")
@@ -105,9 +106,9 @@ inhost() {
 	shift 2
 	if [[ -n $CG ]]; then
 		# The cgroup first: ip netns exec mounts a sysfs of the namespace's own.
-		"$TB/cgexec.sh" "$(cg_dir "$h")" ip netns exec "$n" "$@"
+		exec "$TB/cgexec.sh" "$(cg_dir "$h")" ip netns exec "$n" "$@"
 	else
-		ip netns exec "$n" "$@"
+		exec ip netns exec "$n" "$@"
 	fi
 }
 
