@@ -3,7 +3,8 @@
 browsers, each sending one page request, waiting for the whole answer, then
 thinking for a negative-exponential time (mean --think, capped at ten times
 the mean, as TPC-W does) before the next. Pages are drawn from a transaction
-mix. Each browser opens a connection per page.
+mix. Each browser opens a connection per page, or with --keepalive keeps one
+open across pages (reopened when the server closes it).
 
   rbe.py --url http://10.77.1.11 --browsers 100 --duration 30 --think 7 \
          --prefix p100 --out requests.jsonl
@@ -47,8 +48,61 @@ async def fetch(host, port, path, tid, timeout):
     return int(line[1]) if len(line) > 1 and line[1].isdigit() else 0
 
 
+async def read_response(reader, timeout):
+    """One HTTP/1.1 response on a kept-alive connection: (status, keep open)."""
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    hdr = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:] if l)}
+    if "content-length" in hdr:
+        await asyncio.wait_for(reader.readexactly(int(hdr["content-length"])), timeout)
+    elif hdr.get("transfer-encoding", "").lower() == "chunked":
+        while True:
+            size = int((await asyncio.wait_for(reader.readline(), timeout)).split(b";")[0], 16)
+            await asyncio.wait_for(reader.readexactly(size + 2), timeout)
+            if size == 0:
+                break
+    else:
+        await asyncio.wait_for(reader.read(), timeout)
+        return status, False
+    return status, hdr.get("connection", "").lower() != "close"
+
+
+class Persistent:
+    """A browser's one connection, reopened when the server closed it."""
+
+    def __init__(self, host, port):
+        self.host, self.port, self.rw = host, port, None
+
+    async def fetch(self, path, tid, timeout):
+        for attempt in (0, 1):
+            fresh = self.rw is None
+            if fresh:
+                self.rw = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), timeout)
+            reader, writer = self.rw
+            try:
+                writer.write(("GET %s HTTP/1.1\r\nHost: %s\r\nX-Test-Id: %s\r\n\r\n"
+                              % (path, self.host, tid)).encode())
+                await writer.drain()
+                status, keep = await read_response(reader, timeout)
+            except (OSError, asyncio.IncompleteReadError):
+                self.close()
+                if fresh or attempt:
+                    raise
+                continue  # the server closed an idle connection: once more on a new one
+            if not keep:
+                self.close()
+            return status
+
+    def close(self):
+        if self.rw:
+            self.rw[1].close()
+        self.rw = None
+
+
 async def browser(b, a, end, out, rng, names, weights):
     host, port = a.host, a.port
+    conn = Persistent(host, port) if a.keepalive else None
     # Browsers arrive spread over one think time, not all at once.
     await asyncio.sleep(rng.uniform(0, min(a.think, a.duration / 2)))
     n = 0
@@ -60,14 +114,19 @@ async def browser(b, a, end, out, rng, names, weights):
         path += ("&" if "?" in path else "?") + "tid=" + tid
         t0 = time.time()
         try:
-            status = await fetch(host, port, path, tid, a.timeout)
-        except (OSError, asyncio.TimeoutError, ValueError) as e:
+            if conn:
+                status = await conn.fetch(path, tid, a.timeout)
+            else:
+                status = await fetch(host, port, path, tid, a.timeout)
+        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError) as e:
             status = -1
             print("rbe: %s: %s" % (tid, e), file=sys.stderr)
         out.append({"tid": tid, "tx": tx, "path": path, "status": status, "start": t0,
                     "latency": time.time() - t0})
         think = min(rng.expovariate(1.0 / a.think), 10 * a.think) if a.think > 0 else 0
         await asyncio.sleep(min(think, max(0.0, end - time.time())))
+    if conn:
+        conn.close()
 
 
 async def run(a):
@@ -94,6 +153,8 @@ def main():
     p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("--prefix", default="t")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--keepalive", action="store_true",
+                   help="one persistent connection per browser instead of one per page")
     p.add_argument("--out", required=True)
     a = p.parse_args()
     u = urllib.parse.urlsplit(a.url)

@@ -216,10 +216,10 @@ start_app() { # TENANT
 
 # Apache: started with setsid (stopping prefork signals its whole process
 # group); its pid is the one in its pid file.
-start_web() { # TENANT MPM
-	local t=$1 mpm=$2 conf=$RUN/httpd-$1.conf
+start_web() { # TENANT MPM [KEEPALIVE on|off]
+	local t=$1 mpm=$2 ka=${3:-off} conf=$RUN/httpd-$1.conf
 	mkdir -p "$RUN/web-$t" && chown www-data: "$RUN/web-$t"
-	sed -e "s|@MPM@|$mpm|g" -e "s|@NAME@|$(host web "$t")|" -e "s|@RUN@|$RUN/web-$t|g" \
+	sed -e "s|@MPM@|$mpm|g" -e "s|@KEEPALIVE@|${ka^}|" -e "s|@NAME@|$(host web "$t")|" -e "s|@RUN@|$RUN/web-$t|g" \
 		-e "s|@ADDR@|$(addr web "$t")|" -e "s|@LOG@|$RUN/truth-web-$t.log|" \
 		-e "s|@APP@|$(addr app "$t")|g" -e "s|@ORDERS@|$(addr orders "$t")|g" \
 		"$TB/conf/httpd.conf.in" >"$conf"
@@ -229,6 +229,7 @@ start_web() { # TENANT MPM
 	SRV_PID[$(host web "$t")]=$(cat "$RUN/web-$t/httpd.pid")
 	at_exit "kill ${SRV_PID[$(host web "$t")]}"
 	WEB_MPM[$t]=$mpm
+	WEB_KA[$t]=$ka
 	sleep 1 # prefork's first children
 }
 stop_web() { # TENANT
@@ -238,11 +239,11 @@ stop_web() { # TENANT
 	wait_for "! kill -0 $pid" 15
 	unset "SRV_PID[$(host web "$1")]"
 }
-declare -A WEB_MPM
-web_mpm() { # TENANT MPM: restarts Apache with that MPM if it runs another
-	[[ ${WEB_MPM[$1]:-} == "$2" ]] && return 0
+declare -A WEB_MPM WEB_KA
+web_mpm() { # TENANT MPM [KEEPALIVE]: restarts Apache if it runs otherwise
+	[[ ${WEB_MPM[$1]:-} == "$2" && ${WEB_KA[$1]:-} == "${3:-off}" ]] && return 0
 	stop_web "$1"
-	start_web "$1" "$2"
+	start_web "$1" "$2" "${3:-off}"
 }
 
 tenant_up() { # TENANT
@@ -295,21 +296,22 @@ weft_memory() {
 load() {
 	local name=$1 browsers=$2 t t0 t1 c0 c1 pids=()
 	shift 2
-	log "run $name: $browsers browsers per copy for ${DURATION}s, web ${WEB_MPM[$1]}, sensors $([[ ${#SENSOR[@]} -gt 0 ]] && echo on || echo off)"
+	log "run $name: $browsers browsers per copy for ${DURATION}s, web ${WEB_MPM[$1]} (keep-alive ${WEB_KA[$1]}), sensors $([[ ${#SENSOR[@]} -gt 0 ]] && echo on || echo off)"
 	sleep 1
 	c0=$(cg_sample)
 	t0=$(date +%s%N)
 	for t in "$@"; do
 		inhost rbe "$t" "$PY" "$TB/rbe.py" --url "http://$(addr web "$t")" --browsers "$browsers" \
 			--duration "$DURATION" --think "$THINK" --prefix "$name$t" --seed "$browsers" \
+			$([[ ${WEB_KA[$t]} == on ]] && echo --keepalive) \
 			--out "$OUT/$name$t.requests.jsonl" >"$OUT/$name$t.summary.json" 2>>"$RUN/rbe.log" &
 		pids+=($!)
 	done
 	for p in "${pids[@]}"; do wait "$p" || log "run $name: the emulator failed"; done
 	t1=$(date +%s%N)
 	c1=$(cg_sample)
-	printf '{"name":"%s","browsers":%d,"tenants":"%s","mpm":"%s","sensors":%s,"duration_s":%s,"think_s":%s,"t0":%s,"t1":%s,"cpu0":%s,"cpu1":%s,"memory":%s}\n' \
-		"$name" "$browsers" "$*" "${WEB_MPM[$1]}" "$([[ ${#SENSOR[@]} -gt 0 ]] && echo true || echo false)" \
+	printf '{"name":"%s","browsers":%d,"tenants":"%s","mpm":"%s","keepalive":%s,"sensors":%s,"duration_s":%s,"think_s":%s,"t0":%s,"t1":%s,"cpu0":%s,"cpu1":%s,"memory":%s}\n' \
+		"$name" "$browsers" "$*" "${WEB_MPM[$1]}" "$([[ ${WEB_KA[$1]} == on ]] && echo true || echo false)" "$([[ ${#SENSOR[@]} -gt 0 ]] && echo true || echo false)" \
 		"$DURATION" "$THINK" "$t0" "$t1" "$c0" "$c1" "$(weft_memory)" >>"$OUT/runs.jsonl"
 }
 
@@ -326,21 +328,28 @@ cg_move server "$SERVER_PID"
 echo "$API" >"$OUT/api"
 tenant_up a
 
-# 2. Sensors on every host, a warm-up the evaluator ignores (JIT, pools).
+# 2. Sensors on every host, a warm-up the evaluator ignores: enough requests
+# for the JIT to compile the Java tier's paths before anything is measured.
 sensors_on a
-DURATION=8 THINK=0.5 load warm 20 a
+DURATION=${WARMUP:-20} THINK=0.2 load warm 50 a
 
 if [[ $mode == short ]]; then
 	DURATION=${SHORT_DURATION:-20} THINK=1 load s20 20 a
 else
-	# 3. Accuracy and overhead: prefork with the sensors on, then off at the
-	# paper's two loads, then the worker MPM.
-	for b in 100 500 700 900; do load "p$b" "$b" a; done
-	sensors_off
-	for b in 700 900; do load "off$b" "$b" a; done
-	sensors_on a
+	# 3. Accuracy with the thread-per-request web tier (prefork), the paper's
+	# overhead loads with the sensors off and on in turn, then the worker MPM
+	# and the event MPM with browsers that keep their connections.
+	for b in 100 500; do load "p$b" "$b" a; done
+	for b in 700 900; do
+		sensors_off
+		load "off$b" "$b" a
+		sensors_on a
+		load "p$b" "$b" a
+	done
 	web_mpm a worker
 	for b in 100 500 900; do load "w$b" "$b" a; done
+	web_mpm a event on
+	load e500 500 a
 	# 4. Multi-tenancy: a second copy of the application beside the first.
 	web_mpm a prefork
 	tenant_up b
