@@ -191,6 +191,7 @@ def evaluate_run(run, truth, weft, out_dir):
         for t in trajs:
             by_tid[tid_of(t["root"]["request"])].append(t)
         web_host = truth.svc[(tenant, "web")].split("/")[0]
+        roots = {}  # tid -> (client addr:port, server pid/tid) of the root span
 
         def judge(r):
             cands = by_tid.get(r["tid"], [])
@@ -203,6 +204,10 @@ def evaluate_run(run, truth, weft, out_dir):
             if len(cands) > 1:
                 return "split", None
             d = weft.detail(main[0]["id"])
+            top = [s for s in d["spans"] if s["parent"] is None]
+            if top and top[0].get("client") and top[0].get("server"):
+                c, sv = top[0]["client"], top[0]["server"]
+                roots[r["tid"]] = ("%s:%s" % (c["addr"], c["port"]), "%s/%s" % (sv["pid"], sv["tid"]))
             if any(s["uncertain"] for s in d["spans"]):
                 return "uncertain", d
             got = weft.tree(d)
@@ -227,6 +232,12 @@ def evaluate_run(run, truth, weft, out_dir):
             "examples": examples,
         }
         res["tenants"][tenant]["map"] = check_map(m, truth, tenant)
+        conns = collections.defaultdict(set)
+        for conn, thread in roots.values():
+            conns[conn].add(thread)
+        res["tenants"][tenant]["connections"] = {
+            "requests": len(roots), "connections": len(conns),
+            "served_by_several_threads": sum(1 for t in conns.values() if len(t) > 1)}
     if len(run["tenants"].split()) > 1:
         res["multi_tenancy"] = check_tenancy(m, truth, weft, run["tenants"].split(), since, until)
     return res
@@ -294,8 +305,17 @@ def check_tenancy(m, truth, weft, tenants, since, until):
 
 def cpu_pct(run, ncpu):
     wall = run["t1"] - run["t0"]
-    return {k: round(100.0 * (run["cpu1"][k] - run["cpu0"].get(k, 0)) / (wall * ncpu), 2)
-            for k in run["cpu1"]}
+    out = {k: round(100.0 * (run["cpu1"][k] - run["cpu0"].get(k, 0)) / (wall * ncpu), 2)
+           for k in run["cpu1"]}
+    if run.get("machine0") and run.get("machine1"):
+        # The whole machine from /proc/stat: busy and total jiffies. What the
+        # testbed's cgroups do not account for ran outside the testbed.
+        busy = run["machine1"][0] - run["machine0"][0]
+        total = run["machine1"][1] - run["machine0"][1]
+        out["_machine"] = round(100.0 * busy / max(total, 1), 2)
+        out["_outside"] = round(max(0.0, out["_machine"] - sum(v for k, v in out.items()
+                                                              if not k.startswith("_"))), 2)
+    return out
 
 
 def summary(out_dir, name):
@@ -328,6 +348,27 @@ def pct(x):
     return "%.2f%%" % x
 
 
+def mean_dict(ds):
+    keys = set().union(*ds) if ds else set()
+    return {k: round(sum(d.get(k) or 0 for d in ds) / len(ds), 2) for k in keys}
+
+
+def overhead_pair(R, load):
+    """The prefork runs at this load with the sensors on and off, each side
+    averaged over its repetitions: (on, off) as {cpu_pct, summary, runs}, or None."""
+    sel = lambda on: [r for r in R["runs"] if r["browsers"] == int(load) and r["tenants"] == "a"
+                      and r["mpm"] == "prefork" and r["sensors"] == on and r["name"] != "warm"
+                      and (not on or r["name"].startswith("p%s-" % load))]
+    on, off = sel(True), sel(False)
+    if not on or not off:
+        return None
+    pack = lambda rs: {"runs": rs, "cpu_pct": mean_dict([r["cpu_pct"] for r in rs]),
+                       "summary": mean_dict([{k: v for k, v in r["summary"].items() if isinstance(v, (int, float))}
+                                             for r in rs]),
+                       "memory": rs[-1].get("memory", {})}
+    return pack(on), pack(off)
+
+
 def tier(r):
     return r["mpm"] + (", keep-alive" if r.get("keepalive") else "")
 
@@ -350,9 +391,10 @@ def findings(R):
                    "(the paper: 99.6%%-99.91%%). %d trajectories had an uncertain span; they are counted apart, "
                    "not as right." % (right, total, len(acc), tier(low), low["browsers"], pct(a["accuracy"]), unc))
     for load in ("700", "900"):
-        on, off = runs.get("p" + load), runs.get("off" + load)
-        if not on or not off:
+        pair = overhead_pair(R, load)
+        if not pair:
             continue
+        on, off = pair
         c_on, c_off = on["cpu_pct"], off["cpu_pct"]
         hosts = [h for h in ("web", "app", "orders", "db", "cache") if h in c_on]
         worst = max(hosts, key=lambda h: c_on[h] - c_off.get(h, 0))
@@ -399,6 +441,14 @@ def markdown(R):
         p = r["eval"]["tenants"]["a"]["per_tx"]
         L.append("| %s | %d | %s |" % (tier(r), r["browsers"], " | ".join(
             "%s (%d)" % (pct(p[tx]["accuracy"]), p[tx]["total"]) if tx in p else "-" for tx in TX_ORDER)))
+    L += ["", "Connections from the browsers to the web tier, and how many had their requests served by more",
+          "than one web-tier thread (a hand-off between requests of one connection):", "",
+          "| web tier | browsers | requests | connections | served by several threads |",
+          "| --- | ---: | ---: | ---: | ---: |"]
+    for r in acc_runs:
+        c = r["eval"]["tenants"]["a"].get("connections", {})
+        L.append("| %s | %d | %s | %s | %s |" % (tier(r), r["browsers"], c.get("requests"), c.get("connections"),
+                                                c.get("served_by_several_threads")))
     L += ["", "## Dependency map against the topology", "",
           "| run | expected edges | found | missing | extra |", "| --- | ---: | ---: | --- | --- |"]
     for r in R["runs"]:
@@ -424,13 +474,16 @@ def markdown(R):
             a = e["per_tx"].get("all", {})
             L.append("| accuracy, copy %s | %s of %d |" % (t, pct(a.get("accuracy", 0)), a.get("total", 0)))
     for load, table in (("700", "Table 1"), ("900", "Table 2")):
-        on, off = runs.get("p" + load), runs.get("off" + load)
-        if not on or not off:
+        pair = overhead_pair(R, load)
+        if not pair:
             continue
+        on, off = pair
         L += ["", "## Overhead at %s emulated browsers (%s)" % (load, table), "",
               "CPU utilization of each host (its cgroup: every process of its servers, and the kernel work",
               "done in their system calls, where weft's eBPF programs run), in %% of the whole machine (%d cores)."
-              % mc["cores"], "",
+              % mc["cores"],
+              "Prefork web tier; weft off and on alternate, %d runs of %s s each way, averaged."
+              % (len(on["runs"]), on["runs"][0]["duration_s"]), "",
               "| host | weft off | weft on | weft's share |", "| --- | ---: | ---: | ---: |"]
         c_on, c_off = on["cpu_pct"], off["cpu_pct"]
         hosts = [h for h in ("web", "app", "orders", "db", "cache", "rbe") if h in c_on]
@@ -449,6 +502,9 @@ def markdown(R):
               "| response time, 90th percentile (ms) | %s | %s |" % (sf.get("latency_p90_ms"), so.get("latency_p90_ms")),
               "| response time, 99th percentile (ms) | %s | %s |" % (sf.get("latency_p99_ms"), so.get("latency_p99_ms")),
               "| errors | %s | %s |" % (sf.get("errors"), so.get("errors"))]
+        srv = lambda r: sum(v for k, v in r["cpu_pct"].items() if k in ("web", "app", "orders", "db", "cache"))
+        L += ["", "Each run, servers' CPU (off | on): %s | %s." % (
+            ", ".join(pct(srv(r)) for r in off["runs"]), ", ".join(pct(srv(r)) for r in on["runs"]))]
         mem = on.get("memory", {})
         sens = [v for k, v in mem.items() if k not in ("server", "_") and v and v.get("hwm_kb")]
         if sens:
@@ -457,18 +513,23 @@ def markdown(R):
                      max(v["hwm_kb"] for v in sens) // 1024, (mem.get("server") or {}).get("rss_kb", 0) // 1024,
                      (mem.get("server") or {}).get("hwm_kb", 0) // 1024)]
     L += ["", "## All runs", "",
-          "| run | web tier | browsers | weft | pages/s | mean ms | p90 ms | errors | CPU of servers | sensors | server |",
-          "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+          "*machine / outside*: the whole machine's CPU utilization during the run (/proc/stat) and the part of",
+          "it outside the testbed's cgroups (other work on this machine). *other sensors*: weft sensors not",
+          "started by the testbed that were running (one without --netns sees the testbed's traffic too, so",
+          "its cost lands in the hosts' figures even in a run with the testbed's sensors off).", "",
+          "| run | web tier | browsers | weft | pages/s | mean ms | p90 ms | errors | CPU of servers | sensors | server | machine / outside | other sensors |",
+          "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in R["runs"]:
         if r["name"] == "warm":
             continue
         c = r["cpu_pct"]
         srv = sum(v for k, v in c.items() if k.split("-")[0] in ("web", "app", "orders", "db", "cache"))
+        other = "%s / %s" % (pct(c["_machine"]), pct(c["_outside"])) if "_machine" in c else "-"
         s = r["summary"]
-        L.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        L.append("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["name"], tier(r), r["browsers"], "on" if r["sensors"] else "off", s.get("throughput_rps"),
             s.get("latency_mean_ms"), s.get("latency_p90_ms"), s.get("errors"), pct(srv),
-            pct(c.get("sensors", 0)), pct(c.get("server", 0))))
+            pct(c.get("sensors", 0)), pct(c.get("server", 0)), other, r.get("foreign_sensors", "-")))
     L += ["", "## Findings", ""] + findings(R)
     return "\n".join(L) + "\n"
 

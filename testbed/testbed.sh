@@ -291,14 +291,30 @@ weft_memory() {
 	printf '"_":null}'
 }
 
+# Prints [busy, total] jiffies of the whole machine (/proc/stat).
+machine_sample() {
+	awk '/^cpu /{b=$2+$3+$4+$7+$8+$9; t=b+$5+$6; printf "[%d,%d]", b, t}' /proc/stat
+}
+# Prints how many weft sensors not started here are running: one without
+# --netns sees the testbed's traffic too.
+foreign_sensors() {
+	local p n=0 mine=" ${SENSOR[*]} "
+	for p in $(pgrep -f 'weft (sensor|up)'); do
+		[[ $mine == *" $p "* ]] || n=$((n + 1))
+	done
+	echo "$n"
+}
+
 # load NAME BROWSERS TENANT...: one bounded closed-loop run against each
 # tenant at once; appends its record to runs.jsonl.
 load() {
-	local name=$1 browsers=$2 t t0 t1 c0 c1 pids=()
+	local name=$1 browsers=$2 t t0 t1 c0 c1 m0 m1 f0 f1 pids=()
 	shift 2
 	log "run $name: $browsers browsers per copy for ${DURATION}s, web ${WEB_MPM[$1]} (keep-alive ${WEB_KA[$1]}), sensors $([[ ${#SENSOR[@]} -gt 0 ]] && echo on || echo off)"
 	sleep 1
 	c0=$(cg_sample)
+	m0=$(machine_sample)
+	f0=$(foreign_sensors)
 	t0=$(date +%s%N)
 	for t in "$@"; do
 		inhost rbe "$t" "$PY" "$TB/rbe.py" --url "http://$(addr web "$t")" --browsers "$browsers" \
@@ -310,9 +326,11 @@ load() {
 	for p in "${pids[@]}"; do wait "$p" || log "run $name: the emulator failed"; done
 	t1=$(date +%s%N)
 	c1=$(cg_sample)
-	printf '{"name":"%s","browsers":%d,"tenants":"%s","mpm":"%s","keepalive":%s,"sensors":%s,"duration_s":%s,"think_s":%s,"t0":%s,"t1":%s,"cpu0":%s,"cpu1":%s,"memory":%s}\n' \
+	m1=$(machine_sample)
+	f1=$(foreign_sensors)
+	printf '{"name":"%s","browsers":%d,"tenants":"%s","mpm":"%s","keepalive":%s,"sensors":%s,"duration_s":%s,"think_s":%s,"t0":%s,"t1":%s,"cpu0":%s,"cpu1":%s,"machine0":%s,"machine1":%s,"foreign_sensors":%d,"memory":%s}\n' \
 		"$name" "$browsers" "$*" "${WEB_MPM[$1]}" "$([[ ${WEB_KA[$1]} == on ]] && echo true || echo false)" "$([[ ${#SENSOR[@]} -gt 0 ]] && echo true || echo false)" \
-		"$DURATION" "$THINK" "$t0" "$t1" "$c0" "$c1" "$(weft_memory)" >>"$OUT/runs.jsonl"
+		"$DURATION" "$THINK" "$t0" "$t1" "$c0" "$c1" "$m0" "$m1" "$((f0 > f1 ? f0 : f1))" "$(weft_memory)" >>"$OUT/runs.jsonl"
 }
 
 # ---- main ------------------------------------------------------------------------------
@@ -340,11 +358,15 @@ else
 	# overhead loads with the sensors off and on in turn, then the worker MPM
 	# and the event MPM with browsers that keep their connections.
 	for b in 100 500; do load "p$b" "$b" a; done
+	# Off and on alternate, twice at each load: the machine is shared, and one
+	# pair alone showed differences of either sign larger than weft's cost.
 	for b in 700 900; do
-		sensors_off
-		load "off$b" "$b" a
-		sensors_on a
-		load "p$b" "$b" a
+		for rep in 1 2; do
+			sensors_off
+			DURATION=${OVERHEAD_DURATION:-20} load "off$b-$rep" "$b" a
+			sensors_on a
+			DURATION=${OVERHEAD_DURATION:-20} load "p$b-$rep" "$b" a
+		done
 	done
 	web_mpm a worker
 	for b in 100 500 900; do load "w$b" "$b" a; done
