@@ -74,7 +74,12 @@ extras::
 -include $(wildcard src/*/part.mk)
 -include testbed/part.mk
 
-bench: all
+# Benchmark programs: bench/NAME.c linked against every module but main.
+$(BUILD)/bench/%: bench/%.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: all $(BUILD)/bench/correlate_bench
 	@bench/run.sh
 
 clean:
@@ -88,7 +93,7 @@ format-check:
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
 
-# The main job on the embedded defaults.
+# The main job on the embedded defaults: a server and this host's sensor.
 run: all
-	$(BUILD)/weft sensor
+	$(BUILD)/weft up
 .PHONY: run

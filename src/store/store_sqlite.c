@@ -186,6 +186,13 @@ struct store *store__open(const char *path, const struct store_opts *opts)
 	if (!err)
 		err = exec_pragma(s, s->opts.sync_full ? "PRAGMA synchronous = FULL"
 						       : "PRAGMA synchronous = NORMAL");
+	/* The writer's transactions are large: keep their pages in memory
+	 * instead of spilling them to the WAL mid-transaction, and checkpoint
+	 * in bigger steps. */
+	if (!err)
+		err = exec_pragma(s, "PRAGMA cache_size = -131072");
+	if (!err)
+		err = exec_pragma(s, "PRAGMA wal_autocheckpoint = 16384");
 	if (!err)
 		err = store_schema_migrate(s);
 	if (err) {

@@ -8,7 +8,8 @@ source "$(dirname "$0")/../lib/tap.sh"
 TOOLS=$WEFT_ROOT/tests/tools
 
 reason=$(bpf_unavailable)
-[[ -z $reason ]] || skip_all "$reason" "chain on loopback" "streaming within 2 s" "chain across namespaces"
+[[ -z $reason ]] || skip_all "$reason" "chain on loopback" "streaming within 2 s" "control through the API" \
+	"chain across namespaces"
 
 # 1. Loopback: one sensor sees all four processes.
 mkdir -p "$TMP/lo"
@@ -34,10 +35,23 @@ if wait_for "curl -sf '$API/api/trajectories?limit=5&request=/front/probe0-0' | 
 else
 	fail "streaming: trajectory in the API within 2 s" "not there after 3 s"
 fi
+
+# 3. The control channel: the API switches the sensor to connection-only capture.
+reply=$(curl -sf -X POST --data 'messages off' "$API/api/sensors/lo/control")
+sleep 1.2 # the sensor reports its mode with its next status
+mode=$(curl -sf "$API/api/sensors" | python3 -c 'import json,sys; print([s["mode"] for s in json.load(sys.stdin)["sensors"] if s["id"]=="lo"][0])')
+bad=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data 'messages sideways' "$API/api/sensors/lo/control")
+none=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data 'messages on' "$API/api/sensors/nosuch/control")
+if [[ $reply == *'"ok'* && $mode == connections && $bad == 400 && $none == 404 ]]; then
+	ok "control: capture mode switched through the API reaches the sensor"
+else
+	fail "control: capture mode switched through the API reaches the sensor" \
+		"reply $reply, mode $mode, bad command $bad, unknown sensor $none"
+fi
 kill "$SENSOR_PID" "$SERVER_PID" 2>/dev/null
 wait "$SENSOR_PID" "$SERVER_PID" 2>/dev/null
 
-# 3. Four hosts in network namespaces on one bridge, one sensor each; the
+# 4. Four hosts in network namespaces on one bridge, one sensor each; the
 # server and sensors stay in the root namespace.
 sw=weft-sw$$
 mkdir -p "$TMP/ns"

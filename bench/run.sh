@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every benchmark in bench/ that has no long prerequisites and prints
+# its figures; each one's reproducing command is in bench/README.md.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+echo "== correlation (one core, synthetic traffic)"
+build/bench/correlate_bench 4000000
+echo "== correlation into SQLite"
+db=$(mktemp -u /tmp/weft-bench-XXXXXX.db)
+build/bench/correlate_bench 2000000 --store "$db"
+rm -f "$db" "$db-wal" "$db-shm"
+if [[ $EUID -eq 0 ]]; then
+	echo "== sensor overhead (nginx under wrk, sensor off and on)"
+	bench/sensor_overhead.sh 3 10
+fi
+for extra in bench/*_vs_*.sh bench/jvm_overhead.sh bench/store_paging.sh; do
+	[[ -x $extra ]] && { echo "== $extra"; "$extra"; }
+done
+exit 0
