@@ -73,6 +73,7 @@ test: all
 extras::
 -include $(wildcard src/*/part.mk)
 -include web/part.mk
+-include testbed/part.mk
 
 # Benchmark programs: bench/NAME.c linked against every module but main.
 $(BUILD)/bench/%: bench/%.c $(LIB_OBJS)

@@ -12,7 +12,7 @@ BUILD_PKGS=(
 RUN_PKGS=(iproute2 iptables procps)
 TEST_PKGS=(
 	python3 curl nginx-light wrk apache2 postgresql redis-server
-	default-jdk-headless libpostgresql-jdbc-java sqlite3
+	default-jdk-headless libpostgresql-jdbc-java python3-psycopg2 sqlite3
 	chromium
 )
 # Node.js may come from elsewhere than Debian (a newer npm); take Debian's only when absent.
