@@ -96,7 +96,10 @@ def main():
                    1, 'h' || ((e.dst - :sb) % 20), 1000 + (e.dst - :sb), 2000 + (t.x % 8), 'svc-' || (e.dst - :sb),
                    '10.0.0.2', 8000 + (e.dst - :sb), t.start + 100000, t.start + t.dur - 100000,
                    0, 1, 'GET /api/v1/item/' || t.x, CASE WHEN t.err THEN 503 ELSE 200 END, t.err,
-                   CASE WHEN t.err THEN 'HTTP 503' ELSE '' END, 0, 200, 900
+                   CASE WHEN t.err THEN 'HTTP 503' ELSE '' END, 0, 200, 900,
+                   -- c_proc, s_proc: any integer unique to a (host, pid) pair
+                   ((e.src - :sb) % 20) * 100000 + 1000 + (e.src - :sb),
+                   ((e.dst - :sb) % 20) * 100000 + 2000 + (t.x % 8)
             FROM t JOIN e ON e.k = t.k""", {"sb": SVC_BASE})
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
