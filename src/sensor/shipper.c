@@ -42,6 +42,8 @@ struct shipper {
 	uint32_t batch_count;   /* records in it */
 	uint64_t batch_started; /* mono ns of its first record */
 	uint64_t next_seq;
+	uint64_t run_first_seq; /* the first number this run gave a batch */
+	bool synced;            /* a HELLO_ACK came: numbers agree with the server's */
 	uint64_t spool_drops;   /* batches discarded because the spool was full */
 	uint64_t dropped_events;
 
@@ -78,7 +80,7 @@ struct shipper *shipper__new(const struct shipper_opts *opts)
 		free(s);
 		return NULL;
 	}
-	s->next_seq = spool__max_seq(s->spool) + 1;
+	s->next_seq = s->run_first_seq = spool__max_seq(s->spool) + 1;
 	s->fd = -1;
 	s->backoff = BACKOFF_MIN_NS;
 	return s;
@@ -91,6 +93,15 @@ static void batch_open(struct shipper *s)
 	wire_put_u32(&s->batch, 0); /* count, filled in when sealed */
 	s->batch_count = 0;
 	s->batch_started = mono_ns();
+}
+
+/* The open batch carries the number it will be sealed with. */
+static void batch_renumber(struct shipper *s)
+{
+	uint64_t le = htole64(s->next_seq);
+
+	if (s->batch.data && s->batch.len >= s->batch_off + WIRE_HEADER_LEN + 8)
+		memcpy(s->batch.data + s->batch_off + WIRE_HEADER_LEN, &le, sizeof(le));
 }
 
 static void batch_seal(struct shipper *s)
@@ -217,9 +228,18 @@ static void handle_frame(struct shipper *s, const struct wire_frame *f, struct c
 	case WIRE_HELLO_ACK: {
 		uint64_t last = wire_get_u64(&r);
 
+		/* The server stored numbers this run gave out before it could ask
+		 * (a new or emptied spool directory): move ours past them rather
+		 * than have them taken for duplicates. */
+		if (!s->synced && last >= s->run_first_seq) {
+			uint64_t next = spool__renumber(s->spool, s->run_first_seq, last);
+
+			if (next > s->next_seq)
+				s->next_seq = next;
+			batch_renumber(s);
+		}
+		s->synced = true;
 		spool__ack(s->spool, last);
-		if (last >= s->next_seq) /* the server has seen more than our spool kept */
-			s->next_seq = last + 1;
 		s->state = CONN_READY;
 		s->backoff = BACKOFF_MIN_NS;
 		log_info("sensor: connected to server %s:%s, %zu batches to send", s->host_name,

@@ -1,6 +1,7 @@
 #include "sensor/spool.h"
 
 #include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "wire/wire.h"
 
 struct spool {
 	char dir[512];
@@ -18,12 +20,37 @@ struct spool {
 	uint64_t bytes;
 	size_t count;
 	uint64_t max_seq;
+	uint64_t acked; /* highest acknowledged seq, also in the file "acked" */
 	struct spool_entry *head, *tail; /* ascending seq */
 };
 
 static void entry_path(const struct spool *s, uint64_t seq, char *out, size_t cap)
 {
 	snprintf(out, cap, "%s/%020" PRIu64 ".batch", s->dir, seq);
+}
+
+/* The highest sequence number the server acknowledged, kept in the spool
+ * directory: once every batch file is acknowledged and gone, a restarted
+ * sensor still numbers its new batches above it. Without it, batches sealed
+ * before the server's hello reply would reuse acknowledged numbers and be
+ * dropped as duplicates. */
+static void acked_path(const struct spool *s, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/acked", s->dir);
+}
+
+static uint64_t read_acked(const struct spool *s)
+{
+	char path[600], buf[32] = "";
+	FILE *f;
+
+	acked_path(s, path, sizeof(path));
+	if (!(f = fopen(path, "re")))
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return strtoull(buf, NULL, 10);
 }
 
 static void append(struct spool *s, struct spool_entry *e)
@@ -146,6 +173,7 @@ struct spool *spool__open(const char *dir, uint64_t max_bytes)
 		return NULL;
 	strcpy(s->dir, dir);
 	s->max_bytes = max_bytes;
+	s->max_seq = s->acked = read_acked(s);
 	load_existing(s);
 	return s;
 }
@@ -178,6 +206,21 @@ int spool__push(struct spool *s, uint64_t seq, uint8_t *frame, size_t len)
 
 void spool__ack(struct spool *s, uint64_t seq)
 {
+	char num[24];
+	int n;
+
+	if (seq > s->acked) { /* recorded before the files go */
+		char path[600];
+
+		acked_path(s, path, sizeof(path));
+		n = snprintf(num, sizeof(num), "%" PRIu64 "\n", seq);
+		if (write_file(path, (const uint8_t *)num, (size_t)n))
+			log_warn_ratelimited("spool: cannot record acknowledged batch %" PRIu64
+					     " in %s", seq, path);
+		s->acked = seq;
+		if (seq > s->max_seq)
+			s->max_seq = seq;
+	}
 	while (s->head && s->head->seq <= seq) {
 		struct spool_entry *e = s->head;
 		char path[600];
@@ -192,6 +235,30 @@ void spool__ack(struct spool *s, uint64_t seq)
 	}
 	if (!s->head)
 		s->tail = NULL;
+}
+
+uint64_t spool__renumber(struct spool *s, uint64_t from, uint64_t last)
+{
+	uint64_t next = last + 1;
+
+	for (struct spool_entry *e = s->head; e; e = e->next) {
+		char old[600], path[600];
+		uint64_t le;
+
+		if (e->seq < from || e->seq > last)
+			continue;
+		entry_path(s, e->seq, old, sizeof(old));
+		e->seq = next++;
+		le = htole64(e->seq);
+		memcpy(e->frame + WIRE_HEADER_LEN, &le, sizeof(le));
+		entry_path(s, e->seq, path, sizeof(path));
+		if (write_file(path, e->frame, e->len))
+			log_warn_ratelimited("spool: cannot write %s", path);
+		unlink(old);
+		if (e->seq > s->max_seq)
+			s->max_seq = e->seq;
+	}
+	return next;
 }
 
 struct spool_entry *spool__next_unsent(struct spool *s)

@@ -24,6 +24,10 @@ struct spool *spool__open(const char *dir, uint64_t max_bytes);
 int spool__push(struct spool *s, uint64_t seq, uint8_t *frame, size_t len);
 /* Forgets every batch up to and including seq. */
 void spool__ack(struct spool *s, uint64_t seq);
+/* Batches numbered from `from` up to `last` get new numbers after last, in
+ * order (frames and files rewritten): for batches sealed before the server
+ * said it had already stored those numbers. Returns the next free number. */
+uint64_t spool__renumber(struct spool *s, uint64_t from, uint64_t last);
 /* Oldest batch not yet sent on this connection, or NULL. */
 struct spool_entry *spool__next_unsent(struct spool *s);
 /* After a reconnect everything unacknowledged is sent again. */

@@ -25,8 +25,10 @@ sleep 0.8
 kill -9 "$SENSOR_PID"
 sleep 0.5
 ship_sensor lo || fail "sensor restarted"
-sleep 0.7
-before=$(curl -sf "$API/api/trajectories?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
+total() { curl -sf "$API/api/trajectories?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'; }
+# Some trajectories must be stored before the server dies (a busy machine may take a while).
+wait_for '(( $(total || echo 0) > 0 ))' 10
+before=$(total)
 kill -9 "$SERVER_PID"
 sleep 0.5
 "$WEFT" server --db "$db" --http "127.0.0.1:$hp" --listen "$INGEST" --keep-events \
@@ -36,7 +38,7 @@ at_exit "kill $SERVER_PID"
 wait_for "curl -sf $API/api/health" 10 || fail "server restarted"
 wait "$client" || fail "client completed every request"
 sleep 1.5
-after=$(curl -sf "$API/api/trajectories?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
+after=$(total)
 
 # The sensor flushes on SIGTERM: its spool must end empty, everything acknowledged.
 kill -TERM "$SENSOR_PID"

@@ -11,7 +11,8 @@ at_exit() { _cleanups+=("$*"); }
 _run_cleanups() {
 	local i
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[i]}" >/dev/null 2>&1; done
-	rm -rf "$TMP"
+	# WEFT_KEEP_TMP=1 keeps the logs and databases of a run for a post-mortem.
+	if [[ -n ${WEFT_KEEP_TMP:-} ]]; then echo "# kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap _run_cleanups EXIT
 trap 'exit 130' INT TERM

@@ -121,7 +121,7 @@ static void test_bad_records(void **state)
  * refuses what would exceed its bound. */
 static void test_spool(void **state)
 {
-	char dir[] = "/tmp/weft-spool-XXXXXX";
+	char dir[64] = "/tmp/weft-spool-XXXXXX";
 	struct spool *s;
 	struct spool_entry *e;
 
@@ -154,7 +154,29 @@ static void test_spool(void **state)
 	spool__ack(s, 3);
 	assert_int_equal(spool__count(s), 0);
 	spool__close(s);
-	assert_int_equal(rmdir(dir), 0); /* every file is gone */
+
+	/* An emptied spool still numbers after what was acknowledged. */
+	s = spool__open(dir, 100);
+	assert_non_null(s);
+	assert_int_equal(spool__count(s), 0);
+	assert_int_equal(spool__max_seq(s), 3);
+	for (uint64_t seq = 4; seq <= 5; seq++)
+		assert_int_equal(spool__push(s, seq, calloc(1, 30), 30), 0);
+	/* The server says it stored up to 9: ours move to 10 and 11, frames too. */
+	assert_int_equal(spool__renumber(s, 4, 9), 12);
+	e = spool__next_unsent(s);
+	assert_int_equal(e->seq, 10);
+	assert_int_equal(e->frame[WIRE_HEADER_LEN], 10);
+	assert_int_equal(e->next->seq, 11);
+	spool__close(s);
+	s = spool__open(dir, 100); /* the files carry the new numbers */
+	assert_int_equal(spool__count(s), 2);
+	assert_int_equal(spool__next_unsent(s)->seq, 10);
+	spool__ack(s, 11);
+	spool__close(s);
+	assert_int_equal(unlink(strcat(dir, "/acked")), 0);
+	dir[strlen(dir) - strlen("/acked")] = '\0';
+	assert_int_equal(rmdir(dir), 0); /* every batch file is gone */
 }
 
 int main(void)
