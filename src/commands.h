@@ -11,5 +11,6 @@ int cmd_map(int argc, char **argv);
 int cmd_traces(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_load(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
 
 #endif

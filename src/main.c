@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{"traces", cmd_traces, "the newest trajectories from a server's API"},
 	{"trace", cmd_trace, "one trajectory as a waterfall"},
 	{"load", cmd_load, "HTTP load generator: closed or open loop, honest latency"},
+	{"profile", cmd_profile, "the Autoprofiler: per-transaction resource profiles, capacity model"},
 	{0},
 };
 

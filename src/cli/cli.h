@@ -16,6 +16,9 @@ int cli_check_api(const char *cmd, const char *api);
  * it) on 200; otherwise prints the server's or the transport's error to
  * stderr, prefixed with cmd, and returns -EIO. */
 int cli_get(const char *cmd, const char *api, const char *path, json_object **doc);
+/* The same with a POST of body. */
+int cli_post(const char *cmd, const char *api, const char *path, const char *body,
+	     json_object **doc);
 
 /* Accessors that tolerate missing members (0, "" or false). */
 const char *cli_str(json_object *o, const char *key);

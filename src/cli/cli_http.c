@@ -52,7 +52,9 @@ static void report(const char *cmd, const char *url, long status, json_object *d
 		fprintf(stderr, "weft %s: %s answered HTTP %ld\n", cmd, url, status);
 }
 
-int cli_get(const char *cmd, const char *api, const char *path, json_object **doc)
+/* One request: GET when body is NULL, else POST with body. */
+static int request(const char *cmd, const char *api, const char *path, const char *body,
+		   json_object **doc)
 {
 	struct cli_buf b = {0};
 	char url[1024];
@@ -71,6 +73,8 @@ int cli_get(const char *cmd, const char *api, const char *path, json_object **do
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	if (body)
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 	rc = curl_easy_perform(h);
 	if (rc != CURLE_OK) {
 		fprintf(stderr, "weft %s: cannot reach the API at %s: %s\n", cmd, api,
@@ -90,6 +94,17 @@ cleanup:
 	curl_easy_cleanup(h);
 	free(b.data);
 	return err;
+}
+
+int cli_get(const char *cmd, const char *api, const char *path, json_object **doc)
+{
+	return request(cmd, api, path, NULL, doc);
+}
+
+int cli_post(const char *cmd, const char *api, const char *path, const char *body,
+	     json_object **doc)
+{
+	return request(cmd, api, path, body, doc);
 }
 
 static json_object *member(json_object *o, const char *key)

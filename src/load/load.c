@@ -267,6 +267,7 @@ static int coordinate(struct run *r, struct load_result *res, struct load_sec_ac
 		second_fill(r, &s, acc, sec, 1.0, res);
 		if (series_push(res, &s))
 			return fail(res, -ENOMEM, "out of memory");
+		s.hist = &acc->hist;
 		if (r->cfg->on_second && r->cfg->on_second(&s, r->cfg->ctx)) {
 			res->stopped = true;
 			atomic_store(&r->sh.stop, 1);
@@ -290,8 +291,11 @@ static int collect_tail(struct run *r, struct load_result *res, struct load_sec_
 	if (!any && span < 0.5)
 		return 0;
 	second_fill(r, &s, acc, sec, span > 0 ? span : 0, res);
-	if (r->cfg->on_second && !res->stopped)
+	if (r->cfg->on_second && !res->stopped) {
+		s.hist = &acc->hist;
 		r->cfg->on_second(&s, r->cfg->ctx);
+		s.hist = NULL;
+	}
 	return series_push(res, &s);
 }
 

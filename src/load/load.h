@@ -72,6 +72,8 @@ struct load_second {
 	struct load_latency latency;		  /* of the requests completed in it */
 	uint64_t total_requests;		  /* since the start */
 	uint64_t total_errors;			  /* since the start */
+	const struct hist *hist; /* latencies (ns) completed in it: only during on_second, NULL
+				    in the result's series */
 };
 
 /* Called once a second from the thread that called load_run. Return

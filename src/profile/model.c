@@ -1,0 +1,192 @@
+/* The capacity model of one transaction: its measured demands become the
+ * stations of a closed queueing network solved by Mean Value Analysis.
+ *
+ * A station is a machine, not a node: nodes whose profiles report the same
+ * boot id share one machine's CPUs (network namespaces or containers on one
+ * host), so their demands add up at one station with that machine's CPU
+ * count as servers. The demand of a station is the mean over the measured
+ * points of the summed CPU demands of its listed processes. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile/mva.h"
+#include "profile/profile.h"
+
+#define MODEL_STATIONS_MAX 64
+#define MODEL_N_MAX	   2000
+
+struct station {
+	char key[128];	/* boot id, else the node's name */
+	char name[256]; /* the nodes on it, "web1+db1" */
+	double demand_ms_sum;
+	unsigned npoints; /* points that measured it */
+	unsigned cpus;
+};
+
+static json_object *get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+static double dbl(json_object *o, const char *key)
+{
+	json_object *v = get(o, key);
+
+	return v ? json_object_get_double(v) : 0;
+}
+
+static struct station *station_of(struct station *st, size_t *n, const char *key)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp(st[i].key, key))
+			return &st[i];
+	if (*n == MODEL_STATIONS_MAX)
+		return NULL;
+	memset(&st[*n], 0, sizeof(*st));
+	strncpy(st[*n].key, key, sizeof(st->key) - 1);
+	return &st[(*n)++];
+}
+
+/* Adds one point's demands to the stations. */
+static void add_point(struct station *st, size_t *n, json_object *pt)
+{
+	json_object *hosts = get(pt, "hosts"), *nodes = get(pt, "nodes");
+	double demand[MODEL_STATIONS_MAX] = {0};
+	bool seen[MODEL_STATIONS_MAX] = {0};
+
+	if (dbl(pt, "throughput") <= 0 || !hosts || !nodes)
+		return;
+	for (size_t i = 0; i < json_object_array_length(hosts); i++) {
+		json_object *h = json_object_array_get_idx(hosts, i), *prof = get(h, "profile");
+		const char *node = json_object_get_string(get(h, "node"));
+		const char *boot = json_object_get_string(get(prof, "boot_id"));
+		struct station *s = station_of(st, n, boot && *boot ? boot : node);
+		size_t k;
+
+		if (!s)
+			continue;
+		k = (size_t)(s - st);
+		if (!strstr(s->name, node) && strlen(s->name) + strlen(node) + 2 < sizeof(s->name)) {
+			if (*s->name)
+				strcat(s->name, "+");
+			strcat(s->name, node);
+		}
+		s->cpus = (unsigned)dbl(prof, "cpus");
+		if (!s->cpus)
+			s->cpus = 1;
+		for (size_t j = 0; j < json_object_array_length(nodes); j++) {
+			json_object *p = json_object_array_get_idx(nodes, j);
+
+			if (!strcmp(json_object_get_string(get(p, "node")), node))
+				demand[k] += dbl(p, "demand_ms");
+		}
+		seen[k] = true;
+	}
+	for (size_t k = 0; k < *n; k++) {
+		if (!seen[k])
+			continue;
+		st[k].demand_ms_sum += demand[k];
+		st[k].npoints++;
+	}
+}
+
+int profile_model(json_object *trans, double think_s)
+{
+	json_object *points = get(trans, "points"), *model, *stations, *curve, *measured;
+	struct station st[MODEL_STATIONS_MAX];
+	struct mva_station ms[MODEL_STATIONS_MAX];
+	struct mva_result res = {0};
+	size_t n = 0;
+	unsigned nmax = 1;
+	int err;
+
+	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
+		json_object *pt = json_object_array_get_idx(points, i);
+
+		add_point(st, &n, pt);
+		if ((unsigned)dbl(pt, "users") > nmax)
+			nmax = (unsigned)dbl(pt, "users");
+	}
+	model = json_object_new_object();
+	json_object_object_add(trans, "model", model);
+	if (!n) {
+		json_object_object_add(model, "note",
+				       json_object_new_string("no measured demand: nothing to model"));
+		return -ENODATA;
+	}
+	for (size_t k = 0; k < n; k++)
+		ms[k] = (struct mva_station){.name = st[k].name,
+					     .demand_s = st[k].demand_ms_sum / st[k].npoints / 1e3,
+					     .servers = st[k].cpus};
+	/* The curve reaches well past the knee so that saturation shows. */
+	err = mva_solve(ms, n, think_s, MODEL_N_MAX, &res);
+	if (err) {
+		json_object_object_add(model, "note", json_object_new_string("the model failed"));
+		return err;
+	}
+	nmax *= 2;
+	if (res.n_star * 3 > nmax)
+		nmax = (unsigned)ceil(res.n_star * 3);
+	if (nmax > MODEL_N_MAX)
+		nmax = MODEL_N_MAX;
+	json_object_object_add(model, "method",
+			       json_object_new_string("exact MVA, closed network; multi-CPU "
+						      "stations by Seidmann's approximation"));
+	json_object_object_add(model, "think_s", json_object_new_double(think_s));
+	stations = json_object_new_array();
+	for (size_t k = 0; k < n; k++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(st[k].name));
+		json_object_object_add(o, "demand_ms", json_object_new_double(ms[k].demand_s * 1e3));
+		json_object_object_add(o, "servers", json_object_new_int((int)ms[k].servers));
+		json_object_array_add(stations, o);
+	}
+	json_object_object_add(model, "stations", stations);
+	json_object_object_add(model, "bottleneck", json_object_new_string(st[res.bottleneck].name));
+	json_object_object_add(model, "x_max", json_object_new_double(res.x_max));
+	json_object_object_add(model, "n_star", json_object_new_double(res.n_star));
+	json_object_object_add(model, "d_total_ms", json_object_new_double(res.d_total * 1e3));
+	curve = json_object_new_array();
+	for (unsigned i = 0; i < nmax; i++) {
+		const struct mva_point *p = &res.points[i];
+		json_object *o = json_object_new_object(), *u = json_object_new_array();
+
+		json_object_object_add(o, "users", json_object_new_int((int)p->n));
+		json_object_object_add(o, "throughput", json_object_new_double(p->x));
+		json_object_object_add(o, "response_ms", json_object_new_double(p->r_s * 1e3));
+		for (size_t k = 0; k < n; k++)
+			json_object_array_add(u, json_object_new_double(p->u[k]));
+		json_object_object_add(o, "utilization", u);
+		json_object_array_add(curve, o);
+	}
+	json_object_object_add(model, "curve", curve);
+	/* Prediction against every measured point. */
+	measured = json_object_new_array();
+	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
+		json_object *pt = json_object_array_get_idx(points, i), *o;
+		unsigned users = (unsigned)dbl(pt, "users");
+		double x = dbl(pt, "throughput"), xp;
+
+		if (!users || users > MODEL_N_MAX || x <= 0)
+			continue;
+		xp = res.points[users - 1].x;
+		o = json_object_new_object();
+		json_object_object_add(o, "users", json_object_new_int((int)users));
+		json_object_object_add(o, "measured_throughput", json_object_new_double(x));
+		json_object_object_add(o, "predicted_throughput", json_object_new_double(xp));
+		json_object_object_add(o, "error_pct", json_object_new_double((xp - x) / x * 100));
+		json_object_object_add(o, "measured_response_ms",
+				       json_object_new_double(dbl(get(pt, "response_ms"), "mean")));
+		json_object_object_add(o, "predicted_response_ms",
+				       json_object_new_double(res.points[users - 1].r_s * 1e3));
+		json_object_array_add(measured, o);
+	}
+	json_object_object_add(model, "measured", measured);
+	mva_result__free(&res);
+	return 0;
+}

@@ -1,0 +1,225 @@
+#include "profile/node.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "cli/cli.h"
+#include "profile/procfs.h"
+
+/* ---- remote: a sensor through the server's control channel ------------------------------ */
+
+/* Sends one command; on success *reply is the sensor's answer after "ok". */
+static int remote(struct prof_node *n, const char *cmd, json_object **doc, const char **reply,
+		  char *err, size_t errcap)
+{
+	char path[512];
+	char *esc = curl_easy_escape(NULL, n->sensor, 0);
+
+	if (!esc)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "/api/sensors/%s/control", esc);
+	curl_free(esc);
+	/* cli_post prints the server's or the sensor's reason on stderr */
+	if (cli_post("profile", n->api, path, cmd, doc)) {
+		snprintf(err, errcap, "node '%s': '%s' failed (reason above)", n->name, cmd);
+		return -EIO;
+	}
+	*reply = cli_str(*doc, "reply");
+	if (strncmp(*reply, "ok", 2)) {
+		snprintf(err, errcap, "node '%s': %s", n->name, *reply);
+		json_object_put(*doc);
+		*doc = NULL;
+		return -EIO;
+	}
+	*reply += 2;
+	*reply += strspn(*reply, " ");
+	return 0;
+}
+
+static int remote_resolve(struct prof_node *n, char *err, size_t errcap)
+{
+	json_object *doc, *list;
+	char seen[512] = "";
+	size_t len = 0;
+	int found = 0;
+
+	if (cli_get("profile", n->api, "/api/sensors", &doc)) {
+		snprintf(err, errcap, "node '%s': cannot list the server's sensors", n->name);
+		return -EIO;
+	}
+	if (json_object_object_get_ex(doc, "sensors", &list)) {
+		for (size_t i = 0; i < json_object_array_length(list) && !found; i++) {
+			json_object *s = json_object_array_get_idx(list, i);
+			const char *id = cli_str(s, "id"), *host = cli_str(s, "host");
+
+			if (!cli_bool(s, "connected"))
+				continue;
+			if (!strcmp(id, n->name) || !strcmp(host, n->name)) {
+				n->sensor = strdup(id);
+				found = n->sensor ? 1 : -1;
+			} else if (len < sizeof(seen) - 2) {
+				len += snprintf(seen + len, sizeof(seen) - len, "%s%s", len ? ", " : "",
+						id);
+			}
+		}
+	}
+	json_object_put(doc);
+	if (found < 0)
+		return -ENOMEM;
+	if (!found) {
+		snprintf(err, errcap,
+			 "node '%s': no connected sensor with that id or host (connected: %s)",
+			 n->name, len ? seen : "none");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* "a,b,c" of the node's process names. */
+static void proc_list(const struct prof_node *n, char *out, size_t cap)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n->nprocs && len < cap; i++)
+		len += snprintf(out + len, cap - len, "%s%s", i ? "," : "", n->procs[i]);
+}
+
+/* ---- local: this host's /proc -------------------------------------------------------------- */
+
+static int local_check(struct prof_node *n, char *err, size_t errcap)
+{
+	char host[256] = "";
+	uint32_t pid;
+
+	gethostname(host, sizeof(host) - 1);
+	if (strcmp(n->name, "localhost") && strcmp(n->name, host) &&
+	    strncmp(n->name, "127.", 4) && strcmp(n->name, "::1")) {
+		snprintf(err, errcap,
+			 "node '%s' is not this host (%s): profiling other hosts needs their "
+			 "sensors and --server",
+			 n->name, host);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n->nprocs; i++) {
+		int found = procfs_find(n->procs[i], 0, &pid, 1);
+
+		if (found < 0) {
+			snprintf(err, errcap, "node '%s': cannot read /proc: %s", n->name,
+				 strerror(-found));
+			return found;
+		}
+		if (!found) {
+			snprintf(err, errcap, "node '%s': no process named '%s'", n->name,
+				 n->procs[i]);
+			return -ESRCH;
+		}
+	}
+	return 0;
+}
+
+/* ---- the interface ----------------------------------------------------------------------------- */
+
+int prof_node__check(struct prof_node *n, char *err, size_t errcap)
+{
+	char cmd[1024], names[900];
+	const char *reply;
+	json_object *doc;
+	int ret;
+
+	if (!n->api)
+		return local_check(n, err, errcap);
+	if (!n->sensor && (ret = remote_resolve(n, err, errcap)))
+		return ret;
+	proc_list(n, names, sizeof(names));
+	snprintf(cmd, sizeof(cmd), "profile find %s", names);
+	ret = remote(n, cmd, &doc, &reply, err, errcap);
+	json_object_put(doc);
+	return ret;
+}
+
+int prof_node__start(struct prof_node *n, const char *id, char *err, size_t errcap)
+{
+	char cmd[1024], names[900];
+	const char *reply;
+	json_object *doc;
+	int ret;
+
+	if (!n->api)
+		return prof_session__start(&n->local, (const char *const *)n->procs, n->nprocs, 0,
+					   err, errcap);
+	proc_list(n, names, sizeof(names));
+	snprintf(cmd, sizeof(cmd), "profile start %s %s", id, names);
+	ret = remote(n, cmd, &doc, &reply, err, errcap);
+	json_object_put(doc);
+	return ret;
+}
+
+int prof_node__stop(struct prof_node *n, const char *id, char *err, size_t errcap)
+{
+	char cmd[128], *json = NULL;
+	const char *reply;
+	json_object *doc = NULL;
+	int ret;
+
+	json_object_put(n->last);
+	n->last = NULL;
+	if (!n->api) {
+		ret = prof_session__stop(n->local, &json);
+		prof_session__free(n->local);
+		n->local = NULL;
+		if (ret) {
+			snprintf(err, errcap, "node '%s': profile failed: %s", n->name,
+				 strerror(-ret));
+			return ret;
+		}
+		reply = json;
+	} else {
+		snprintf(cmd, sizeof(cmd), "profile stop %s", id);
+		if ((ret = remote(n, cmd, &doc, &reply, err, errcap)))
+			return ret;
+	}
+	n->last = json_tokener_parse(reply);
+	free(json);
+	json_object_put(doc);
+	if (!n->last) {
+		snprintf(err, errcap, "node '%s': the profile is not JSON", n->name);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+void prof_node__abort(struct prof_node *n, const char *id)
+{
+	char cmd[128], err[256];
+	const char *reply;
+	json_object *doc = NULL;
+
+	if (!n->api) {
+		prof_session__free(n->local);
+		n->local = NULL;
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "profile abort %s", id);
+	if (!remote(n, cmd, &doc, &reply, err, sizeof(err)))
+		json_object_put(doc);
+}
+
+void prof_node__free(struct prof_node *n)
+{
+	if (!n)
+		return;
+	prof_session__free(n->local);
+	for (size_t i = 0; i < n->nprocs; i++)
+		free(n->procs[i]);
+	free(n->procs);
+	free(n->name);
+	free(n->sensor);
+	json_object_put(n->last);
+	memset(n, 0, sizeof(*n));
+}

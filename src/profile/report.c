@@ -1,0 +1,144 @@
+/* The profile's files: report.json (every figure), report.html (drawn from
+ * the same document) and CSV files for spreadsheets and plotting tools. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "profile/profile.h"
+
+static json_object *get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+static double dbl(json_object *o, const char *key)
+{
+	json_object *v = get(o, key);
+
+	return v ? json_object_get_double(v) : 0;
+}
+
+static const char *str(json_object *o, const char *key)
+{
+	json_object *v = get(o, key);
+
+	return v ? json_object_get_string(v) : "";
+}
+
+/* A file-name-safe form of a transaction's name: "Order Status" -> "order-status". */
+static void slug(const char *name, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; *name && n + 1 < cap; name++)
+		out[n++] = isalnum((unsigned char)*name) ? (char)tolower((unsigned char)*name) : '-';
+	out[n] = '\0';
+}
+
+static FILE *open_in(const char *dir, const char *name, char *err, size_t errcap)
+{
+	char path[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!(f = fopen(path, "we")))
+		snprintf(err, errcap, "cannot write %s: %s", path, strerror(errno));
+	return f;
+}
+
+static int close_checked(FILE *f, const char *what, char *err, size_t errcap)
+{
+	if (ferror(f) | fclose(f)) {
+		snprintf(err, errcap, "cannot write %s: %s", what, strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
+
+static int write_csvs(json_object *tr, const char *dir, char *err, size_t errcap)
+{
+	json_object *points = get(tr, "points"), *curve = get(get(tr, "model"), "curve");
+	char base[128], name[256];
+	FILE *f;
+
+	slug(str(tr, "name"), base, sizeof(base));
+	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
+		json_object *pt = json_object_array_get_idx(points, i), *series = get(pt, "series");
+
+		snprintf(name, sizeof(name), "%s-u%d-series.csv", base, (int)dbl(pt, "users"));
+		if (!(f = open_in(dir, name, err, errcap)))
+			return -EIO;
+		fprintf(f, "t_s,rps,mean_ms,p99_ms,errors,phase\n");
+		for (size_t j = 0; series && j < json_object_array_length(series); j++) {
+			json_object *s = json_object_array_get_idx(series, j);
+
+			fprintf(f, "%.3f,%.3f,%.4f,%.4f,%d,%s\n", dbl(s, "t_s"), dbl(s, "rps"),
+				dbl(s, "mean_ms"), dbl(s, "p99_ms"), (int)dbl(s, "errors"),
+				str(s, "phase"));
+		}
+		if (close_checked(f, name, err, errcap))
+			return -EIO;
+	}
+	snprintf(name, sizeof(name), "%s-nodes.csv", base);
+	if (!(f = open_in(dir, name, err, errcap)))
+		return -EIO;
+	fprintf(f, "users,throughput,node,process,utilization,demand_ms,cpu_user_s,cpu_system_s,"
+		   "rss_kb,read_bytes,write_bytes,net_rx_bytes,net_tx_bytes\n");
+	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
+		json_object *pt = json_object_array_get_idx(points, i), *nodes = get(pt, "nodes");
+
+		for (size_t j = 0; nodes && j < json_object_array_length(nodes); j++) {
+			json_object *n = json_object_array_get_idx(nodes, j);
+
+			fprintf(f, "%d,%.3f,%s,%s,%.5f,%.4f,%.3f,%.3f,%.0f,%.0f,%.0f,%.0f,%.0f\n",
+				(int)dbl(pt, "users"), dbl(pt, "throughput"), str(n, "node"),
+				str(n, "process"), dbl(n, "utilization"), dbl(n, "demand_ms"),
+				dbl(n, "cpu_user_s"), dbl(n, "cpu_system_s"), dbl(n, "rss_kb"),
+				dbl(n, "read_bytes"), dbl(n, "write_bytes"), dbl(n, "net_rx_bytes"),
+				dbl(n, "net_tx_bytes"));
+		}
+	}
+	if (close_checked(f, name, err, errcap))
+		return -EIO;
+	snprintf(name, sizeof(name), "%s-model.csv", base);
+	if (!(f = open_in(dir, name, err, errcap)))
+		return -EIO;
+	fprintf(f, "users,throughput,response_ms\n");
+	for (size_t j = 0; curve && j < json_object_array_length(curve); j++) {
+		json_object *c = json_object_array_get_idx(curve, j);
+
+		fprintf(f, "%d,%.4f,%.4f\n", (int)dbl(c, "users"), dbl(c, "throughput"),
+			dbl(c, "response_ms"));
+	}
+	return close_checked(f, name, err, errcap);
+}
+
+int profile_write_reports(json_object *report, const char *dir, char *err, size_t errcap)
+{
+	json_object *list = get(report, "transactions");
+	char path[1024];
+	int ret;
+
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		snprintf(err, errcap, "cannot create %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	snprintf(path, sizeof(path), "%s/report.json", dir);
+	if (json_object_to_file_ext(path, report, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)) {
+		snprintf(err, errcap, "cannot write %s: %s", path, json_util_get_last_err());
+		return -EIO;
+	}
+	for (size_t i = 0; list && i < json_object_array_length(list); i++)
+		if ((ret = write_csvs(json_object_array_get_idx(list, i), dir, err, errcap)))
+			return ret;
+	snprintf(path, sizeof(path), "%s/report.html", dir);
+	if (profile_write_html(report, path)) {
+		snprintf(err, errcap, "cannot write %s: %s", path, strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
