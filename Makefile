@@ -92,9 +92,15 @@ format:
 format-check:
 	clang-format --dry-run -Werror $(SRCS) $(BPF_SRCS) $(shell find src tests -name '*.h')
 
+# Sanitizer objects and the skeletons are kept between builds, not treated
+# as intermediate files that make deletes after linking a test.
+.SECONDARY: $(SAN_OBJS) $(SKELS)
+
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
 
 # The main job on the embedded defaults: a server and this host's sensor.
-run: all
+run:
+	@scripts/deps.sh run
+	@$(MAKE) --no-print-directory all web
 	$(BUILD)/weft up
 .PHONY: run

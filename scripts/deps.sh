@@ -15,14 +15,16 @@ TEST_PKGS=(
 	default-jdk-headless libpostgresql-jdbc-java python3-psycopg2 sqlite3
 	chromium
 )
-# Node.js may come from elsewhere than Debian (a newer npm); take Debian's only when absent.
-command -v npm >/dev/null 2>&1 || TEST_PKGS+=(nodejs npm)
+# The dashboard is bundled with npm at build time (run and test). Node.js may
+# come from elsewhere than Debian (a newer npm); take Debian's only when absent.
+NODE_PKGS=()
+command -v npm >/dev/null 2>&1 || NODE_PKGS=(nodejs npm)
 
 want=("${BUILD_PKGS[@]}")
 case "${1:-all}" in
 build) ;;
-run) want+=("${RUN_PKGS[@]}") ;;
-all | test) want+=("${RUN_PKGS[@]}" "${TEST_PKGS[@]}") ;;
+run) want+=("${RUN_PKGS[@]}" "${NODE_PKGS[@]}") ;;
+all | test) want+=("${RUN_PKGS[@]}" "${NODE_PKGS[@]}" "${TEST_PKGS[@]}") ;;
 *) echo "usage: $0 [build|run|test|all]" >&2; exit 2 ;;
 esac
 
@@ -55,7 +57,7 @@ fi
 # The dashboard's build (vite) and its browser-test driver (playwright-core;
 # Debian's chromium is the browser), exactly as package-lock.json pins them.
 # Reinstalled when the lock file changes.
-if [[ ${1:-all} == all || ${1:-all} == test ]]; then
+if [[ ${1:-all} != build ]]; then
 	root=$(cd "$(dirname "$0")/.." && pwd)
 	web=$root/web
 	if [[ -f $web/package-lock.json ]] &&

@@ -47,10 +47,10 @@ static void progress(const struct point *p, const struct load_second *s)
 		return;
 	fprintf(stderr,
 		"\r\033[K[%s] users %u  %-8s %5.0f s  %8.1f req/s  mean %7.2f ms  errors %" PRIu64
-		"  %s%s %.0f s left",
+		"  steady: %s (diff %.3f)  %.0f s left",
 		p->trans, p->users, phase_name[p->phase], s->elapsed_s, s->rps, s->latency.mean_ms,
-		s->total_errors, p->phase == PH_WARMUP ? "steady: no (diff " : "steady: yes",
-		p->phase == PH_WARMUP ? "…)" : "", left > 0 ? left : 0);
+		s->total_errors, p->phase == PH_WARMUP ? "no" : "yes", steady__diff(p->steady, 0),
+		left > 0 ? left : 0);
 	fflush(stderr);
 }
 
@@ -260,6 +260,8 @@ static int run_point(const struct prof_config *cfg, const struct profile_trans *
 	p->nnodes = nnodes;
 	p->series = json_object_new_array();
 	p->steady = steady__new(2, cfg->window, cfg->epsilon);
+	if (p->steady) /* one lucky comparison of noisy windows is not a steady state */
+		steady__set_hold(p->steady, cfg->window);
 	hist__reset(&p->hist);
 	snprintf(p->id, sizeof(p->id), "wp%ld-%u", (long)getpid(), ordinal);
 	if (!p->steady || !p->series) {
