@@ -23,7 +23,8 @@
  * the API's threads, concurrently: they must be thread-safe. */
 struct api_hooks {
 	/* Forwards a control command to a connected sensor; writes the sensor's
-	 * reply (NUL-terminated) into reply. 0 on success; -ENOENT for an
+	 * reply (NUL-terminated) into reply, whose cap is 64 KiB (a reply can
+	 * hold a profile). 0 on success; -ENOENT for an
 	 * unknown or disconnected sensor (404), -EINVAL for a command the
 	 * sensor refused (400), another -errno otherwise (502). */
 	int (*control)(const char *sensor, const char *command, char *reply, size_t cap, void *ctx);

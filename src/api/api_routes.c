@@ -16,7 +16,7 @@
 #define TRAJ_LIMIT_DEFAULT 50
 #define TRAJ_LIMIT_MAX	   1000
 #define TRAJ_OFFSET_MAX	   100000000
-#define CONTROL_REPLY_MAX  1024
+#define CONTROL_REPLY_MAX  (64u << 10) /* a sensor's reply: a profile can be tens of KiB */
 
 /* The status a store error answers with. */
 static void store_error(struct api_call *c, int err, const char *what)
@@ -209,11 +209,27 @@ static int control_command(const char *body, char *cmd, size_t cap)
 	return 0;
 }
 
+/* An "ok {...}" reply carries a JSON document (a profile): parsed, for the
+ * client's convenience; NULL otherwise. */
+static json_object *reply_document(const char *reply)
+{
+	json_object *doc;
+
+	if (strncmp(reply, "ok {", 4))
+		return NULL;
+	doc = json_tokener_parse(reply + 3);
+	if (doc && !json_object_is_type(doc, json_type_object)) {
+		json_object_put(doc);
+		return NULL;
+	}
+	return doc;
+}
+
 void api_route_control(struct api_call *c)
 {
 	const struct api_hooks *h = api_hooks(c);
-	char cmd[256], reply[CONTROL_REPLY_MAX] = "";
-	json_object *doc;
+	char cmd[256], *reply;
+	json_object *doc, *result;
 	int err;
 
 	if (!h->control) {
@@ -224,8 +240,13 @@ void api_route_control(struct api_call *c)
 		api_error(c, MHD_HTTP_BAD_REQUEST, "body: expected one command line");
 		return;
 	}
-	err = h->control(c->arg, cmd, reply, sizeof(reply), h->ctx);
-	reply[sizeof(reply) - 1] = '\0';
+	reply = calloc(1, CONTROL_REPLY_MAX);
+	if (!reply) {
+		api_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		return;
+	}
+	err = h->control(c->arg, cmd, reply, CONTROL_REPLY_MAX, h->ctx);
+	reply[CONTROL_REPLY_MAX - 1] = '\0';
 	if (err == -ENOENT)
 		api_error(c, MHD_HTTP_NOT_FOUND, "no connected sensor '%s'", c->arg);
 	else if (err == -EINVAL)
@@ -233,11 +254,17 @@ void api_route_control(struct api_call *c)
 	else if (err)
 		api_error(c, MHD_HTTP_BAD_GATEWAY, "sensor '%s': %s", c->arg,
 			  *reply ? reply : strerror(-err));
-	if (err)
+	if (err) {
+		free(reply);
 		return;
+	}
 	doc = json_object_new_object();
 	json_object_object_add(doc, "sensor", json_object_new_string(c->arg));
 	json_object_object_add(doc, "command", json_object_new_string(cmd));
 	json_object_object_add(doc, "reply", json_object_new_string(reply));
+	result = reply_document(reply);
+	if (result)
+		json_object_object_add(doc, "result", result);
+	free(reply);
 	api_ok(c, doc);
 }

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/parse.h"
 
@@ -31,13 +32,23 @@ static int select_one(struct capture *c, const char *kind, const char *val)
 	return -EINVAL;
 }
 
-int control_exec(struct capture *c, const char *line, char *reply, size_t cap)
+int control_exec(const struct control_ctx *x, const char *line, char *reply, size_t cap)
 {
 	char verb[16] = "", a[64] = "", b[64] = "";
 	int n = sscanf(line, "%15s %63s %63s", verb, a, b);
+	struct capture *c = x->cap;
 	int err = -EINVAL;
 
-	if (n >= 2 && !strcmp(verb, "messages") && (!strcmp(a, "on") || !strcmp(a, "off"))) {
+	if (n >= 1 && !strcmp(verb, "profile")) {
+		if (!x->profiles) {
+			snprintf(reply, cap, "error: profiling is not available here\n");
+			return -ENOTSUP;
+		}
+		reply[0] = '\0';
+		err = profiles__exec(x->profiles, c, line + strspn(line, " \t") + 7, reply, cap);
+		if (err != -EINVAL || reply[0])
+			return err;
+	} else if (n >= 2 && !strcmp(verb, "messages") && (!strcmp(a, "on") || !strcmp(a, "off"))) {
 		err = capture__set_messages(c, !strcmp(a, "on"));
 	} else if (n == 2 && !strcmp(verb, "select") && !strcmp(a, "clear")) {
 		err = capture__clear_selectors(c);
@@ -54,8 +65,11 @@ int control_exec(struct capture *c, const char *line, char *reply, size_t cap)
 		return 0;
 	}
 	if (err == -EINVAL) {
-		snprintf(reply, cap, "error: bad command '%.*s' (try: messages on|off, select "
-				     "pid|comm|port|cgroup|netns VALUE, select clear, status)\n",
+		snprintf(reply, cap,
+			 "error: bad command '%.*s' (try: messages on|off, select "
+			 "pid|comm|port|cgroup|netns VALUE, select clear, status, profile find "
+			 "NAME[,NAME...], profile start ID NAME[,NAME...], profile stop|abort ID, "
+			 "profile list)\n",
 			 (int)strcspn(line, "\r\n"), line);
 		return err;
 	}
@@ -71,6 +85,7 @@ struct control_server {
 	int listen_fd;
 	int clients[CONTROL_CLIENTS];
 	char path[108];
+	char reply[CONTROL_REPLY_MAX];
 };
 
 struct control_server *control_server__open(const char *path)
@@ -104,9 +119,37 @@ struct control_server *control_server__open(const char *path)
 	return s;
 }
 
-static void serve_client(struct control_server *s, int i, struct capture *c)
+/* Writes all of buf to a non-blocking socket, waiting for room at most
+ * timeout_ms in all: a reply of 64 KiB may not fit the socket at once. */
+static int write_all(int fd, const char *buf, size_t len, int timeout_ms)
 {
-	char buf[512], reply[256];
+	uint64_t deadline = mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd p = {.fd = fd, .events = POLLOUT};
+			uint64_t now = mono_ns();
+
+			if (now >= deadline)
+				return -ETIMEDOUT;
+			poll(&p, 1, (int)((deadline - now) / 1000000ull) + 1);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void serve_client(struct control_server *s, int i, const struct control_ctx *x)
+{
+	char buf[512];
 	ssize_t n = read(s->clients[i], buf, sizeof(buf) - 1);
 	char *line, *save = NULL;
 
@@ -120,13 +163,17 @@ static void serve_client(struct control_server *s, int i, struct capture *c)
 	buf[n] = '\0';
 	/* Commands are short: a read holds whole lines. */
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		control_exec(c, line, reply, sizeof(reply));
-		if (write(s->clients[i], reply, strlen(reply)) < 0)
+		control_exec(x, line, s->reply, sizeof(s->reply));
+		if (write_all(s->clients[i], s->reply, strlen(s->reply), 1000)) {
+			log_warn_ratelimited("control: a client not reading its reply; closed");
+			close(s->clients[i]);
+			s->clients[i] = -1;
 			break;
+		}
 	}
 }
 
-void control_server__serve(struct control_server *s, struct capture *c)
+void control_server__serve(struct control_server *s, const struct control_ctx *x)
 {
 	struct pollfd pfd[CONTROL_CLIENTS];
 	int fd;
@@ -149,7 +196,7 @@ void control_server__serve(struct control_server *s, struct capture *c)
 		return;
 	for (int i = 0; i < CONTROL_CLIENTS; i++)
 		if (pfd[i].revents)
-			serve_client(s, i, c);
+			serve_client(s, i, x);
 }
 
 void control_server__close(struct control_server *s)

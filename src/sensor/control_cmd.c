@@ -2,26 +2,51 @@
  * control socket; prints the reply, exits non-zero on an error reply. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "sensor/control.h"
+
+/* Reads one reply line (a profile can be tens of KiB, in several reads);
+ * returns its length, or -1 when the sensor closed or failed first. */
+static ssize_t read_reply(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	while (len < cap - 1) {
+		ssize_t n = read(fd, buf + len, cap - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (memchr(buf + len - n, '\n', (size_t)n))
+			break;
+	}
+	buf[len] = '\0';
+	return len && buf[len - 1] == '\n' ? (ssize_t)len : -1;
+}
 
 int cmd_control(int argc, char **argv)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	char line[512] = "", reply[512];
-	ssize_t n;
-	int fd;
+	char line[512] = "", *reply;
+	int fd, ret;
 
 	if (argc < 3 || !strcmp(argv[1], "--help")) {
 		fprintf(argc < 3 ? stderr : stdout,
 			"Usage: weft control SOCKET COMMAND...\n\n"
 			"Sends one command to a sensor started with --control SOCKET:\n"
 			"  messages on|off, select pid|comm|port|cgroup|netns VALUE, select clear, "
-			"status\n");
+			"status,\n"
+			"  profile find NAME[,NAME...], profile start ID NAME[,NAME...],\n"
+			"  profile stop ID (replies \"ok\" and the profile as JSON),\n"
+			"  profile abort ID, profile list\n");
 		return argc < 3 ? 2 : 0;
 	}
 	if (strlen(argv[1]) >= sizeof(addr.sun_path)) {
@@ -40,13 +65,17 @@ int cmd_control(int argc, char **argv)
 			close(fd);
 		return 1;
 	}
-	if (write(fd, line, strlen(line)) < 0 || (n = read(fd, reply, sizeof(reply) - 1)) <= 0) {
+	reply = malloc(CONTROL_REPLY_MAX);
+	if (!reply || write(fd, line, strlen(line)) < 0 ||
+	    read_reply(fd, reply, CONTROL_REPLY_MAX) < 0) {
 		fprintf(stderr, "weft control: no reply from %s\n", argv[1]);
+		free(reply);
 		close(fd);
 		return 1;
 	}
 	close(fd);
-	reply[n] = '\0';
 	fputs(reply, stdout);
-	return strncmp(reply, "ok", 2) ? 1 : 0;
+	ret = strncmp(reply, "ok", 2) ? 1 : 0;
+	free(reply);
+	return ret;
 }

@@ -15,6 +15,7 @@
 #include "common/parse.h"
 #include "sensor/capture.h"
 #include "sensor/control.h"
+#include "sensor/control_profile.h"
 #include "sensor/event_format.h"
 #include "sensor/proc_info.h"
 #include "sensor/shipper.h"
@@ -88,8 +89,10 @@ static const struct weft_cmd_help sensor_help = {
 		    "  weft sensor --connections-only           connection lifecycle only\n"
 		    "  weft sensor --netns web1 --port 80       one namespace, port 80 messages\n"
 		    "  weft sensor --server 127.0.0.1:7071      ship events to a weft server\n"
-		    "  weft sensor --control /run/weft.sock     switch capture at run time:\n"
-		    "      echo 'messages off' | weft control /run/weft.sock\n",
+		    "  weft sensor --control /run/weft.sock     control at run time:\n"
+		    "      weft control /run/weft.sock messages off\n"
+		    "      weft control /run/weft.sock profile start run1 nginx\n"
+		    "      weft control /run/weft.sock profile stop run1   its CPU, I/O, network\n",
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -202,7 +205,8 @@ static int resolve_netns(const char *arg, uint32_t *inum)
 struct output {
 	const struct sensor_config *cfg;
 	struct proc_cache *procs;
-	struct shipper *shipper; /* NULL: print */
+	struct profiles *profiles; /* profiling sessions, fed with send/recv bytes */
+	struct shipper *shipper;   /* NULL: print */
 	int64_t wall_offset;
 	char line[EVENT_LINE_MAX];
 };
@@ -223,6 +227,8 @@ static void on_event(const struct weft_event *e, void *ctx)
 			proc_cache__exec(o->procs, e->pid, e->comm, path);
 		return;
 	}
+	if (e->type == WEFT_EV_SEND || e->type == WEFT_EV_RECV)
+		profiles__event(o->profiles, e); /* returns at once when nothing is profiled */
 	exe = proc_cache__exe(o->procs, e->pid, e->comm, &fresh);
 	uint64_t wall = e->ts_ns + o->wall_offset;
 	struct event_context x = {.host = o->cfg->host, .exe = exe, .ts_wall_ns = wall};
@@ -277,6 +283,7 @@ int cmd_sensor(int argc, char **argv)
 	};
 	struct capture_opts copts = {0};
 	struct control_server *ctl = NULL;
+	struct control_ctx ctlx = {0};
 	struct output out = {.cfg = &cfg};
 	char spool_dir[512];
 	struct capture *cap = NULL;
@@ -309,7 +316,8 @@ int cmd_sensor(int argc, char **argv)
 	copts.ring_bytes = cfg.ring_bytes;
 	copts.connections_only = cfg.connections_only;
 	out.procs = proc_cache__new();
-	if (!out.procs)
+	out.profiles = profiles__new(cfg.host, copts.netns);
+	if (!out.procs || !out.profiles)
 		goto cleanup;
 	if (cfg.server) {
 		struct shipper_opts so = {.server = cfg.server, .sensor_id = cfg.host,
@@ -339,6 +347,7 @@ int cmd_sensor(int argc, char **argv)
 		goto cleanup;
 	if (apply_selectors(cap, &cfg))
 		goto cleanup;
+	ctlx = (struct control_ctx){.cap = cap, .profiles = out.profiles};
 	if (cfg.control_path) {
 		ctl = control_server__open(cfg.control_path);
 		if (!ctl) {
@@ -371,17 +380,17 @@ int cmd_sensor(int argc, char **argv)
 			goto cleanup;
 		}
 		if (out.shipper)
-			shipper__tick(out.shipper, cap);
+			shipper__tick(out.shipper, &ctlx);
 		else if (fflush(stdout) && errno == EPIPE)
 			break; /* the reader went away */
 		if (ctl)
-			control_server__serve(ctl, cap);
+			control_server__serve(ctl, &ctlx);
 		if (deadline && mono_ns() >= deadline)
 			break;
 	}
 	capture__poll(cap, 0);
 	if (out.shipper)
-		shipper__flush(out.shipper, cap, 2000);
+		shipper__flush(out.shipper, &ctlx, 2000);
 	fflush(stdout);
 	ret = 0;
 
@@ -391,6 +400,7 @@ cleanup:
 	control_server__close(ctl);
 	capture__close(cap);
 	shipper__free(out.shipper);
+	profiles__free(out.profiles); /* sessions still running end unreported */
 	proc_cache__free(out.procs);
 	return ret;
 }

@@ -56,6 +56,7 @@ struct shipper {
 	uint8_t in[1 << 16]; /* bytes read, not yet parsed */
 	size_t in_len;
 	uint64_t next_status;
+	char reply[CONTROL_REPLY_MAX]; /* a control command's reply (a profile can be long) */
 };
 
 struct shipper *shipper__new(const struct shipper_opts *opts)
@@ -220,7 +221,8 @@ static void send_status(struct shipper *s, struct capture *cap)
 	wire_frame_end(&s->out, off);
 }
 
-static void handle_frame(struct shipper *s, const struct wire_frame *f, struct capture *cap)
+static void handle_frame(struct shipper *s, const struct wire_frame *f,
+			 const struct control_ctx *ctl)
 {
 	struct wire_reader r = {f->payload, f->payload + f->len, false};
 
@@ -250,28 +252,29 @@ static void handle_frame(struct shipper *s, const struct wire_frame *f, struct c
 		spool__ack(s->spool, wire_get_u64(&r));
 		return;
 	case WIRE_CONTROL: {
-		char cmd[512], reply[512];
+		char cmd[512];
 		uint32_t id = wire_get_u32(&r);
 		size_t off;
 
 		wire_get_str(&r, cmd, sizeof(cmd));
 		if (r.bad)
 			break;
-		control_exec(cap, cmd, reply, sizeof(reply));
-		reply[strcspn(reply, "\n")] = '\0';
-		log_info("sensor: server says '%s': %s", cmd, reply);
+		control_exec(ctl, cmd, s->reply, sizeof(s->reply));
+		s->reply[strcspn(s->reply, "\n")] = '\0';
+		log_info("sensor: server says '%s': %.200s%s", cmd, s->reply,
+			 strlen(s->reply) > 200 ? "..." : "");
 		off = wire_frame_begin(&s->out, WIRE_CONTROL_REPLY);
 		wire_put_u32(&s->out, id);
-		wire_put_str(&s->out, reply);
+		wire_put_str(&s->out, s->reply); /* at most WIRE_STR_MAX: the whole reply */
 		wire_frame_end(&s->out, off);
-		send_status(s, cap);
+		send_status(s, ctl->cap);
 		return;
 	}
 	}
 	log_warn_ratelimited("sensor: unexpected frame type %u from the server", f->type);
 }
 
-static void conn_read(struct shipper *s, struct capture *cap)
+static void conn_read(struct shipper *s, const struct control_ctx *ctl)
 {
 	for (;;) {
 		ssize_t n = read(s->fd, s->in + s->in_len, sizeof(s->in) - s->in_len);
@@ -297,7 +300,7 @@ static void conn_read(struct shipper *s, struct capture *cap)
 			}
 			if (size == 0)
 				break;
-			handle_frame(s, &f, cap);
+			handle_frame(s, &f, ctl);
 			used += size;
 		}
 		memmove(s->in, s->in + used, s->in_len - used);
@@ -329,7 +332,7 @@ static void conn_write(struct shipper *s)
 	s->out.len = s->out_off = 0;
 }
 
-void shipper__tick(struct shipper *s, struct capture *cap)
+void shipper__tick(struct shipper *s, const struct control_ctx *ctl)
 {
 	uint64_t now = mono_ns();
 	struct pollfd p;
@@ -362,22 +365,22 @@ void shipper__tick(struct shipper *s, struct capture *cap)
 		send_hello(s);
 	}
 	if (p.revents & (POLLIN | POLLHUP | POLLERR))
-		conn_read(s, cap);
+		conn_read(s, ctl);
 	if (s->state == CONN_READY && now >= s->next_status) {
-		send_status(s, cap);
+		send_status(s, ctl->cap);
 		s->next_status = now + STATUS_EVERY_NS;
 	}
 	if (s->fd >= 0)
 		conn_write(s);
 }
 
-void shipper__flush(struct shipper *s, struct capture *cap, int timeout_ms)
+void shipper__flush(struct shipper *s, const struct control_ctx *ctl, int timeout_ms)
 {
 	uint64_t deadline = mono_ns() + (uint64_t)timeout_ms * 1000000ull;
 
 	batch_seal(s);
 	while (spool__count(s->spool) && mono_ns() < deadline) {
-		shipper__tick(s, cap);
+		shipper__tick(s, ctl);
 		poll(NULL, 0, 5);
 	}
 	if (spool__count(s->spool))

@@ -9,6 +9,7 @@
 
 #include "bpf/sensor_event.h"
 #include "sensor/capture.h"
+#include "sensor/control.h"
 
 struct shipper;
 
@@ -26,11 +27,11 @@ struct shipper *shipper__new(const struct shipper_opts *opts);
 void shipper__add_event(struct shipper *s, const struct weft_event *e, uint64_t wall_ns);
 void shipper__add_process(struct shipper *s, uint32_t pid, const char *comm, const char *exe);
 /* Seals a batch when due, moves bytes in both directions, runs control
- * commands against cap. */
-void shipper__tick(struct shipper *s, struct capture *cap);
+ * commands against ctl. */
+void shipper__tick(struct shipper *s, const struct control_ctx *ctl);
 /* Seals what is pending and tries for up to timeout_ms to have everything
  * acknowledged; what is left stays in the spool for the next run. */
-void shipper__flush(struct shipper *s, struct capture *cap, int timeout_ms);
+void shipper__flush(struct shipper *s, const struct control_ctx *ctl, int timeout_ms);
 uint64_t shipper__spool_drops(const struct shipper *s);
 void shipper__free(struct shipper *s);
 

@@ -261,15 +261,15 @@ static int on_hello(struct ingest *in, struct ingest_conn *c, struct wire_reader
 static void on_control_reply(struct ingest *in, struct wire_reader *r)
 {
 	uint32_t id = wire_get_u32(r);
-	char reply[512];
+	size_t len;
+	const char *reply = wire_get_str_ref(r, &len); /* up to WIRE_STR_MAX bytes */
 
-	wire_get_str(r, reply, sizeof(reply));
 	if (r->bad)
 		return;
 	pthread_mutex_lock(&in->lock);
 	for (struct control_req *q = in->reqs; q; q = q->next) {
 		if (q->id == id && !q->done) {
-			snprintf(q->reply, q->cap, "%s", reply);
+			snprintf(q->reply, q->cap, "%.*s", (int)len, reply);
 			q->done = true;
 			pthread_cond_broadcast(&in->cond);
 		}

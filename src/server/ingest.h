@@ -42,8 +42,9 @@ void ingest__flush_acks(struct ingest *in);
 void ingest__queue_ack(struct ingest_conn *conn, uint64_t seq);
 void ingest__note_events(struct ingest_conn *conn, uint64_t events, uint64_t newest_ns);
 
-/* Control commands to a sensor, from any thread: the reply (one line) or
- * an error is written into reply. Blocks for at most timeout_ms. */
+/* Control commands to a sensor, from any thread: the reply (one line, up to
+ * WIRE_STR_MAX bytes: a cap of 64 KiB holds any) or an error is written
+ * into reply. Blocks for at most timeout_ms. */
 int ingest__control(struct ingest *in, const char *sensor, const char *command, char *reply,
 		    size_t cap, int timeout_ms);
 

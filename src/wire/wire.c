@@ -66,7 +66,7 @@ void wire_put_u64(struct wire_buf *b, uint64_t v)
 
 void wire_put_str(struct wire_buf *b, const char *s)
 {
-	size_t n = strnlen(s, 65535);
+	size_t n = strnlen(s, WIRE_STR_MAX);
 
 	wire_put_u16(b, (uint16_t)n);
 	wire_put_bytes(b, s, n);
@@ -190,6 +190,20 @@ void wire_get_str(struct wire_reader *r, char *out, size_t cap)
 	}
 	memcpy(out, p, n);
 	out[n] = '\0';
+}
+
+const char *wire_get_str_ref(struct wire_reader *r, size_t *len)
+{
+	uint16_t n = wire_get_u16(r);
+	const uint8_t *p = wire_get_bytes(r, n);
+
+	*len = 0;
+	if (!p || memchr(p, '\0', n)) {
+		r->bad = true;
+		return NULL;
+	}
+	*len = n;
+	return (const char *)p;
 }
 
 long wire_frame_parse(const uint8_t *data, size_t avail, struct wire_frame *f)

@@ -18,6 +18,7 @@
 #define WIRE_HEADER_LEN  8
 #define WIRE_MAX_PAYLOAD (16u << 20) /* larger frames are refused as bad */
 #define WIRE_ID_MAX      128         /* sensor ids and host names */
+#define WIRE_STR_MAX     65535       /* a str's u16 length: control replies up to 64 KiB */
 
 enum wire_type {
 	WIRE_HELLO = 1,         /* sensor: str id, str host, u64 wall clock ns */
@@ -49,7 +50,8 @@ void wire_put_u16(struct wire_buf *b, uint16_t v);
 void wire_put_u32(struct wire_buf *b, uint32_t v);
 void wire_put_u64(struct wire_buf *b, uint64_t v);
 void wire_put_bytes(struct wire_buf *b, const void *p, size_t n);
-void wire_put_str(struct wire_buf *b, const char *s); /* u16 length + bytes */
+/* u16 length + bytes; a longer string is cut at WIRE_STR_MAX bytes. */
+void wire_put_str(struct wire_buf *b, const char *s);
 /* Starts a frame; returns its offset for wire_frame_end, which fills in the length. */
 size_t wire_frame_begin(struct wire_buf *b, uint8_t type);
 void wire_frame_end(struct wire_buf *b, size_t off);
@@ -71,6 +73,9 @@ uint64_t wire_get_u64(struct wire_reader *r);
 const uint8_t *wire_get_bytes(struct wire_reader *r, size_t n);
 /* Copies a string into out (NUL-terminated); longer than cap-1 is bad. */
 void wire_get_str(struct wire_reader *r, char *out, size_t cap);
+/* A string where it lies in the frame (not NUL-terminated), *len its
+ * length; NULL and bad when malformed or holding a NUL. */
+const char *wire_get_str_ref(struct wire_reader *r, size_t *len);
 
 struct wire_frame {
 	uint8_t type;

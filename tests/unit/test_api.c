@@ -49,6 +49,14 @@ static int fake_control(const char *sensor, const char *command, char *reply, si
 	snprintf(f->command, sizeof(f->command), "%s", command);
 	if (strcmp(sensor, "web1"))
 		return -ENOENT;
+	if (!strcmp(command, "profile stop big")) { /* a long reply: a profile */
+		int n = snprintf(reply, cap, "ok {\"pad\":\"");
+
+		assert_true(cap >= (64u << 10));
+		memset(reply + n, 'x', 60000);
+		snprintf(reply + n + 60000, cap - n - 60000, "\"}");
+		return 0;
+	}
 	if (strncmp(command, "messages", 8)) {
 		snprintf(reply, cap, "error unknown command");
 		return -EINVAL;
@@ -484,6 +492,16 @@ static void test_control(void **state)
 	expect_error(f, "POST", "/api/sensors/web1/control", "reboot", 400);
 	expect_error(f, "POST", "/api/sensors/web1/control", "  \n", 400);
 	assert_int_equal(f->control_calls, 4); /* the empty body never reached the hook */
+
+	/* A reply of 60 KB arrives whole, its JSON also parsed as "result". */
+	r = request(f, "POST", "/api/sensors/web1/control", "profile stop big");
+	assert_int_equal(r->status, 200);
+	assert_int_equal(strlen(json_object_get_string(get(r->doc, "reply"))), 60000 + 13);
+	assert_int_equal(strlen(json_object_get_string(get(get(r->doc, "result"), "pad"))), 60000);
+	reply_free(r);
+	r = request(f, "POST", "/api/sensors/web1/control", "messages on");
+	assert_false(json_object_object_get_ex(r->doc, "result", NULL));
+	reply_free(r);
 }
 
 /* Without hooks: no control (501), no static files; a taken port is refused. */

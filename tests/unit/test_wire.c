@@ -179,6 +179,44 @@ static void test_spool(void **state)
 	assert_int_equal(rmdir(dir), 0); /* every batch file is gone */
 }
 
+/* A control reply as long as a str can be (a profile) crosses whole; a
+ * longer one is cut at WIRE_STR_MAX; a NUL inside is malformed. */
+static void test_long_reply(void **state)
+{
+	char *text = malloc(WIRE_STR_MAX + 10);
+	struct wire_buf b = {0};
+	struct wire_frame f;
+	struct wire_reader r;
+	const char *got;
+	size_t off, len;
+
+	(void)state;
+	memset(text, 'j', WIRE_STR_MAX + 9);
+	text[WIRE_STR_MAX + 9] = '\0';
+	for (int cut = 0; cut < 2; cut++) {
+		b.len = 0;
+		off = wire_frame_begin(&b, WIRE_CONTROL_REPLY);
+		wire_put_u32(&b, 7);
+		text[WIRE_STR_MAX] = cut ? 'j' : '\0';
+		wire_put_str(&b, text);
+		wire_frame_end(&b, off);
+		assert_int_equal(wire_frame_parse(b.data, b.len, &f), (long)b.len);
+		r = (struct wire_reader){f.payload, f.payload + f.len, false};
+		assert_int_equal(wire_get_u32(&r), 7);
+		got = wire_get_str_ref(&r, &len);
+		assert_false(r.bad);
+		assert_int_equal(len, WIRE_STR_MAX);
+		assert_memory_equal(got, text, len);
+	}
+	b.data[b.len - 1] = '\0'; /* a NUL inside the string */
+	r = (struct wire_reader){f.payload, f.payload + f.len, false};
+	wire_get_u32(&r);
+	assert_null(wire_get_str_ref(&r, &len));
+	assert_true(r.bad);
+	wire_buf_free(&b);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_bad_frames),
 		cmocka_unit_test(test_bad_records),
 		cmocka_unit_test(test_spool),
+		cmocka_unit_test(test_long_reply),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
