@@ -16,7 +16,7 @@ sweep=${1:-2,8,16,32} think=${2:-20} measure=${3:-15}
 out=$WEFT_ROOT/build/bench/profile-mva
 reason=$(bpf_unavailable)
 [[ -z $reason ]] || { echo "profile_mva: $reason" >&2; exit 1; }
-shop_bed wpb 62 --work 300 || { echo "profile_mva: the shop did not start" >&2; tail "$TMP"/*.log; exit 1; }
+shop_bed wpb 62 --work 300 --workers 4 || { echo "profile_mva: the shop did not start" >&2; tail "$TMP"/*.log; exit 1; }
 mkdir -p "$TMP/spec" && shop_spec "$TMP/spec/shop.xml"
 rm -rf "$out"
 ip netns exec "$CLI" "$WEFT" profile "$TMP/spec/shop.xml" --server "$API" --sweep "$sweep" \

@@ -5,7 +5,11 @@
  * boot id share one machine's CPUs (network namespaces or containers on one
  * host), so their demands add up at one station with that machine's CPU
  * count as servers. The demand of a station is the mean over the measured
- * points of the summed CPU demands of its listed processes. */
+ * points of the machine's host-wide CPU busy time per transaction (what
+ * vmstat shows, divided by X), never less than its listed processes' sum:
+ * everything on the machine queues for the same CPUs. What the CPUs
+ * do not explain (network, client, unlisted processes) becomes a delay
+ * station calibrated at the smallest measured population. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -20,8 +24,9 @@
 struct station {
 	char key[128];	/* boot id, else the node's name */
 	char name[256]; /* the nodes on it, "web1+db1" */
-	double demand_ms_sum;
-	unsigned npoints; /* points that measured it */
+	double demand_ms_sum;	   /* host-wide CPU per transaction, summed over points */
+	double proc_demand_ms_sum; /* the listed processes' share of it */
+	unsigned npoints;	   /* points that measured it */
 	unsigned cpus;
 };
 
@@ -55,10 +60,11 @@ static struct station *station_of(struct station *st, size_t *n, const char *key
 static void add_point(struct station *st, size_t *n, json_object *pt)
 {
 	json_object *hosts = get(pt, "hosts"), *nodes = get(pt, "nodes");
-	double demand[MODEL_STATIONS_MAX] = {0};
+	double demand[MODEL_STATIONS_MAX] = {0}, host_demand[MODEL_STATIONS_MAX] = {0};
 	bool seen[MODEL_STATIONS_MAX] = {0};
+	double x = dbl(pt, "throughput");
 
-	if (dbl(pt, "throughput") <= 0 || !hosts || !nodes)
+	if (x <= 0 || !hosts || !nodes)
 		return;
 	for (size_t i = 0; i < json_object_array_length(hosts); i++) {
 		json_object *h = json_object_array_get_idx(hosts, i), *prof = get(h, "profile");
@@ -78,6 +84,8 @@ static void add_point(struct station *st, size_t *n, json_object *pt)
 		s->cpus = (unsigned)dbl(prof, "cpus");
 		if (!s->cpus)
 			s->cpus = 1;
+		/* every node on a machine reports the same host figures */
+		host_demand[k] = dbl(get(prof, "host"), "cpu_utilization") * s->cpus / x * 1e3;
 		for (size_t j = 0; j < json_object_array_length(nodes); j++) {
 			json_object *p = json_object_array_get_idx(nodes, j);
 
@@ -89,9 +97,34 @@ static void add_point(struct station *st, size_t *n, json_object *pt)
 	for (size_t k = 0; k < *n; k++) {
 		if (!seen[k])
 			continue;
-		st[k].demand_ms_sum += demand[k];
+		/* Whatever runs on the machine competes for its CPUs (the client,
+		 * weft, softirq work), so the host-wide busy time is the demand; the
+		 * listed processes' part is reported beside it. */
+		st[k].demand_ms_sum += host_demand[k] > demand[k] ? host_demand[k] : demand[k];
+		st[k].proc_demand_ms_sum += demand[k];
 		st[k].npoints++;
 	}
+}
+
+/* Measured response time minus the model's at the smallest measured
+ * population, in seconds; 0 when the model already accounts for it all. */
+static double residual_delay(json_object *points, const struct mva_result *res)
+{
+	json_object *low = NULL;
+	unsigned users;
+	double d;
+
+	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
+		json_object *pt = json_object_array_get_idx(points, i);
+
+		if (dbl(pt, "throughput") > 0 && (!low || dbl(pt, "users") < dbl(low, "users")))
+			low = pt;
+	}
+	users = low ? (unsigned)dbl(low, "users") : 0;
+	if (!users || users > res->nmax)
+		return 0;
+	d = dbl(get(low, "response_ms"), "mean") / 1e3 - res->points[users - 1].r_s;
+	return d > 0 ? d : 0;
 }
 
 int profile_model(json_object *trans, double think_s)
@@ -102,6 +135,7 @@ int profile_model(json_object *trans, double think_s)
 	struct mva_result res = {0};
 	size_t n = 0;
 	unsigned nmax = 1;
+	double delay_s;
 	int err;
 
 	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
@@ -124,6 +158,14 @@ int profile_model(json_object *trans, double think_s)
 					     .servers = st[k].cpus};
 	/* The curve reaches well past the knee so that saturation shows. */
 	err = mva_solve(ms, n, think_s, MODEL_N_MAX, &res);
+	/* Time the profiled CPUs do not account for (the network, the client,
+	 * processes not listed) is a delay station, measured once at the
+	 * smallest population where queueing for the CPUs is least. */
+	delay_s = err ? 0 : residual_delay(points, &res);
+	if (!err && delay_s > 0) {
+		mva_result__free(&res);
+		err = mva_solve(ms, n, think_s + delay_s, MODEL_N_MAX, &res);
+	}
 	if (err) {
 		json_object_object_add(model, "note", json_object_new_string("the model failed"));
 		return err;
@@ -135,8 +177,10 @@ int profile_model(json_object *trans, double think_s)
 		nmax = MODEL_N_MAX;
 	json_object_object_add(model, "method",
 			       json_object_new_string("exact MVA, closed network; multi-CPU "
-						      "stations by Seidmann's approximation"));
+						      "stations by Seidmann's approximation; a delay "
+						      "station for time outside the profiled CPUs"));
 	json_object_object_add(model, "think_s", json_object_new_double(think_s));
+	json_object_object_add(model, "delay_ms", json_object_new_double(delay_s * 1e3));
 	stations = json_object_new_array();
 	for (size_t k = 0; k < n; k++) {
 		json_object *o = json_object_new_object();
@@ -144,6 +188,9 @@ int profile_model(json_object *trans, double think_s)
 		json_object_object_add(o, "name", json_object_new_string(st[k].name));
 		json_object_object_add(o, "demand_ms", json_object_new_double(ms[k].demand_s * 1e3));
 		json_object_object_add(o, "servers", json_object_new_int((int)ms[k].servers));
+		json_object_object_add(
+		    o, "process_demand_ms",
+		    json_object_new_double(st[k].proc_demand_ms_sum / st[k].npoints));
 		json_object_array_add(stations, o);
 	}
 	json_object_object_add(model, "stations", stations);
@@ -158,7 +205,8 @@ int profile_model(json_object *trans, double think_s)
 
 		json_object_object_add(o, "users", json_object_new_int((int)p->n));
 		json_object_object_add(o, "throughput", json_object_new_double(p->x));
-		json_object_object_add(o, "response_ms", json_object_new_double(p->r_s * 1e3));
+		json_object_object_add(o, "response_ms",
+				       json_object_new_double((p->r_s + delay_s) * 1e3));
 		for (size_t k = 0; k < n; k++)
 			json_object_array_add(u, json_object_new_double(p->u[k]));
 		json_object_object_add(o, "utilization", u);
@@ -183,7 +231,7 @@ int profile_model(json_object *trans, double think_s)
 		json_object_object_add(o, "measured_response_ms",
 				       json_object_new_double(dbl(get(pt, "response_ms"), "mean")));
 		json_object_object_add(o, "predicted_response_ms",
-				       json_object_new_double(res.points[users - 1].r_s * 1e3));
+				       json_object_new_double((res.points[users - 1].r_s + delay_s) * 1e3));
 		json_object_array_add(measured, o);
 	}
 	json_object_object_add(model, "measured", measured);

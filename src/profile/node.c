@@ -41,7 +41,7 @@ static int remote(struct prof_node *n, const char *cmd, json_object **doc, const
 	return 0;
 }
 
-static int remote_resolve(struct prof_node *n, char *err, size_t errcap)
+static int remote_resolve_once(struct prof_node *n, char *err, size_t errcap)
 {
 	json_object *doc, *list;
 	char seen[512] = "";
@@ -78,6 +78,17 @@ static int remote_resolve(struct prof_node *n, char *err, size_t errcap)
 		return -ENOENT;
 	}
 	return 0;
+}
+
+/* The server lists a sensor with its first status report, a second or so
+ * after it connects: a sensor that has just started gets a few tries. */
+static int remote_resolve(struct prof_node *n, char *err, size_t errcap)
+{
+	int ret;
+
+	for (int i = 0; (ret = remote_resolve_once(n, err, errcap)) == -ENOENT && i < 4; i++)
+		sleep(1);
+	return ret;
 }
 
 /* "a,b,c" of the node's process names. */

@@ -333,8 +333,10 @@ static void model_charts(FILE *f, json_object *m)
 	fprintf(f, "<p>Bottleneck: <b>");
 	esc(f, str(m, "bottleneck"));
 	fprintf(f, "</b>; throughput bound %.1f/s; knee N* = %.1f users; total demand %.2f ms; "
+		   "delay outside the profiled CPUs %.2f ms (calibrated at the smallest population); "
 		   "think time %.0f ms. ",
-		dbl(m, "x_max"), dbl(m, "n_star"), dbl(m, "d_total_ms"), dbl(m, "think_s") * 1e3);
+		dbl(m, "x_max"), dbl(m, "n_star"), dbl(m, "d_total_ms"), dbl(m, "delay_ms"),
+		dbl(m, "think_s") * 1e3);
 	esc(f, str(m, "method"));
 	fprintf(f, ".</p>\n<table><tr><th>users</th><th>measured X/s</th><th>predicted X/s</th>"
 		   "<th>error</th><th>measured R ms</th><th>predicted R ms</th></tr>\n");

@@ -95,7 +95,9 @@ static void series_add(struct point *p, const struct load_second *s)
 static int on_second(const struct load_second *s, void *ctx)
 {
 	struct point *p = ctx;
-	double x[2] = {s->rps, s->latency.mean_ms};
+	/* Throughput decides: in a closed loop it carries the response time
+	 * (X = N / (R + Z)) with less noise than a second's mean latency. */
+	double x[1] = {s->rps};
 
 	series_add(p, s);
 	switch (p->phase) {
@@ -259,7 +261,7 @@ static int run_point(const struct prof_config *cfg, const struct profile_trans *
 	p->nodes = nodes;
 	p->nnodes = nnodes;
 	p->series = json_object_new_array();
-	p->steady = steady__new(2, cfg->window, cfg->epsilon);
+	p->steady = steady__new(1, cfg->window, cfg->epsilon);
 	if (p->steady) /* one lucky comparison of noisy windows is not a steady state */
 		steady__set_hold(p->steady, cfg->window);
 	hist__reset(&p->hist);

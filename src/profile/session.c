@@ -814,6 +814,22 @@ static json_object *render_group(const struct prof_session *s, struct group *g, 
 	return o;
 }
 
+/* The machine's boot id: nodes that report the same one share its CPUs
+ * (namespaces or containers on one host), which the capacity model needs. */
+static json_object *boot_id(void)
+{
+	char id[64] = "";
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	if (f) {
+		if (!fgets(id, sizeof(id), f))
+			id[0] = '\0';
+		fclose(f);
+	}
+	id[strcspn(id, "\n")] = '\0';
+	return *id ? json_object_new_string(id) : NULL;
+}
+
 int prof_session__render(struct prof_session *s, size_t max_threads, char **json)
 {
 	double interval = (double)since(s->stop_ns, s->start_ns) / 1e9;
@@ -829,6 +845,7 @@ int prof_session__render(struct prof_session *s, size_t max_threads, char **json
 	put(doc, "interval_s", jnum(interval, 3));
 	put(doc, "clk_tck", json_object_new_int64(s->clk_tck));
 	put(doc, "cpus", json_object_new_uint64(s->host1.ncpu));
+	put(doc, "boot_id", boot_id());
 	put(doc, "netns", s->netns_ino ? json_object_new_uint64(s->netns_ino) : NULL);
 	put(doc, "net_counted", json_object_new_boolean(s->net_counting));
 	put(doc, "host", render_host(s));

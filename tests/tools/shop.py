@@ -52,6 +52,9 @@ def main():
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # headers and body go out in two writes: without this, Nagle's
+        # algorithm holds the body until the client's delayed ACK (40 ms)
+        disable_nagle_algorithm = True
 
         def log_message(self, *args):
             pass
