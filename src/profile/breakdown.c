@@ -66,8 +66,7 @@ static struct flow *flow_of(struct flow *f, size_t *n, const char *from, const c
 	return &f[(*n)++];
 }
 
-static void add_trajectory(json_object *doc, struct tier *t, size_t *nt, struct flow *f,
-			   size_t *nf)
+static void add_trajectory(json_object *doc, struct tier *t, size_t *nt, struct flow *f, size_t *nf)
 {
 	json_object *spans = get(doc, "spans");
 	size_t n = spans ? json_object_array_length(spans) : 0;
@@ -86,10 +85,11 @@ static void add_trajectory(json_object *doc, struct tier *t, size_t *nt, struct 
 			snprintf(to, sizeof(to), "service %s", cli_str(sp, "server_service"));
 		if (!*from)
 			snprintf(from, sizeof(from), "%s", "client");
-		server = get(sp, "server_end_ns") && get(sp, "server_start_ns")
-			     ? (double)(cli_int(sp, "server_end_ns") - cli_int(sp, "server_start_ns")) /
-				   1e6
-			     : dur;
+		server =
+		    get(sp, "server_end_ns") && get(sp, "server_start_ns")
+			? (double)(cli_int(sp, "server_end_ns") - cli_int(sp, "server_start_ns")) /
+			      1e6
+			: dur;
 		for (size_t j = 0; j < n; j++) {
 			json_object *c = json_object_array_get_idx(spans, j);
 
@@ -146,9 +146,11 @@ json_object *profile_breakdown(const char *api, unsigned long long since_ns,
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "tier", json_object_new_string(t[i].name));
-		json_object_object_add(o, "visits", json_object_new_double((double)t[i].visits / ntraj));
+		json_object_object_add(o, "visits",
+				       json_object_new_double((double)t[i].visits / ntraj));
 		json_object_object_add(o, "self_ms", json_object_new_double(t[i].self_ms / ntraj));
-		json_object_object_add(o, "server_ms", json_object_new_double(t[i].server_ms / ntraj));
+		json_object_object_add(o, "server_ms",
+				       json_object_new_double(t[i].server_ms / ntraj));
 		json_object_array_add(tiers, o);
 	}
 	for (size_t i = 0; i < nf; i++) {

@@ -22,8 +22,8 @@
 #define MODEL_N_MAX	   2000
 
 struct station {
-	char key[128];	/* boot id, else the node's name */
-	char name[256]; /* the nodes on it, "web1+db1" */
+	char key[128];		   /* boot id, else the node's name */
+	char name[256];		   /* the nodes on it, "web1+db1" */
 	double demand_ms_sum;	   /* host-wide CPU per transaction, summed over points */
 	double proc_demand_ms_sum; /* the listed processes' share of it */
 	unsigned npoints;	   /* points that measured it */
@@ -76,7 +76,8 @@ static void add_point(struct station *st, size_t *n, json_object *pt)
 		if (!s)
 			continue;
 		k = (size_t)(s - st);
-		if (!strstr(s->name, node) && strlen(s->name) + strlen(node) + 2 < sizeof(s->name)) {
+		if (!strstr(s->name, node) &&
+		    strlen(s->name) + strlen(node) + 2 < sizeof(s->name)) {
 			if (*s->name)
 				strcat(s->name, "+");
 			strcat(s->name, node);
@@ -148,8 +149,8 @@ int profile_model(json_object *trans, double think_s)
 	model = json_object_new_object();
 	json_object_object_add(trans, "model", model);
 	if (!n) {
-		json_object_object_add(model, "note",
-				       json_object_new_string("no measured demand: nothing to model"));
+		json_object_object_add(
+		    model, "note", json_object_new_string("no measured demand: nothing to model"));
 		return -ENODATA;
 	}
 	for (size_t k = 0; k < n; k++)
@@ -175,10 +176,11 @@ int profile_model(json_object *trans, double think_s)
 		nmax = (unsigned)ceil(res.n_star * 3);
 	if (nmax > MODEL_N_MAX)
 		nmax = MODEL_N_MAX;
-	json_object_object_add(model, "method",
-			       json_object_new_string("exact MVA, closed network; multi-CPU "
-						      "stations by Seidmann's approximation; a delay "
-						      "station for time outside the profiled CPUs"));
+	json_object_object_add(
+	    model, "method",
+	    json_object_new_string("exact MVA, closed network; multi-CPU "
+				   "stations by Seidmann's approximation; a delay "
+				   "station for time outside the profiled CPUs"));
 	json_object_object_add(model, "think_s", json_object_new_double(think_s));
 	json_object_object_add(model, "delay_ms", json_object_new_double(delay_s * 1e3));
 	stations = json_object_new_array();
@@ -186,7 +188,8 @@ int profile_model(json_object *trans, double think_s)
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "name", json_object_new_string(st[k].name));
-		json_object_object_add(o, "demand_ms", json_object_new_double(ms[k].demand_s * 1e3));
+		json_object_object_add(o, "demand_ms",
+				       json_object_new_double(ms[k].demand_s * 1e3));
 		json_object_object_add(o, "servers", json_object_new_int((int)ms[k].servers));
 		json_object_object_add(
 		    o, "process_demand_ms",
@@ -194,7 +197,8 @@ int profile_model(json_object *trans, double think_s)
 		json_object_array_add(stations, o);
 	}
 	json_object_object_add(model, "stations", stations);
-	json_object_object_add(model, "bottleneck", json_object_new_string(st[res.bottleneck].name));
+	json_object_object_add(model, "bottleneck",
+			       json_object_new_string(st[res.bottleneck].name));
 	json_object_object_add(model, "x_max", json_object_new_double(res.x_max));
 	json_object_object_add(model, "n_star", json_object_new_double(res.n_star));
 	json_object_object_add(model, "d_total_ms", json_object_new_double(res.d_total * 1e3));
@@ -230,11 +234,109 @@ int profile_model(json_object *trans, double think_s)
 		json_object_object_add(o, "error_pct", json_object_new_double((xp - x) / x * 100));
 		json_object_object_add(o, "measured_response_ms",
 				       json_object_new_double(dbl(get(pt, "response_ms"), "mean")));
-		json_object_object_add(o, "predicted_response_ms",
-				       json_object_new_double((res.points[users - 1].r_s + delay_s) * 1e3));
+		json_object_object_add(
+		    o, "predicted_response_ms",
+		    json_object_new_double((res.points[users - 1].r_s + delay_s) * 1e3));
 		json_object_array_add(measured, o);
 	}
 	json_object_object_add(model, "measured", measured);
 	mva_result__free(&res);
 	return 0;
+}
+
+/* Several transactions mixed: one class per transaction with the users it
+ * was measured with (its headline population), its stations' demands and
+ * delay, solved together by multi-class exact MVA. Stations are matched by
+ * name across transactions; a transaction that does not visit one has no
+ * demand there. */
+int profile_mix_model(json_object *report, double think_s)
+{
+	json_object *list = get(report, "transactions"), *mix, *classes, *stations;
+	size_t nc = 0, k = 0;
+	const char *names[MODEL_STATIONS_MAX];
+	unsigned servers[MODEL_STATIONS_MAX];
+	double *d = NULL, *z = NULL, *x = NULL, *r = NULL, u[MODEL_STATIONS_MAX];
+	unsigned *n = NULL;
+	json_object **tr = NULL;
+	int err = -ENOMEM;
+
+	if (!list || json_object_array_length(list) < 2)
+		return 0;
+	nc = json_object_array_length(list);
+	tr = calloc(nc, sizeof(*tr));
+	d = calloc(nc * MODEL_STATIONS_MAX, sizeof(*d));
+	z = calloc(nc, sizeof(*z));
+	x = calloc(nc, sizeof(*x));
+	r = calloc(nc, sizeof(*r));
+	n = calloc(nc, sizeof(*n));
+	if (!tr || !d || !z || !x || !r || !n)
+		goto cleanup;
+	for (size_t c = 0; c < nc; c++) {
+		json_object *t = json_object_array_get_idx(list, c), *m = get(t, "model");
+		json_object *st = get(m, "stations");
+
+		tr[c] = t;
+		n[c] = (unsigned)dbl(t, "users");
+		z[c] = think_s + dbl(m, "delay_ms") / 1e3;
+		for (size_t i = 0; st && i < json_object_array_length(st); i++) {
+			json_object *s = json_object_array_get_idx(st, i);
+			const char *name = json_object_get_string(get(s, "name"));
+			size_t j;
+
+			for (j = 0; j < k && strcmp(names[j], name); j++)
+				;
+			if (j == k) {
+				if (k == MODEL_STATIONS_MAX)
+					continue;
+				names[k] = name;
+				servers[k++] = (unsigned)dbl(s, "servers");
+			}
+			d[c * MODEL_STATIONS_MAX + j] = dbl(s, "demand_ms") / 1e3;
+		}
+	}
+	/* the solver wants the demands packed k to a class */
+	for (size_t c = 1; c < nc; c++)
+		memmove(d + c * k, d + c * MODEL_STATIONS_MAX, k * sizeof(*d));
+	mix = json_object_new_object();
+	json_object_object_add(report, "mix_model", mix);
+	err = k ? mva_solve_multi(d, servers, k, nc, n, z, x, r, u) : -ENODATA;
+	if (err) {
+		json_object_object_add(
+		    mix, "note",
+		    json_object_new_string(err == -E2BIG
+					       ? "too many users for exact multi-class MVA"
+					       : "no common demand to model"));
+		goto cleanup;
+	}
+	json_object_object_add(mix, "method", json_object_new_string("exact multi-class MVA"));
+	classes = json_object_new_array();
+	for (size_t c = 0; c < nc; c++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_get(get(tr[c], "name")));
+		json_object_object_add(o, "users", json_object_new_int((int)n[c]));
+		json_object_object_add(o, "throughput", json_object_new_double(x[c]));
+		json_object_object_add(o, "response_ms",
+				       json_object_new_double((r[c] + z[c] - think_s) * 1e3));
+		json_object_array_add(classes, o);
+	}
+	json_object_object_add(mix, "classes", classes);
+	stations = json_object_new_array();
+	for (size_t j = 0; j < k; j++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(names[j]));
+		json_object_object_add(o, "servers", json_object_new_int((int)servers[j]));
+		json_object_object_add(o, "utilization", json_object_new_double(u[j]));
+		json_object_array_add(stations, o);
+	}
+	json_object_object_add(mix, "stations", stations);
+cleanup:
+	free(tr);
+	free(d);
+	free(z);
+	free(x);
+	free(r);
+	free(n);
+	return err;
 }

@@ -63,8 +63,8 @@ static int remote_resolve_once(struct prof_node *n, char *err, size_t errcap)
 				n->sensor = strdup(id);
 				found = n->sensor ? 1 : -1;
 			} else if (len < sizeof(seen) - 2) {
-				len += snprintf(seen + len, sizeof(seen) - len, "%s%s", len ? ", " : "",
-						id);
+				len += snprintf(seen + len, sizeof(seen) - len, "%s%s",
+						len ? ", " : "", id);
 			}
 		}
 	}
@@ -109,8 +109,8 @@ static int local_check(struct prof_node *n, char *err, size_t errcap)
 	uint32_t pid;
 
 	gethostname(host, sizeof(host) - 1);
-	if (strcmp(n->name, "localhost") && strcmp(n->name, host) &&
-	    strncmp(n->name, "127.", 4) && strcmp(n->name, "::1")) {
+	if (strcmp(n->name, "localhost") && strcmp(n->name, host) && strncmp(n->name, "127.", 4) &&
+	    strcmp(n->name, "::1")) {
 		snprintf(err, errcap,
 			 "node '%s' is not this host (%s): profiling other hosts needs their "
 			 "sensors and --server",
@@ -134,7 +134,8 @@ static int local_check(struct prof_node *n, char *err, size_t errcap)
 	return 0;
 }
 
-/* ---- the interface ----------------------------------------------------------------------------- */
+/* ---- the interface -----------------------------------------------------------------------------
+ */
 
 int prof_node__check(struct prof_node *n, char *err, size_t errcap)
 {

@@ -13,13 +13,13 @@
 struct prof_session;
 
 struct prof_node {
-	char *name;	  /* as the specification names it; owned */
-	char *sensor;	  /* the sensor id it resolved to (remote mode); owned */
-	char **procs;	  /* process names to profile on it; owned */
+	char *name;   /* as the specification names it; owned */
+	char *sensor; /* the sensor id it resolved to (remote mode); owned */
+	char **procs; /* process names to profile on it; owned */
 	size_t nprocs;
-	const char *api;  /* server API "host:port", NULL for single-host mode; borrowed */
+	const char *api; /* server API "host:port", NULL for single-host mode; borrowed */
 	struct prof_session *local; /* single-host mode: the running session */
-	json_object *last; /* the last profile's JSON; owned */
+	json_object *last;	    /* the last profile's JSON; owned */
 };
 
 /* Resolves node->name to a sensor (remote) or checks it names this host

@@ -18,18 +18,18 @@
 
 struct prof_config {
 	const char *spec_path;
-	const char *api;	   /* server API host:port; NULL: single-host mode */
-	const unsigned *users;	   /* populations to measure, in order (one, or the sweep) */
+	const char *api;       /* server API host:port; NULL: single-host mode */
+	const unsigned *users; /* populations to measure, in order (one, or the sweep) */
 	size_t npoints;
-	double think_ms;	   /* mean think time between a user's requests */
+	double think_ms; /* mean think time between a user's requests */
 	enum load_think_dist think;
-	double measure_s;	   /* measurement window once steady */
-	double warmup_max_s;	   /* give up waiting for a steady state after this */
-	unsigned window;	   /* steady state: samples per moving window (w) */
-	double epsilon;		   /* steady state: normalized difference bound (e) */
-	unsigned threads;	   /* load event loops */
-	double timeout_s;	   /* per request */
-	bool progress;		   /* a live line on stderr */
+	double measure_s;    /* measurement window once steady */
+	double warmup_max_s; /* give up waiting for a steady state after this */
+	unsigned window;     /* steady state: samples per moving window (w) */
+	double epsilon;	     /* steady state: normalized difference bound (e) */
+	unsigned threads;    /* load event loops */
+	double timeout_s;    /* per request */
+	bool progress;	     /* a live line on stderr */
 	const volatile sig_atomic_t *stop;
 };
 
@@ -41,6 +41,9 @@ int profile_run(const struct prof_config *cfg, json_object **report, char *err, 
 /* The capacity model of one transaction from its measured points (adds
  * "model" to the transaction's object); exposed for tests. */
 int profile_model(json_object *trans, double think_s);
+/* With several transactions: all of them mixed, each with its measured
+ * population, by multi-class MVA (adds "mix_model" to the report). */
+int profile_mix_model(json_object *report, double think_s);
 
 /* The per-tier breakdown and message flows of the trajectories in
  * [since_ns, until_ns) from the server's API, or NULL when none. */

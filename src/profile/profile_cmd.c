@@ -45,10 +45,12 @@ static const struct weft_opt profile_opts[] = {
     {"warmup-max", OPT_WARMUP_MAX, "SECONDS", "give up waiting for a steady state (default 120)"},
     {"window", OPT_WINDOW, "W", "steady state: samples per moving window (default 5)"},
     {"epsilon", OPT_EPSILON, "E", "steady state: normalized difference bound (default 0.05)"},
-    {"server", OPT_SERVER, "HOST:PORT", "a weft server's API: profile every node through its "
-					 "sensors (default: this host only)"},
-    {"out", OPT_OUT, "DIR", "where report.json, report.html and the CSV files go "
-			     "(default weft-profile)"},
+    {"server", OPT_SERVER, "HOST:PORT",
+     "a weft server's API: profile every node through its "
+     "sensors (default: this host only)"},
+    {"out", OPT_OUT, "DIR",
+     "where report.json, report.html and the CSV files go "
+     "(default weft-profile)"},
     {"threads", OPT_THREADS, "N", "load generator event loops (default 2)"},
     {"timeout", OPT_TIMEOUT, "SECONDS", "a request without a full response by then fails (5)"},
     {"quiet", OPT_QUIET, NULL, "no live progress line"},
@@ -57,15 +59,14 @@ static const struct weft_opt profile_opts[] = {
 
 static const struct weft_cmd_help profile_help = {
     .usage = "weft profile SPEC.xml [OPTIONS]",
-    .summary =
-	"The Autoprofiler. For each transaction of the specification (XML, validated\n"
-	"against weft's services.dtd), generates load, waits for a steady state, has the\n"
-	"listed nodes' sensors profile the listed processes for the measurement window\n"
-	"(CPU, memory, disk, network, context switches, from /proc), and reports\n"
-	"throughput, response times, per-process utilization and service demand, the\n"
-	"per-tier breakdown from trajectories (with --server) and a queueing model (MVA)\n"
-	"that predicts throughput and response time against the number of users.\n"
-	"Without --server every node must be this host (single-host mode).",
+    .summary = "The Autoprofiler. For each transaction of the specification (XML, validated\n"
+	       "against weft's services.dtd), generates load, waits for a steady state, has the\n"
+	       "listed nodes' sensors profile the listed processes for the measurement window\n"
+	       "(CPU, memory, disk, network, context switches, from /proc), and reports\n"
+	       "throughput, response times, per-process utilization and service demand, the\n"
+	       "per-tier breakdown from trajectories (with --server) and a queueing model (MVA)\n"
+	       "that predicts throughput and response time against the number of users.\n"
+	       "Without --server every node must be this host (single-host mode).",
     .examples = "  weft profile examples/profile/orderstatus.xml --users 20 --think-ms 100\n"
 		"  weft profile shop.xml --server 127.0.0.1:7070 --sweep 1,10,50,100 --out prof\n",
 };
@@ -178,8 +179,13 @@ static void on_signal(int sig)
 int cmd_profile(int argc, char **argv)
 {
 	struct profile_cmd c = {
-	    .cfg = {.npoints = 1, .measure_s = 30, .warmup_max_s = 120, .window = 5,
-		    .epsilon = 0.05, .threads = 2, .timeout_s = 5,
+	    .cfg = {.npoints = 1,
+		    .measure_s = 30,
+		    .warmup_max_s = 120,
+		    .window = 5,
+		    .epsilon = 0.05,
+		    .threads = 2,
+		    .timeout_s = 5,
 		    .progress = isatty(STDERR_FILENO)},
 	    .users = {10},
 	    .out_dir = "weft-profile",
@@ -207,12 +213,14 @@ int cmd_profile(int argc, char **argv)
 			return r > 0 ? 0 : 2;
 		}
 		if (rest != argc - first) {
-			fprintf(stderr, "weft profile: one specification file only ('%s' is extra)\n",
+			fprintf(stderr,
+				"weft profile: one specification file only ('%s' is extra)\n",
 				argv[first + rest]);
 			return 2;
 		}
 	} else if (first != argc - 1) {
-		fprintf(stderr, "weft profile: give one specification file; try 'weft profile --help'\n");
+		fprintf(stderr,
+			"weft profile: give one specification file; try 'weft profile --help'\n");
 		return 2;
 	}
 	c.cfg.spec_path = argv[first];

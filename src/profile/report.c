@@ -35,7 +35,8 @@ static void slug(const char *name, char *out, size_t cap)
 	size_t n = 0;
 
 	for (; *name && n + 1 < cap; name++)
-		out[n++] = isalnum((unsigned char)*name) ? (char)tolower((unsigned char)*name) : '-';
+		out[n++] =
+		    isalnum((unsigned char)*name) ? (char)tolower((unsigned char)*name) : '-';
 	out[n] = '\0';
 }
 
@@ -128,7 +129,8 @@ int profile_write_reports(json_object *report, const char *dir, char *err, size_
 		return -errno;
 	}
 	snprintf(path, sizeof(path), "%s/report.json", dir);
-	if (json_object_to_file_ext(path, report, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)) {
+	if (json_object_to_file_ext(path, report,
+				    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)) {
 		snprintf(err, errcap, "cannot write %s: %s", path, json_util_get_last_err());
 		return -EIO;
 	}

@@ -51,11 +51,20 @@ static void esc(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			fputc(*s, f);
 		}
 	}
 }
@@ -72,8 +81,8 @@ static double nice_step(double max)
 /* A line chart with axes from 0; vx marks a vertical line (NaN: none) and
  * [shade0, shade1] a shaded x range (equal: none). */
 static void chart(FILE *f, const char *title, const char *xl, const char *yl,
-		  const struct line *lines, size_t nl, double vx, const char *vlabel,
-		  double shade0, double shade1)
+		  const struct line *lines, size_t nl, double vx, const char *vlabel, double shade0,
+		  double shade1)
 {
 	double xmax = 0, ymax = 0, sx, sy, step;
 
@@ -90,21 +99,26 @@ static void chart(FILE *f, const char *title, const char *xl, const char *yl,
 	sy = (H - MT - MB) / ymax;
 	fprintf(f, "<figure><figcaption>");
 	esc(f, title);
-	fprintf(f, "</figcaption><svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
-		   "role=\"img\">\n",
+	fprintf(f,
+		"</figcaption><svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
+		"role=\"img\">\n",
 		W, H, W, H);
 	if (shade1 > shade0)
-		fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#edf2f7\"/>\n",
-			ML + shade0 * sx, MT, (shade1 - shade0) * sx, H - MT - MB);
+		fprintf(
+		    f,
+		    "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#edf2f7\"/>\n",
+		    ML + shade0 * sx, MT, (shade1 - shade0) * sx, H - MT - MB);
 	step = nice_step(ymax);
 	for (double v = 0; v <= ymax + 1e-9; v += step)
 		fprintf(f,
 			"<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e2e8f0\"/>"
 			"<text x=\"%d\" y=\"%.1f\" class=\"t\" text-anchor=\"end\">%g</text>\n",
-			ML, W - MR, H - MB - v * sy, H - MB - v * sy, ML - 4, H - MB - v * sy + 4, v);
+			ML, W - MR, H - MB - v * sy, H - MB - v * sy, ML - 4, H - MB - v * sy + 4,
+			v);
 	step = nice_step(xmax);
 	for (double v = 0; v <= xmax + 1e-9; v += step)
-		fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"t\" text-anchor=\"middle\">%g</text>\n",
+		fprintf(f,
+			"<text x=\"%.1f\" y=\"%d\" class=\"t\" text-anchor=\"middle\">%g</text>\n",
 			ML + v * sx, H - MB + 14, v);
 	fprintf(f,
 		"<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"#4a5568\"/>"
@@ -113,8 +127,9 @@ static void chart(FILE *f, const char *title, const char *xl, const char *yl,
 	fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"t\" text-anchor=\"middle\">", (W + ML) / 2,
 		H - 4);
 	esc(f, xl);
-	fprintf(f, "</text><text x=\"12\" y=\"%d\" class=\"t\" transform=\"rotate(-90 12 %d)\" "
-		   "text-anchor=\"middle\">",
+	fprintf(f,
+		"</text><text x=\"12\" y=\"%d\" class=\"t\" transform=\"rotate(-90 12 %d)\" "
+		"text-anchor=\"middle\">",
 		(H - MB + MT) / 2, (H - MB + MT) / 2);
 	esc(f, yl);
 	fprintf(f, "</text>\n");
@@ -123,19 +138,22 @@ static void chart(FILE *f, const char *title, const char *xl, const char *yl,
 
 		if (l->dots) {
 			for (size_t j = 0; j < l->n; j++)
-				fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>\n",
+				fprintf(f,
+					"<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>\n",
 					ML + l->x[j] * sx, H - MB - l->y[j] * sy, l->color);
 		} else if (l->n) {
-			fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"",
-				l->color, l->dashed ? " stroke-dasharray=\"6 4\"" : "");
+			fprintf(
+			    f,
+			    "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"",
+			    l->color, l->dashed ? " stroke-dasharray=\"6 4\"" : "");
 			for (size_t j = 0; j < l->n; j++)
 				if (isfinite(l->y[j]))
 					fprintf(f, "%.1f,%.1f ", ML + l->x[j] * sx,
 						H - MB - (l->y[j] < ymax ? l->y[j] : ymax) * sy);
 			fprintf(f, "\"/>\n");
 		}
-		fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"t\" fill=\"%s\">", ML + 8 + (int)i * 150,
-			MT - 8, l->color);
+		fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"t\" fill=\"%s\">",
+			ML + 8 + (int)i * 150, MT - 8, l->color);
 		esc(f, l->label);
 		fprintf(f, "</text>\n");
 	}
@@ -164,18 +182,20 @@ static void bars(FILE *f, const char *title, const char *unit, char **labels, co
 	max = max > 0 ? max : 1;
 	fprintf(f, "<figure><figcaption>");
 	esc(f, title);
-	fprintf(f, "</figcaption><svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\">\n",
-		W, h, W, h);
+	fprintf(
+	    f, "</figcaption><svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\">\n",
+	    W, h, W, h);
 	for (size_t i = 0; i < n; i++) {
 		double w = v[i] / max * (W - 260 - 90);
 
-		fprintf(f, "<text x=\"250\" y=\"%d\" class=\"t\" text-anchor=\"end\">", MT + (int)i * bh + 14);
+		fprintf(f, "<text x=\"250\" y=\"%d\" class=\"t\" text-anchor=\"end\">",
+			MT + (int)i * bh + 14);
 		esc(f, labels[i]);
 		fprintf(f,
 			"</text><rect x=\"260\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"%s\"/>"
 			"<text x=\"%.1f\" y=\"%d\" class=\"t\">%.3g %s</text>\n",
-			MT + (int)i * bh + 2, w, palette[i % 6], 264 + w, MT + (int)i * bh + 14, v[i],
-			unit);
+			MT + (int)i * bh + 2, w, palette[i % 6], 264 + w, MT + (int)i * bh + 14,
+			v[i], unit);
 	}
 	fprintf(f, "</svg></figure>\n");
 }
@@ -204,8 +224,9 @@ static void series_charts(FILE *f, json_object *pt)
 		struct line lr[2] = {{t, r, n, palette[1], "mean ms", false, false},
 				     {t, p99, n, palette[3], "p99 ms", false, true}};
 
-		chart(f, "Throughput over time (shaded: measurement window)", "seconds", "requests/s",
-		      &lx, 1, at, "steady", dbl(pt, "measure_from_s"), dbl(pt, "measure_to_s"));
+		chart(f, "Throughput over time (shaded: measurement window)", "seconds",
+		      "requests/s", &lx, 1, at, "steady", dbl(pt, "measure_from_s"),
+		      dbl(pt, "measure_to_s"));
 		chart(f, "Response time over time", "seconds", "ms", lr, 2, at, "steady",
 		      dbl(pt, "measure_from_s"), dbl(pt, "measure_to_s"));
 	}
@@ -249,9 +270,10 @@ static void breakdown(FILE *f, json_object *b)
 	double *v = calloc(n + 1, sizeof(*v));
 
 	if (!b) {
-		fprintf(f, "<p class=\"note\">No per-tier breakdown: it comes from weft's "
-			   "trajectories, so it needs a server (<code>--server</code>) whose sensors "
-			   "see the tiers.</p>\n");
+		fprintf(f,
+			"<p class=\"note\">No per-tier breakdown: it comes from weft's "
+			"trajectories, so it needs a server (<code>--server</code>) whose sensors "
+			"see the tiers.</p>\n");
 		goto cleanup;
 	}
 	if (labels && v && n) {
@@ -276,7 +298,8 @@ static void breakdown(FILE *f, json_object *b)
 		fprintf(f, "</td><td>%.2f</td><td>%.2f</td></tr>\n", dbl(e, "per_transaction"),
 			dbl(e, "mean_ms"));
 	}
-	fprintf(f, "</table><p class=\"note\">From %d trajectories of the measurement window.</p>\n",
+	fprintf(f,
+		"</table><p class=\"note\">From %d trajectories of the measurement window.</p>\n",
 		(int)dbl(b, "trajectories"));
 cleanup:
 	free(labels);
@@ -332,9 +355,10 @@ static void model_charts(FILE *f, json_object *m)
 	}
 	fprintf(f, "<p>Bottleneck: <b>");
 	esc(f, str(m, "bottleneck"));
-	fprintf(f, "</b>; throughput bound %.1f/s; knee N* = %.1f users; total demand %.2f ms; "
-		   "delay outside the profiled CPUs %.2f ms (calibrated at the smallest population); "
-		   "think time %.0f ms. ",
+	fprintf(f,
+		"</b>; throughput bound %.1f/s; knee N* = %.1f users; total demand %.2f ms; "
+		"delay outside the profiled CPUs %.2f ms (calibrated at the smallest population); "
+		"think time %.0f ms. ",
 		dbl(m, "x_max"), dbl(m, "n_star"), dbl(m, "d_total_ms"), dbl(m, "delay_ms"),
 		dbl(m, "think_s") * 1e3);
 	esc(f, str(m, "method"));
@@ -343,8 +367,9 @@ static void model_charts(FILE *f, json_object *m)
 	for (size_t i = 0; i < k; i++) {
 		json_object *e = json_object_array_get_idx(meas, i);
 
-		fprintf(f, "<tr><td>%d</td><td>%.2f</td><td>%.2f</td><td>%+.1f%%</td><td>%.2f</td>"
-			   "<td>%.2f</td></tr>\n",
+		fprintf(f,
+			"<tr><td>%d</td><td>%.2f</td><td>%.2f</td><td>%+.1f%%</td><td>%.2f</td>"
+			"<td>%.2f</td></tr>\n",
 			(int)dbl(e, "users"), dbl(e, "measured_throughput"),
 			dbl(e, "predicted_throughput"), dbl(e, "error_pct"),
 			dbl(e, "measured_response_ms"), dbl(e, "predicted_response_ms"));
@@ -383,18 +408,20 @@ int profile_write_html(json_object *report, const char *path)
 	if (!f)
 		return -1;
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime(&now));
-	fprintf(f, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-		   "<title>weft profile</title><style>"
-		   "body{font:14px system-ui,sans-serif;margin:24px auto;max-width:980px;color:#1a202c}"
-		   "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #cbd5e0;"
-		   "padding:3px 8px;text-align:right}th{background:#edf2f7}td:first-child{text-align:left}"
-		   "figure{margin:12px 0}figcaption{font-weight:600;margin-bottom:4px}"
-		   ".t{font-size:11px;fill:#4a5568}.note{color:#744210;background:#fffff0;padding:6px}"
-		   "h2{border-bottom:2px solid #2b6cb0;padding-bottom:4px;margin-top:36px}"
-		   "</style></head><body>\n<h1>weft profile</h1>\n<p>Specification <code>");
+	fprintf(
+	    f,
+	    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<title>weft profile</title><style>"
+	    "body{font:14px system-ui,sans-serif;margin:24px auto;max-width:980px;color:#1a202c}"
+	    "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #cbd5e0;"
+	    "padding:3px 8px;text-align:right}th{background:#edf2f7}td:first-child{text-align:left}"
+	    "figure{margin:12px 0}figcaption{font-weight:600;margin-bottom:4px}"
+	    ".t{font-size:11px;fill:#4a5568}.note{color:#744210;background:#fffff0;padding:6px}"
+	    "h2{border-bottom:2px solid #2b6cb0;padding-bottom:4px;margin-top:36px}"
+	    "</style></head><body>\n<h1>weft profile</h1>\n<p>Specification <code>");
 	esc(f, str(report, "spec"));
-	fprintf(f, "</code>, %s mode, think time %.0f ms; written %s.</p>\n",
-		str(report, "mode"), dbl(report, "think_ms"), when);
+	fprintf(f, "</code>, %s mode, think time %.0f ms; written %s.</p>\n", str(report, "mode"),
+		dbl(report, "think_ms"), when);
 	fprintf(f, "<table><tr><th>transaction</th><th>users</th><th>steady at</th>"
 		   "<th>X /s</th><th>mean ms</th><th>p50</th><th>p90</th><th>p99</th></tr>\n");
 	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
@@ -408,7 +435,8 @@ int profile_write_html(json_object *report, const char *path)
 				dbl(ss, "at_s"));
 		else
 			fprintf(f, "</td><td>%d</td><td>never</td>", (int)dbl(pt, "users"));
-		fprintf(f, "<td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td></tr>\n",
+		fprintf(f,
+			"<td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td></tr>\n",
 			dbl(pt, "throughput"), dbl(rt, "mean"), dbl(rt, "p50"), dbl(rt, "p90"),
 			dbl(rt, "p99"));
 	}

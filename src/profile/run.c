@@ -40,8 +40,9 @@ struct point {
 
 static void progress(const struct point *p, const struct load_second *s)
 {
-	double left = p->phase == PH_MEASURE ? p->cfg->measure_s - (s->elapsed_s - p->measure_from_s)
-					     : p->cfg->warmup_max_s - s->elapsed_s;
+	double left = p->phase == PH_MEASURE
+			  ? p->cfg->measure_s - (s->elapsed_s - p->measure_from_s)
+			  : p->cfg->warmup_max_s - s->elapsed_s;
 
 	if (!p->cfg->progress)
 		return;
@@ -207,8 +208,8 @@ static json_object *point_json(struct point *p, const struct load_result *res)
 	double x = done && window > 0 ? (double)p->requests / window : 0;
 
 	json_object_object_add(pt, "users", json_object_new_int((int)p->users));
-	json_object_object_add(ss, "reached", json_object_new_boolean(p->phase == PH_DONE ||
-								      p->phase == PH_MEASURE));
+	json_object_object_add(
+	    ss, "reached", json_object_new_boolean(p->phase == PH_DONE || p->phase == PH_MEASURE));
 	json_object_object_add(ss, "at_s", p->steady_at_s > 0 ? num(p->steady_at_s) : NULL);
 	json_object_object_add(ss, "window", json_object_new_int((int)p->cfg->window));
 	json_object_object_add(ss, "epsilon", num(p->cfg->epsilon));
@@ -238,8 +239,8 @@ static json_object *point_json(struct point *p, const struct load_result *res)
 	if (done && p->cfg->api) {
 		/* Trajectories settle a moment after their last message. */
 		sleep(2);
-		json_object_object_add(pt, "breakdown",
-				       profile_breakdown(p->cfg->api, p->wall_from, p->wall_to, 200));
+		json_object_object_add(
+		    pt, "breakdown", profile_breakdown(p->cfg->api, p->wall_from, p->wall_to, 200));
 	}
 	return pt;
 }
@@ -358,16 +359,16 @@ oom:
  * top level: the report's headline for that transaction. */
 static void headline(json_object *tr, json_object *points)
 {
-	static const char *keys[] = {"users",	   "throughput", "response_ms", "steady_state",
-				     "nodes",	   "breakdown",	 "measure_s",	"errors"};
+	static const char *keys[] = {"users", "throughput", "response_ms", "steady_state",
+				     "nodes", "breakdown",  "measure_s",   "errors"};
 	size_t n = json_object_array_length(points);
 	json_object *best = NULL, *v;
 
 	for (size_t i = 0; i < n; i++) {
 		json_object *pt = json_object_array_get_idx(points, i);
 
-		if (!best || (jnum(pt, "throughput") > 0 &&
-			      jnum(pt, "users") >= jnum(best, "users")))
+		if (!best ||
+		    (jnum(pt, "throughput") > 0 && jnum(pt, "users") >= jnum(best, "users")))
 			best = pt;
 	}
 	for (size_t k = 0; best && k < sizeof(keys) / sizeof(*keys); k++)
@@ -419,7 +420,8 @@ int profile_run(const struct prof_config *cfg, json_object **report, char *err, 
 	doc = json_object_new_object();
 	list = json_object_new_array();
 	json_object_object_add(doc, "spec", json_object_new_string(cfg->spec_path));
-	json_object_object_add(doc, "mode", json_object_new_string(cfg->api ? "server" : "single-host"));
+	json_object_object_add(doc, "mode",
+			       json_object_new_string(cfg->api ? "server" : "single-host"));
 	json_object_object_add(doc, "server", cfg->api ? json_object_new_string(cfg->api) : NULL);
 	json_object_object_add(doc, "think_ms", num(cfg->think_ms));
 	json_object_object_add(doc, "started_ns", json_object_new_int64((int64_t)wall_ns()));
@@ -446,6 +448,7 @@ int profile_run(const struct prof_config *cfg, json_object **report, char *err, 
 		headline(o, points);
 		profile_model(o, cfg->think_ms / 1e3);
 	}
+	profile_mix_model(doc, cfg->think_ms / 1e3);
 	json_object_object_add(doc, "finished_ns", json_object_new_int64((int64_t)wall_ns()));
 	*report = doc;
 	doc = NULL;

@@ -17,16 +17,16 @@
 #include "sensor/spool.h"
 #include "wire/wire.h"
 
-#define BATCH_MAX_BYTES (256u << 10)
+#define BATCH_MAX_BYTES	 (256u << 10)
 #define BATCH_MAX_AGE_NS 100000000ull /* 100 ms: the server sees events within this */
-#define STATUS_EVERY_NS 1000000000ull
-#define BACKOFF_MIN_NS 200000000ull
-#define BACKOFF_MAX_NS 5000000000ull
+#define STATUS_EVERY_NS	 1000000000ull
+#define BACKOFF_MIN_NS	 200000000ull
+#define BACKOFF_MAX_NS	 5000000000ull
 
 enum conn_state {
-	CONN_DOWN,       /* waiting for the next attempt */
+	CONN_DOWN,	 /* waiting for the next attempt */
 	CONN_CONNECTING, /* non-blocking connect in progress */
-	CONN_HELLO,      /* hello sent, waiting for the server's last stored batch */
+	CONN_HELLO,	 /* hello sent, waiting for the server's last stored batch */
 	CONN_READY,
 };
 
@@ -37,14 +37,14 @@ struct shipper {
 	char host[WIRE_ID_MAX];
 	struct spool *spool;
 
-	struct wire_buf batch;  /* the open batch frame */
-	size_t batch_off;       /* its frame offset (always 0) */
-	uint32_t batch_count;   /* records in it */
+	struct wire_buf batch;	/* the open batch frame */
+	size_t batch_off;	/* its frame offset (always 0) */
+	uint32_t batch_count;	/* records in it */
 	uint64_t batch_started; /* mono ns of its first record */
 	uint64_t next_seq;
 	uint64_t run_first_seq; /* the first number this run gave a batch */
-	bool synced;            /* a HELLO_ACK came: numbers agree with the server's */
-	uint64_t spool_drops;   /* batches discarded because the spool was full */
+	bool synced;		/* a HELLO_ACK came: numbers agree with the server's */
+	uint64_t spool_drops;	/* batches discarded because the spool was full */
 	uint64_t dropped_events;
 
 	enum conn_state state;
@@ -52,7 +52,7 @@ struct shipper {
 	uint64_t next_attempt;
 	uint64_t backoff;
 	struct wire_buf out; /* bytes to write */
-	size_t out_off;      /* how much of out is written */
+	size_t out_off;	     /* how much of out is written */
 	uint8_t in[1 << 16]; /* bytes read, not yet parsed */
 	size_t in_len;
 	uint64_t next_status;
@@ -319,8 +319,8 @@ static void conn_write(struct shipper *s)
 		e->sent = 1;
 	}
 	while (s->out_off < s->out.len) {
-		ssize_t n = send(s->fd, s->out.data + s->out_off, s->out.len - s->out_off,
-				 MSG_NOSIGNAL);
+		ssize_t n =
+		    send(s->fd, s->out.data + s->out_off, s->out.len - s->out_off, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)

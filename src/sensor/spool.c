@@ -20,7 +20,7 @@ struct spool {
 	uint64_t bytes;
 	size_t count;
 	uint64_t max_seq;
-	uint64_t acked; /* highest acknowledged seq, also in the file "acked" */
+	uint64_t acked;			 /* highest acknowledged seq, also in the file "acked" */
 	struct spool_entry *head, *tail; /* ascending seq */
 };
 
@@ -215,8 +215,8 @@ void spool__ack(struct spool *s, uint64_t seq)
 		acked_path(s, path, sizeof(path));
 		n = snprintf(num, sizeof(num), "%" PRIu64 "\n", seq);
 		if (write_file(path, (const uint8_t *)num, (size_t)n))
-			log_warn_ratelimited("spool: cannot record acknowledged batch %" PRIu64
-					     " in %s", seq, path);
+			log_warn_ratelimited(
+			    "spool: cannot record acknowledged batch %" PRIu64 " in %s", seq, path);
 		s->acked = seq;
 		if (seq > s->max_seq)
 			s->max_seq = seq;
