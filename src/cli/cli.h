@@ -20,7 +20,8 @@ int cli_get(const char *cmd, const char *api, const char *path, json_object **do
 int cli_post(const char *cmd, const char *api, const char *path, const char *body,
 	     json_object **doc);
 
-/* Accessors that tolerate missing members (0, "" or false). */
+/* Accessors that tolerate missing members (NULL, 0, "" or false). */
+json_object *cli_member(json_object *o, const char *key);
 const char *cli_str(json_object *o, const char *key);
 int64_t cli_int(json_object *o, const char *key);
 double cli_num(json_object *o, const char *key);

@@ -107,7 +107,7 @@ int cli_post(const char *cmd, const char *api, const char *path, const char *bod
 	return request(cmd, api, path, body, doc);
 }
 
-static json_object *member(json_object *o, const char *key)
+json_object *cli_member(json_object *o, const char *key)
 {
 	json_object *v = NULL;
 
@@ -116,24 +116,24 @@ static json_object *member(json_object *o, const char *key)
 
 const char *cli_str(json_object *o, const char *key)
 {
-	json_object *v = member(o, key);
+	json_object *v = cli_member(o, key);
 
 	return v && !json_object_is_type(v, json_type_null) ? json_object_get_string(v) : "";
 }
 
 int64_t cli_int(json_object *o, const char *key)
 {
-	return json_object_get_int64(member(o, key));
+	return json_object_get_int64(cli_member(o, key));
 }
 
 double cli_num(json_object *o, const char *key)
 {
-	return json_object_get_double(member(o, key));
+	return json_object_get_double(cli_member(o, key));
 }
 
 int cli_bool(json_object *o, const char *key)
 {
-	return json_object_get_boolean(member(o, key));
+	return json_object_get_boolean(cli_member(o, key));
 }
 
 void cli_format_time(uint64_t ns, char *buf, size_t cap)

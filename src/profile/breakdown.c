@@ -25,13 +25,6 @@ struct flow {
 	unsigned calls;
 };
 
-static json_object *get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
 /* "host/comm" of a side, or "" when that side was not observed. */
 static void side_name(json_object *side, char *out, size_t cap)
 {
@@ -68,7 +61,7 @@ static struct flow *flow_of(struct flow *f, size_t *n, const char *from, const c
 
 static void add_trajectory(json_object *doc, struct tier *t, size_t *nt, struct flow *f, size_t *nf)
 {
-	json_object *spans = get(doc, "spans");
+	json_object *spans = cli_member(doc, "spans");
 	size_t n = spans ? json_object_array_length(spans) : 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -79,14 +72,14 @@ static void add_trajectory(json_object *doc, struct tier *t, size_t *nt, struct 
 		struct tier *tr;
 		struct flow *fl;
 
-		side_name(get(sp, "server"), to, sizeof(to));
-		side_name(get(sp, "client"), from, sizeof(from));
+		side_name(cli_member(sp, "server"), to, sizeof(to));
+		side_name(cli_member(sp, "client"), from, sizeof(from));
 		if (!*to)
 			snprintf(to, sizeof(to), "service %s", cli_str(sp, "server_service"));
 		if (!*from)
 			snprintf(from, sizeof(from), "%s", "client");
 		server =
-		    get(sp, "server_end_ns") && get(sp, "server_start_ns")
+		    cli_member(sp, "server_end_ns") && cli_member(sp, "server_start_ns")
 			? (double)(cli_int(sp, "server_end_ns") - cli_int(sp, "server_start_ns")) /
 			      1e6
 			: dur;
@@ -121,7 +114,7 @@ json_object *profile_breakdown(const char *api, unsigned long long since_ns,
 		goto cleanup;
 	snprintf(path, sizeof(path), "/api/trajectories?since=%llu&until=%llu&limit=%u", since_ns,
 		 until_ns, max_traj);
-	if (cli_get("profile", api, path, &page) || !(list = get(page, "trajectories")))
+	if (cli_get("profile", api, path, &page) || !(list = cli_member(page, "trajectories")))
 		goto cleanup;
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *doc;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "profile/mva.h"
+#include "cli/cli.h"
 #include "profile/profile.h"
 
 #define MODEL_STATIONS_MAX 64
@@ -29,20 +30,6 @@ struct station {
 	unsigned npoints;	   /* points that measured it */
 	unsigned cpus;
 };
-
-static json_object *get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-static double dbl(json_object *o, const char *key)
-{
-	json_object *v = get(o, key);
-
-	return v ? json_object_get_double(v) : 0;
-}
 
 static struct station *station_of(struct station *st, size_t *n, const char *key)
 {
@@ -59,17 +46,18 @@ static struct station *station_of(struct station *st, size_t *n, const char *key
 /* Adds one point's demands to the stations. */
 static void add_point(struct station *st, size_t *n, json_object *pt)
 {
-	json_object *hosts = get(pt, "hosts"), *nodes = get(pt, "nodes");
+	json_object *hosts = cli_member(pt, "hosts"), *nodes = cli_member(pt, "nodes");
 	double demand[MODEL_STATIONS_MAX] = {0}, host_demand[MODEL_STATIONS_MAX] = {0};
 	bool seen[MODEL_STATIONS_MAX] = {0};
-	double x = dbl(pt, "throughput");
+	double x = cli_num(pt, "throughput");
 
 	if (x <= 0 || !hosts || !nodes)
 		return;
 	for (size_t i = 0; i < json_object_array_length(hosts); i++) {
-		json_object *h = json_object_array_get_idx(hosts, i), *prof = get(h, "profile");
-		const char *node = json_object_get_string(get(h, "node"));
-		const char *boot = json_object_get_string(get(prof, "boot_id"));
+		json_object *h = json_object_array_get_idx(hosts, i),
+			    *prof = cli_member(h, "profile");
+		const char *node = json_object_get_string(cli_member(h, "node"));
+		const char *boot = json_object_get_string(cli_member(prof, "boot_id"));
 		struct station *s = station_of(st, n, boot && *boot ? boot : node);
 		size_t k;
 
@@ -82,16 +70,17 @@ static void add_point(struct station *st, size_t *n, json_object *pt)
 				strcat(s->name, "+");
 			strcat(s->name, node);
 		}
-		s->cpus = (unsigned)dbl(prof, "cpus");
+		s->cpus = (unsigned)cli_num(prof, "cpus");
 		if (!s->cpus)
 			s->cpus = 1;
 		/* every node on a machine reports the same host figures */
-		host_demand[k] = dbl(get(prof, "host"), "cpu_utilization") * s->cpus / x * 1e3;
+		host_demand[k] =
+		    cli_num(cli_member(prof, "host"), "cpu_utilization") * s->cpus / x * 1e3;
 		for (size_t j = 0; j < json_object_array_length(nodes); j++) {
 			json_object *p = json_object_array_get_idx(nodes, j);
 
-			if (!strcmp(json_object_get_string(get(p, "node")), node))
-				demand[k] += dbl(p, "demand_ms");
+			if (!strcmp(json_object_get_string(cli_member(p, "node")), node))
+				demand[k] += cli_num(p, "demand_ms");
 		}
 		seen[k] = true;
 	}
@@ -118,19 +107,20 @@ static double residual_delay(json_object *points, const struct mva_result *res)
 	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
 		json_object *pt = json_object_array_get_idx(points, i);
 
-		if (dbl(pt, "throughput") > 0 && (!low || dbl(pt, "users") < dbl(low, "users")))
+		if (cli_num(pt, "throughput") > 0 &&
+		    (!low || cli_num(pt, "users") < cli_num(low, "users")))
 			low = pt;
 	}
-	users = low ? (unsigned)dbl(low, "users") : 0;
+	users = low ? (unsigned)cli_num(low, "users") : 0;
 	if (!users || users > res->nmax)
 		return 0;
-	d = dbl(get(low, "response_ms"), "mean") / 1e3 - res->points[users - 1].r_s;
+	d = cli_num(cli_member(low, "response_ms"), "mean") / 1e3 - res->points[users - 1].r_s;
 	return d > 0 ? d : 0;
 }
 
 int profile_model(json_object *trans, double think_s)
 {
-	json_object *points = get(trans, "points"), *model, *stations, *curve, *measured;
+	json_object *points = cli_member(trans, "points"), *model, *stations, *curve, *measured;
 	struct station st[MODEL_STATIONS_MAX];
 	struct mva_station ms[MODEL_STATIONS_MAX];
 	struct mva_result res = {0};
@@ -143,8 +133,8 @@ int profile_model(json_object *trans, double think_s)
 		json_object *pt = json_object_array_get_idx(points, i);
 
 		add_point(st, &n, pt);
-		if ((unsigned)dbl(pt, "users") > nmax)
-			nmax = (unsigned)dbl(pt, "users");
+		if ((unsigned)cli_num(pt, "users") > nmax)
+			nmax = (unsigned)cli_num(pt, "users");
 	}
 	model = json_object_new_object();
 	json_object_object_add(trans, "model", model);
@@ -221,8 +211,8 @@ int profile_model(json_object *trans, double think_s)
 	measured = json_object_new_array();
 	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
 		json_object *pt = json_object_array_get_idx(points, i), *o;
-		unsigned users = (unsigned)dbl(pt, "users");
-		double x = dbl(pt, "throughput"), xp;
+		unsigned users = (unsigned)cli_num(pt, "users");
+		double x = cli_num(pt, "throughput"), xp;
 
 		if (!users || users > MODEL_N_MAX || x <= 0)
 			continue;
@@ -232,8 +222,9 @@ int profile_model(json_object *trans, double think_s)
 		json_object_object_add(o, "measured_throughput", json_object_new_double(x));
 		json_object_object_add(o, "predicted_throughput", json_object_new_double(xp));
 		json_object_object_add(o, "error_pct", json_object_new_double((xp - x) / x * 100));
-		json_object_object_add(o, "measured_response_ms",
-				       json_object_new_double(dbl(get(pt, "response_ms"), "mean")));
+		json_object_object_add(
+		    o, "measured_response_ms",
+		    json_object_new_double(cli_num(cli_member(pt, "response_ms"), "mean")));
 		json_object_object_add(
 		    o, "predicted_response_ms",
 		    json_object_new_double((res.points[users - 1].r_s + delay_s) * 1e3));
@@ -251,7 +242,7 @@ int profile_model(json_object *trans, double think_s)
  * demand there. */
 int profile_mix_model(json_object *report, double think_s)
 {
-	json_object *list = get(report, "transactions"), *mix, *classes, *stations;
+	json_object *list = cli_member(report, "transactions"), *mix, *classes, *stations;
 	size_t nc = 0, k = 0;
 	const char *names[MODEL_STATIONS_MAX];
 	unsigned servers[MODEL_STATIONS_MAX];
@@ -272,15 +263,15 @@ int profile_mix_model(json_object *report, double think_s)
 	if (!tr || !d || !z || !x || !r || !n)
 		goto cleanup;
 	for (size_t c = 0; c < nc; c++) {
-		json_object *t = json_object_array_get_idx(list, c), *m = get(t, "model");
-		json_object *st = get(m, "stations");
+		json_object *t = json_object_array_get_idx(list, c), *m = cli_member(t, "model");
+		json_object *st = cli_member(m, "stations");
 
 		tr[c] = t;
-		n[c] = (unsigned)dbl(t, "users");
-		z[c] = think_s + dbl(m, "delay_ms") / 1e3;
+		n[c] = (unsigned)cli_num(t, "users");
+		z[c] = think_s + cli_num(m, "delay_ms") / 1e3;
 		for (size_t i = 0; st && i < json_object_array_length(st); i++) {
 			json_object *s = json_object_array_get_idx(st, i);
-			const char *name = json_object_get_string(get(s, "name"));
+			const char *name = json_object_get_string(cli_member(s, "name"));
 			size_t j;
 
 			for (j = 0; j < k && strcmp(names[j], name); j++)
@@ -289,9 +280,9 @@ int profile_mix_model(json_object *report, double think_s)
 				if (k == MODEL_STATIONS_MAX)
 					continue;
 				names[k] = name;
-				servers[k++] = (unsigned)dbl(s, "servers");
+				servers[k++] = (unsigned)cli_num(s, "servers");
 			}
-			d[c * MODEL_STATIONS_MAX + j] = dbl(s, "demand_ms") / 1e3;
+			d[c * MODEL_STATIONS_MAX + j] = cli_num(s, "demand_ms") / 1e3;
 		}
 	}
 	/* the solver wants the demands packed k to a class */
@@ -313,7 +304,7 @@ int profile_mix_model(json_object *report, double think_s)
 	for (size_t c = 0; c < nc; c++) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "name", json_object_get(get(tr[c], "name")));
+		json_object_object_add(o, "name", json_object_get(cli_member(tr[c], "name")));
 		json_object_object_add(o, "users", json_object_new_int((int)n[c]));
 		json_object_object_add(o, "throughput", json_object_new_double(x[c]));
 		json_object_object_add(o, "response_ms",

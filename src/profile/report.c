@@ -6,28 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/cli.h"
 #include "profile/profile.h"
-
-static json_object *get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-static double dbl(json_object *o, const char *key)
-{
-	json_object *v = get(o, key);
-
-	return v ? json_object_get_double(v) : 0;
-}
-
-static const char *str(json_object *o, const char *key)
-{
-	json_object *v = get(o, key);
-
-	return v ? json_object_get_string(v) : "";
-}
 
 /* A file-name-safe form of a transaction's name: "Order Status" -> "order-status". */
 static void slug(const char *name, char *out, size_t cap)
@@ -62,24 +42,26 @@ static int close_checked(FILE *f, const char *what, char *err, size_t errcap)
 
 static int write_csvs(json_object *tr, const char *dir, char *err, size_t errcap)
 {
-	json_object *points = get(tr, "points"), *curve = get(get(tr, "model"), "curve");
+	json_object *points = cli_member(tr, "points"),
+		    *curve = cli_member(cli_member(tr, "model"), "curve");
 	char base[128], name[256];
 	FILE *f;
 
-	slug(str(tr, "name"), base, sizeof(base));
+	slug(cli_str(tr, "name"), base, sizeof(base));
 	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
-		json_object *pt = json_object_array_get_idx(points, i), *series = get(pt, "series");
+		json_object *pt = json_object_array_get_idx(points, i),
+			    *series = cli_member(pt, "series");
 
-		snprintf(name, sizeof(name), "%s-u%d-series.csv", base, (int)dbl(pt, "users"));
+		snprintf(name, sizeof(name), "%s-u%d-series.csv", base, (int)cli_num(pt, "users"));
 		if (!(f = open_in(dir, name, err, errcap)))
 			return -EIO;
 		fprintf(f, "t_s,rps,mean_ms,p99_ms,errors,phase\n");
 		for (size_t j = 0; series && j < json_object_array_length(series); j++) {
 			json_object *s = json_object_array_get_idx(series, j);
 
-			fprintf(f, "%.3f,%.3f,%.4f,%.4f,%d,%s\n", dbl(s, "t_s"), dbl(s, "rps"),
-				dbl(s, "mean_ms"), dbl(s, "p99_ms"), (int)dbl(s, "errors"),
-				str(s, "phase"));
+			fprintf(f, "%.3f,%.3f,%.4f,%.4f,%d,%s\n", cli_num(s, "t_s"),
+				cli_num(s, "rps"), cli_num(s, "mean_ms"), cli_num(s, "p99_ms"),
+				(int)cli_num(s, "errors"), cli_str(s, "phase"));
 		}
 		if (close_checked(f, name, err, errcap))
 			return -EIO;
@@ -90,17 +72,20 @@ static int write_csvs(json_object *tr, const char *dir, char *err, size_t errcap
 	fprintf(f, "users,throughput,node,process,utilization,demand_ms,cpu_user_s,cpu_system_s,"
 		   "rss_kb,read_bytes,write_bytes,net_rx_bytes,net_tx_bytes\n");
 	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
-		json_object *pt = json_object_array_get_idx(points, i), *nodes = get(pt, "nodes");
+		json_object *pt = json_object_array_get_idx(points, i),
+			    *nodes = cli_member(pt, "nodes");
 
 		for (size_t j = 0; nodes && j < json_object_array_length(nodes); j++) {
 			json_object *n = json_object_array_get_idx(nodes, j);
 
 			fprintf(f, "%d,%.3f,%s,%s,%.5f,%.4f,%.3f,%.3f,%.0f,%.0f,%.0f,%.0f,%.0f\n",
-				(int)dbl(pt, "users"), dbl(pt, "throughput"), str(n, "node"),
-				str(n, "process"), dbl(n, "utilization"), dbl(n, "demand_ms"),
-				dbl(n, "cpu_user_s"), dbl(n, "cpu_system_s"), dbl(n, "rss_kb"),
-				dbl(n, "read_bytes"), dbl(n, "write_bytes"), dbl(n, "net_rx_bytes"),
-				dbl(n, "net_tx_bytes"));
+				(int)cli_num(pt, "users"), cli_num(pt, "throughput"),
+				cli_str(n, "node"), cli_str(n, "process"),
+				cli_num(n, "utilization"), cli_num(n, "demand_ms"),
+				cli_num(n, "cpu_user_s"), cli_num(n, "cpu_system_s"),
+				cli_num(n, "rss_kb"), cli_num(n, "read_bytes"),
+				cli_num(n, "write_bytes"), cli_num(n, "net_rx_bytes"),
+				cli_num(n, "net_tx_bytes"));
 		}
 	}
 	if (close_checked(f, name, err, errcap))
@@ -112,15 +97,15 @@ static int write_csvs(json_object *tr, const char *dir, char *err, size_t errcap
 	for (size_t j = 0; curve && j < json_object_array_length(curve); j++) {
 		json_object *c = json_object_array_get_idx(curve, j);
 
-		fprintf(f, "%d,%.4f,%.4f\n", (int)dbl(c, "users"), dbl(c, "throughput"),
-			dbl(c, "response_ms"));
+		fprintf(f, "%d,%.4f,%.4f\n", (int)cli_num(c, "users"), cli_num(c, "throughput"),
+			cli_num(c, "response_ms"));
 	}
 	return close_checked(f, name, err, errcap);
 }
 
 int profile_write_reports(json_object *report, const char *dir, char *err, size_t errcap)
 {
-	json_object *list = get(report, "transactions");
+	json_object *list = cli_member(report, "transactions");
 	char path[1024];
 	int ret;
 

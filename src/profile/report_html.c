@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli.h"
 #include "profile/profile.h"
 
 #define W  640 /* chart size in px */
@@ -25,27 +26,6 @@ struct line {
 	bool dots;   /* points only, as measured values */
 	bool dashed; /* a bound or a prediction */
 };
-
-static json_object *get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-static double dbl(json_object *o, const char *key)
-{
-	json_object *v = get(o, key);
-
-	return v ? json_object_get_double(v) : 0;
-}
-
-static const char *str(json_object *o, const char *key)
-{
-	json_object *v = get(o, key);
-
-	return v ? json_object_get_string(v) : "";
-}
 
 static void esc(FILE *f, const char *s)
 {
@@ -204,31 +184,31 @@ static void bars(FILE *f, const char *title, const char *unit, char **labels, co
  * steady-state point marked and the measurement window shaded. */
 static void series_charts(FILE *f, json_object *pt)
 {
-	json_object *s = get(pt, "series");
+	json_object *s = cli_member(pt, "series");
 	size_t n = s ? json_object_array_length(s) : 0;
 	double *t = calloc(n + 1, sizeof(*t)), *x = calloc(n + 1, sizeof(*x));
 	double *r = calloc(n + 1, sizeof(*r)), *p99 = calloc(n + 1, sizeof(*p99));
-	json_object *ss = get(pt, "steady_state");
-	double at = get(ss, "at_s") ? dbl(ss, "at_s") : NAN;
+	json_object *ss = cli_member(pt, "steady_state");
+	double at = cli_member(ss, "at_s") ? cli_num(ss, "at_s") : NAN;
 
 	if (t && x && r && p99) {
 		for (size_t i = 0; i < n; i++) {
 			json_object *e = json_object_array_get_idx(s, i);
 
-			t[i] = dbl(e, "t_s");
-			x[i] = dbl(e, "rps");
-			r[i] = dbl(e, "mean_ms");
-			p99[i] = dbl(e, "p99_ms");
+			t[i] = cli_num(e, "t_s");
+			x[i] = cli_num(e, "rps");
+			r[i] = cli_num(e, "mean_ms");
+			p99[i] = cli_num(e, "p99_ms");
 		}
 		struct line lx = {t, x, n, palette[0], "requests/s", false, false};
 		struct line lr[2] = {{t, r, n, palette[1], "mean ms", false, false},
 				     {t, p99, n, palette[3], "p99 ms", false, true}};
 
 		chart(f, "Throughput over time (shaded: measurement window)", "seconds",
-		      "requests/s", &lx, 1, at, "steady", dbl(pt, "measure_from_s"),
-		      dbl(pt, "measure_to_s"));
+		      "requests/s", &lx, 1, at, "steady", cli_num(pt, "measure_from_s"),
+		      cli_num(pt, "measure_to_s"));
 		chart(f, "Response time over time", "seconds", "ms", lr, 2, at, "steady",
-		      dbl(pt, "measure_from_s"), dbl(pt, "measure_to_s"));
+		      cli_num(pt, "measure_from_s"), cli_num(pt, "measure_to_s"));
 	}
 	free(t);
 	free(x);
@@ -238,7 +218,7 @@ static void series_charts(FILE *f, json_object *pt)
 
 static void node_charts(FILE *f, json_object *pt)
 {
-	json_object *nodes = get(pt, "nodes");
+	json_object *nodes = cli_member(pt, "nodes");
 	size_t n = nodes ? json_object_array_length(nodes) : 0;
 	char **labels = calloc(n + 1, sizeof(*labels));
 	double *u = calloc(n + 1, sizeof(*u)), *d = calloc(n + 1, sizeof(*d));
@@ -247,10 +227,11 @@ static void node_charts(FILE *f, json_object *pt)
 		for (size_t i = 0; i < n; i++) {
 			json_object *e = json_object_array_get_idx(nodes, i);
 
-			if (asprintf(&labels[i], "%s: %s", str(e, "node"), str(e, "process")) < 0)
+			if (asprintf(&labels[i], "%s: %s", cli_str(e, "node"),
+				     cli_str(e, "process")) < 0)
 				labels[i] = NULL;
-			u[i] = dbl(e, "utilization") * 100;
-			d[i] = dbl(e, "demand_ms");
+			u[i] = cli_num(e, "utilization") * 100;
+			d[i] = cli_num(e, "demand_ms");
 		}
 		bars(f, "Utilization per node and process (% of one CPU)", "%", labels, u, n);
 		bars(f, "Service demand D = U / X (CPU ms per transaction)", "ms", labels, d, n);
@@ -264,7 +245,7 @@ static void node_charts(FILE *f, json_object *pt)
 
 static void breakdown(FILE *f, json_object *b)
 {
-	json_object *tiers = get(b, "tiers"), *flows = get(b, "flows");
+	json_object *tiers = cli_member(b, "tiers"), *flows = cli_member(b, "flows");
 	size_t n = tiers ? json_object_array_length(tiers) : 0;
 	char **labels = calloc(n + 1, sizeof(*labels));
 	double *v = calloc(n + 1, sizeof(*v));
@@ -280,8 +261,8 @@ static void breakdown(FILE *f, json_object *b)
 		for (size_t i = 0; i < n; i++) {
 			json_object *e = json_object_array_get_idx(tiers, i);
 
-			labels[i] = (char *)str(e, "tier");
-			v[i] = dbl(e, "self_ms");
+			labels[i] = (char *)cli_str(e, "tier");
+			v[i] = cli_num(e, "self_ms");
 		}
 		bars(f, "Per-tier time per transaction (own time, calls downstream excluded)", "ms",
 		     labels, v, n);
@@ -292,15 +273,15 @@ static void breakdown(FILE *f, json_object *b)
 		json_object *e = json_object_array_get_idx(flows, i);
 
 		fprintf(f, "<tr><td>");
-		esc(f, str(e, "from"));
+		esc(f, cli_str(e, "from"));
 		fprintf(f, "</td><td>");
-		esc(f, str(e, "to"));
-		fprintf(f, "</td><td>%.2f</td><td>%.2f</td></tr>\n", dbl(e, "per_transaction"),
-			dbl(e, "mean_ms"));
+		esc(f, cli_str(e, "to"));
+		fprintf(f, "</td><td>%.2f</td><td>%.2f</td></tr>\n", cli_num(e, "per_transaction"),
+			cli_num(e, "mean_ms"));
 	}
 	fprintf(f,
 		"</table><p class=\"note\">From %d trajectories of the measurement window.</p>\n",
-		(int)dbl(b, "trajectories"));
+		(int)cli_num(b, "trajectories"));
 cleanup:
 	free(labels);
 	free(v);
@@ -308,7 +289,7 @@ cleanup:
 
 static void model_charts(FILE *f, json_object *m)
 {
-	json_object *curve = get(m, "curve"), *meas = get(m, "measured");
+	json_object *curve = cli_member(m, "curve"), *meas = cli_member(m, "measured");
 	size_t n = curve ? json_object_array_length(curve) : 0;
 	size_t k = meas ? json_object_array_length(meas) : 0;
 	double *cn = calloc(n + 1, sizeof(*cn)), *cx = calloc(n + 1, sizeof(*cx));
@@ -318,7 +299,7 @@ static void model_charts(FILE *f, json_object *m)
 
 	if (!curve) {
 		fprintf(f, "<p class=\"note\">");
-		esc(f, str(m, "note"));
+		esc(f, cli_str(m, "note"));
 		fprintf(f, "</p>\n");
 		goto cleanup;
 	}
@@ -327,20 +308,20 @@ static void model_charts(FILE *f, json_object *m)
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(curve, i);
 
-		cn[i] = dbl(e, "users");
-		cx[i] = dbl(e, "throughput");
-		cr[i] = dbl(e, "response_ms");
+		cn[i] = cli_num(e, "users");
+		cx[i] = cli_num(e, "throughput");
+		cr[i] = cli_num(e, "response_ms");
 	}
 	for (size_t i = 0; i < k; i++) {
 		json_object *e = json_object_array_get_idx(meas, i);
 
-		mn[i] = dbl(e, "users");
-		mx[i] = dbl(e, "measured_throughput");
-		mr[i] = dbl(e, "measured_response_ms");
+		mn[i] = cli_num(e, "users");
+		mx[i] = cli_num(e, "measured_throughput");
+		mr[i] = cli_num(e, "measured_response_ms");
 	}
 	bx[0] = 0;
 	bx[1] = n ? cn[n - 1] : 1;
-	by[0] = by[1] = dbl(m, "x_max");
+	by[0] = by[1] = cli_num(m, "x_max");
 	{
 		struct line lx[3] = {{cn, cx, n, palette[0], "predicted (MVA)", false, false},
 				     {bx, by, 2, palette[5], "bound 1/Dmax", false, true},
@@ -349,19 +330,19 @@ static void model_charts(FILE *f, json_object *m)
 				     {mn, mr, k, palette[1], "measured", true, false}};
 
 		chart(f, "Capacity: throughput against users", "users", "transactions/s", lx, 3,
-		      dbl(m, "n_star"), "N*", 0, 0);
+		      cli_num(m, "n_star"), "N*", 0, 0);
 		chart(f, "Capacity: response time against users", "users", "ms", lr, 2,
-		      dbl(m, "n_star"), "N*", 0, 0);
+		      cli_num(m, "n_star"), "N*", 0, 0);
 	}
 	fprintf(f, "<p>Bottleneck: <b>");
-	esc(f, str(m, "bottleneck"));
+	esc(f, cli_str(m, "bottleneck"));
 	fprintf(f,
 		"</b>; throughput bound %.1f/s; knee N* = %.1f users; total demand %.2f ms; "
 		"delay outside the profiled CPUs %.2f ms (calibrated at the smallest population); "
 		"think time %.0f ms. ",
-		dbl(m, "x_max"), dbl(m, "n_star"), dbl(m, "d_total_ms"), dbl(m, "delay_ms"),
-		dbl(m, "think_s") * 1e3);
-	esc(f, str(m, "method"));
+		cli_num(m, "x_max"), cli_num(m, "n_star"), cli_num(m, "d_total_ms"),
+		cli_num(m, "delay_ms"), cli_num(m, "think_s") * 1e3);
+	esc(f, cli_str(m, "method"));
 	fprintf(f, ".</p>\n<table><tr><th>users</th><th>measured X/s</th><th>predicted X/s</th>"
 		   "<th>error</th><th>measured R ms</th><th>predicted R ms</th></tr>\n");
 	for (size_t i = 0; i < k; i++) {
@@ -370,9 +351,9 @@ static void model_charts(FILE *f, json_object *m)
 		fprintf(f,
 			"<tr><td>%d</td><td>%.2f</td><td>%.2f</td><td>%+.1f%%</td><td>%.2f</td>"
 			"<td>%.2f</td></tr>\n",
-			(int)dbl(e, "users"), dbl(e, "measured_throughput"),
-			dbl(e, "predicted_throughput"), dbl(e, "error_pct"),
-			dbl(e, "measured_response_ms"), dbl(e, "predicted_response_ms"));
+			(int)cli_num(e, "users"), cli_num(e, "measured_throughput"),
+			cli_num(e, "predicted_throughput"), cli_num(e, "error_pct"),
+			cli_num(e, "measured_response_ms"), cli_num(e, "predicted_response_ms"));
 	}
 	fprintf(f, "</table>\n");
 cleanup:
@@ -387,12 +368,13 @@ cleanup:
 /* The point whose figures head the transaction (the most users measured). */
 static json_object *headline_point(json_object *tr)
 {
-	json_object *points = get(tr, "points"), *best = NULL;
+	json_object *points = cli_member(tr, "points"), *best = NULL;
 
 	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
 		json_object *pt = json_object_array_get_idx(points, i);
 
-		if (!best || (dbl(pt, "throughput") > 0 && dbl(pt, "users") >= dbl(best, "users")))
+		if (!best || (cli_num(pt, "throughput") > 0 &&
+			      cli_num(pt, "users") >= cli_num(best, "users")))
 			best = pt;
 	}
 	return best;
@@ -400,7 +382,7 @@ static json_object *headline_point(json_object *tr)
 
 int profile_write_html(json_object *report, const char *path)
 {
-	json_object *list = get(report, "transactions");
+	json_object *list = cli_member(report, "transactions");
 	FILE *f = fopen(path, "we");
 	char when[64];
 	time_t now = time(NULL);
@@ -419,43 +401,44 @@ int profile_write_html(json_object *report, const char *path)
 	    ".t{font-size:11px;fill:#4a5568}.note{color:#744210;background:#fffff0;padding:6px}"
 	    "h2{border-bottom:2px solid #2b6cb0;padding-bottom:4px;margin-top:36px}"
 	    "</style></head><body>\n<h1>weft profile</h1>\n<p>Specification <code>");
-	esc(f, str(report, "spec"));
-	fprintf(f, "</code>, %s mode, think time %.0f ms; written %s.</p>\n", str(report, "mode"),
-		dbl(report, "think_ms"), when);
+	esc(f, cli_str(report, "spec"));
+	fprintf(f, "</code>, %s mode, think time %.0f ms; written %s.</p>\n",
+		cli_str(report, "mode"), cli_num(report, "think_ms"), when);
 	fprintf(f, "<table><tr><th>transaction</th><th>users</th><th>steady at</th>"
 		   "<th>X /s</th><th>mean ms</th><th>p50</th><th>p90</th><th>p99</th></tr>\n");
 	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
 		json_object *tr = json_object_array_get_idx(list, i), *pt = headline_point(tr);
-		json_object *rt = get(pt, "response_ms"), *ss = get(pt, "steady_state");
+		json_object *rt = cli_member(pt, "response_ms"),
+			    *ss = cli_member(pt, "steady_state");
 
 		fprintf(f, "<tr><td>");
-		esc(f, str(tr, "name"));
-		if (get(ss, "at_s"))
-			fprintf(f, "</td><td>%d</td><td>%.0f s</td>", (int)dbl(pt, "users"),
-				dbl(ss, "at_s"));
+		esc(f, cli_str(tr, "name"));
+		if (cli_member(ss, "at_s"))
+			fprintf(f, "</td><td>%d</td><td>%.0f s</td>", (int)cli_num(pt, "users"),
+				cli_num(ss, "at_s"));
 		else
-			fprintf(f, "</td><td>%d</td><td>never</td>", (int)dbl(pt, "users"));
+			fprintf(f, "</td><td>%d</td><td>never</td>", (int)cli_num(pt, "users"));
 		fprintf(f,
 			"<td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td></tr>\n",
-			dbl(pt, "throughput"), dbl(rt, "mean"), dbl(rt, "p50"), dbl(rt, "p90"),
-			dbl(rt, "p99"));
+			cli_num(pt, "throughput"), cli_num(rt, "mean"), cli_num(rt, "p50"),
+			cli_num(rt, "p90"), cli_num(rt, "p99"));
 	}
 	fprintf(f, "</table>\n");
 	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
 		json_object *tr = json_object_array_get_idx(list, i), *pt = headline_point(tr);
 
 		fprintf(f, "<h2>");
-		esc(f, str(tr, "name"));
+		esc(f, cli_str(tr, "name"));
 		fprintf(f, "</h2>\n");
-		if (*str(pt, "note")) {
+		if (*cli_str(pt, "note")) {
 			fprintf(f, "<p class=\"note\">");
-			esc(f, str(pt, "note"));
+			esc(f, cli_str(pt, "note"));
 			fprintf(f, "</p>\n");
 		}
 		series_charts(f, pt);
 		node_charts(f, pt);
-		breakdown(f, get(pt, "breakdown"));
-		model_charts(f, get(tr, "model"));
+		breakdown(f, cli_member(pt, "breakdown"));
+		model_charts(f, cli_member(tr, "model"));
 	}
 	fprintf(f, "</body></html>\n");
 	return ferror(f) | fclose(f) ? -1 : 0;

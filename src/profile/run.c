@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "common/clock.h"
 #include "load/load.h"
 #include "profile/node.h"
@@ -155,13 +156,6 @@ static json_object *latency_json(const struct hist *h)
 	return o;
 }
 
-static double jnum(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return o && json_object_object_get_ex(o, key, &v) ? json_object_get_double(v) : 0;
-}
-
 /* Per node and process: utilization and demand from the slaves' profiles. */
 static void add_profiles(json_object *pt, const struct point *p, double x)
 {
@@ -180,7 +174,7 @@ static void add_profiles(json_object *pt, const struct point *p, double x)
 		for (size_t j = 0; j < json_object_array_length(procs); j++) {
 			json_object *src = json_object_array_get_idx(procs, j);
 			json_object *o = json_object_new_object();
-			double u = jnum(src, "utilization");
+			double u = cli_num(src, "utilization");
 
 			json_object_object_add(o, "node", json_object_new_string(p->nodes[i].name));
 			json_object_object_foreach(src, key, val)
@@ -302,7 +296,7 @@ static int run_point(const struct prof_config *cfg, const struct profile_trans *
 	fprintf(stderr, "[%s] users %u: %s", t->name, users, phase_name[p->phase]);
 	if (p->phase == PH_DONE)
 		fprintf(stderr, ", steady at %.0f s, X = %.1f/s over %.0f s\n", p->steady_at_s,
-			jnum(*out, "throughput"), p->measure_to_s - p->measure_from_s);
+			cli_num(*out, "throughput"), p->measure_to_s - p->measure_from_s);
 	else
 		fprintf(stderr, "%s%s\n", p->phase == PH_FAILED ? ": " : "",
 			p->phase == PH_FAILED ? p->err : "");
@@ -367,8 +361,8 @@ static void headline(json_object *tr, json_object *points)
 	for (size_t i = 0; i < n; i++) {
 		json_object *pt = json_object_array_get_idx(points, i);
 
-		if (!best ||
-		    (jnum(pt, "throughput") > 0 && jnum(pt, "users") >= jnum(best, "users")))
+		if (!best || (cli_num(pt, "throughput") > 0 &&
+			      cli_num(pt, "users") >= cli_num(best, "users")))
 			best = pt;
 	}
 	for (size_t k = 0; best && k < sizeof(keys) / sizeof(*keys); k++)
