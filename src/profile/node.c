@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "cli/cli.h"
+#include "profile/jvm_agent.h"
 #include "profile/procfs.h"
 
 /* ---- remote: a sensor through the server's control channel ------------------------------ */
@@ -134,6 +135,104 @@ static int local_check(struct prof_node *n, char *err, size_t errcap)
 	return 0;
 }
 
+/* ---- JVM agents ---------------------------------------------------------------------------- */
+
+/* The same document a sensor answers "profile jvm" with, made here. */
+static int local_jvm(struct prof_node *n, size_t i, const char *cmd, json_object **out, char *err,
+		     size_t errcap)
+{
+	uint32_t pids[16];
+	int found = procfs_find(n->procs[i], 0, pids, 16), ret = 0;
+	json_object *list;
+
+	if (found <= 0) {
+		snprintf(err, errcap, "node '%s': no process named '%s'", n->name, n->procs[i]);
+		return found ? found : -ESRCH;
+	}
+	*out = json_object_new_object();
+	list = json_object_new_array();
+	json_object_object_add(*out, "jvms", list);
+	for (int k = 0; k < found && k < 16 && !ret; k++) {
+		json_object *o = json_object_new_object(), *r;
+		char why[256], *answer;
+
+		if ((ret = jvm_agent_call(pids[k], cmd, &answer, why, sizeof(why)))) {
+			snprintf(err, errcap, "node '%s': %s", n->name, why);
+			json_object_put(o);
+			break;
+		}
+		r = answer[0] == '{' ? json_tokener_parse(answer) : NULL;
+		json_object_object_add(o, "pid", json_object_new_int64(pids[k]));
+		json_object_object_add(o, "reply", r ? r : json_object_new_string(answer));
+		json_object_array_add(list, o);
+		free(answer);
+	}
+	if (ret) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+/* One agent command to the JVMs of process i: {"jvms":[{"pid","reply"}]}
+ * in *out (caller puts it). An agent's "ERR ..." is an error. */
+static int jvm_cmd(struct prof_node *n, size_t i, const char *cmd, json_object **out, char *err,
+		   size_t errcap)
+{
+	char line[1024];
+	const char *reply;
+	json_object *doc = NULL, *list;
+	int ret;
+
+	*out = NULL;
+	if (!n->api) {
+		ret = local_jvm(n, i, cmd, out, err, errcap);
+	} else {
+		snprintf(line, sizeof(line), "profile jvm %s %s", n->procs[i], cmd);
+		if (!(ret = remote(n, line, &doc, &reply, err, errcap)) &&
+		    !(*out = json_tokener_parse(reply))) {
+			snprintf(err, errcap, "node '%s': a JVM reply that is not JSON", n->name);
+			ret = -EBADMSG;
+		}
+		json_object_put(doc);
+	}
+	list = ret ? NULL : cli_member(*out, "jvms");
+	for (size_t k = 0; list && k < json_object_array_length(list); k++) {
+		const char *r = cli_str(json_object_array_get_idx(list, k), "reply");
+
+		if (!strncmp(r, "ERR", 3)) {
+			snprintf(err, errcap, "node '%s': JVM '%s' agent refused '%s': %s", n->name,
+				 n->procs[i], cmd, r);
+			ret = -EINVAL;
+		}
+	}
+	if (ret) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+/* Runs cmds in turn on every JVM with a filter; stops at the first error. */
+static int jvms_do(struct prof_node *n, const char *const *cmds, size_t ncmds, char *err,
+		   size_t errcap)
+{
+	char cmd[900];
+	json_object *out;
+	int ret;
+
+	for (size_t i = 0; i < n->nprocs; i++) {
+		for (size_t c = 0; n->filters && n->filters[i] && c < ncmds; c++) {
+			snprintf(cmd, sizeof(cmd), "%s%s", cmds[c],
+				 strcmp(cmds[c], "FILTER ") ? "" : n->filters[i]);
+			if ((ret = jvm_cmd(n, i, cmd, &out, err, errcap)))
+				return ret;
+			json_object_put(out);
+		}
+	}
+	return 0;
+}
+
 /* ---- the interface -----------------------------------------------------------------------------
  */
 
@@ -144,15 +243,17 @@ int prof_node__check(struct prof_node *n, char *err, size_t errcap)
 	json_object *doc;
 	int ret;
 
-	if (!n->api)
-		return local_check(n, err, errcap);
-	if (!n->sensor && (ret = remote_resolve(n, err, errcap)))
-		return ret;
-	proc_list(n, names, sizeof(names));
-	snprintf(cmd, sizeof(cmd), "profile find %s", names);
-	ret = remote(n, cmd, &doc, &reply, err, errcap);
-	json_object_put(doc);
-	return ret;
+	static const char *const status[] = {"STATUS"};
+
+	if (!n->api) {
+		ret = local_check(n, err, errcap);
+	} else if (n->sensor || !(ret = remote_resolve(n, err, errcap))) {
+		proc_list(n, names, sizeof(names));
+		snprintf(cmd, sizeof(cmd), "profile find %s", names);
+		ret = remote(n, cmd, &doc, &reply, err, errcap);
+		json_object_put(doc);
+	}
+	return ret ? ret : jvms_do(n, status, 1, err, errcap);
 }
 
 int prof_node__start(struct prof_node *n, const char *id, char *err, size_t errcap)
@@ -162,13 +263,19 @@ int prof_node__start(struct prof_node *n, const char *id, char *err, size_t errc
 	json_object *doc;
 	int ret;
 
-	if (!n->api)
-		return prof_session__start(&n->local, (const char *const *)n->procs, n->nprocs, 0,
-					   err, errcap);
-	proc_list(n, names, sizeof(names));
-	snprintf(cmd, sizeof(cmd), "profile start %s %s", id, names);
-	ret = remote(n, cmd, &doc, &reply, err, errcap);
-	json_object_put(doc);
+	static const char *const start[] = {"RESET", "FILTER ", "START"};
+
+	if (!n->api) {
+		ret = prof_session__start(&n->local, (const char *const *)n->procs, n->nprocs, 0,
+					  err, errcap);
+	} else {
+		proc_list(n, names, sizeof(names));
+		snprintf(cmd, sizeof(cmd), "profile start %s %s", id, names);
+		ret = remote(n, cmd, &doc, &reply, err, errcap);
+		json_object_put(doc);
+	}
+	if (!ret && (ret = jvms_do(n, start, 3, err, errcap)))
+		prof_node__abort(n, id);
 	return ret;
 }
 
@@ -181,6 +288,19 @@ int prof_node__stop(struct prof_node *n, const char *id, char *err, size_t errca
 
 	json_object_put(n->last);
 	n->last = NULL;
+	/* the agents' figures first, then their cost goes */
+	for (size_t i = 0; n->filters && i < n->nprocs; i++) {
+		json_object_put(n->dumps[i]);
+		n->dumps[i] = NULL;
+		if (n->filters[i] && jvm_cmd(n, i, "DUMP", &n->dumps[i], err, errcap))
+			fprintf(stderr, "weft profile: %s\n", err);
+	}
+	{
+		static const char *const stop[] = {"STOP"};
+
+		if (jvms_do(n, stop, 1, err, errcap))
+			fprintf(stderr, "weft profile: %s\n", err);
+	}
 	if (!n->api) {
 		ret = prof_session__stop(n->local, &json);
 		prof_session__free(n->local);
@@ -212,6 +332,9 @@ void prof_node__abort(struct prof_node *n, const char *id)
 	const char *reply;
 	json_object *doc = NULL;
 
+	static const char *const stop[] = {"STOP"};
+
+	jvms_do(n, stop, 1, err, sizeof(err));
 	if (!n->api) {
 		prof_session__free(n->local);
 		n->local = NULL;
@@ -227,9 +350,16 @@ void prof_node__free(struct prof_node *n)
 	if (!n)
 		return;
 	prof_session__free(n->local);
-	for (size_t i = 0; i < n->nprocs; i++)
+	for (size_t i = 0; i < n->nprocs; i++) {
 		free(n->procs[i]);
+		if (n->filters)
+			free(n->filters[i]);
+		if (n->dumps)
+			json_object_put(n->dumps[i]);
+	}
 	free(n->procs);
+	free(n->filters);
+	free(n->dumps);
 	free(n->name);
 	free(n->sensor);
 	json_object_put(n->last);

@@ -13,9 +13,13 @@
 struct prof_session;
 
 struct prof_node {
-	char *name;   /* as the specification names it; owned */
-	char *sensor; /* the sensor id it resolved to (remote mode); owned */
-	char **procs; /* process names to profile on it; owned */
+	char *name;	     /* as the specification names it; owned */
+	char *sensor;	     /* the sensor id it resolved to (remote mode); owned */
+	char **procs;	     /* process names to profile on it; owned */
+	char **filters;	     /* per process: the JVM agent's filter from ComponentInfo, or NULL;
+				owned (NULL when no process has one) */
+	json_object **dumps; /* per process: the agents' DUMP of the window ({"jvms":[...]}),
+				or NULL; owned */
 	size_t nprocs;
 	const char *api; /* server API "host:port", NULL for single-host mode; borrowed */
 	struct prof_session *local; /* single-host mode: the running session */
@@ -23,12 +27,15 @@ struct prof_node {
 };
 
 /* Resolves node->name to a sensor (remote) or checks it names this host
- * (local), and checks every process exists there. 0, or -errno after
+ * (local), and checks every process exists there, and that the JVMs of
+ * processes with a filter run the weft agent. 0, or -errno after
  * writing one line saying why to err. */
 int prof_node__check(struct prof_node *node, char *err, size_t errcap);
-/* Starts profiling node->procs under id. */
+/* Starts profiling node->procs under id; the JVMs' agents are reset, given
+ * their filter and started. */
 int prof_node__start(struct prof_node *node, const char *id, char *err, size_t errcap);
-/* Stops it; node->last holds the profile. */
+/* Stops it; node->last holds the profile and node->dumps the agents'
+ * figures (the agents are stopped: their cost is gone outside the window). */
 int prof_node__stop(struct prof_node *node, const char *id, char *err, size_t errcap);
 /* Abandons a started profile (errors ignored). */
 void prof_node__abort(struct prof_node *node, const char *id);

@@ -50,6 +50,11 @@ int profile_mix_model(json_object *report, double think_s);
 json_object *profile_breakdown(const char *api, unsigned long long since_ns,
 			       unsigned long long until_ns, unsigned max_traj);
 
+/* The component-level times of a Java process from its agents' DUMP of
+ * the window ({"jvms":[{"pid","reply"}]}): per method calls, total, mean
+ * and max ms, calls and ms per transaction; GC pauses. */
+json_object *profile_components(json_object *dump, double transactions);
+
 /* report.json, report.html and the CSV files in dir (created if needed). */
 int profile_write_reports(json_object *report, const char *dir, char *err, size_t errcap);
 int profile_write_html(json_object *report, const char *path);

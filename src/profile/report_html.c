@@ -243,6 +243,47 @@ static void node_charts(FILE *f, json_object *pt)
 	free(d);
 }
 
+/* The JVM agents' per-method figures of every Java process. */
+static void component_tables(FILE *f, json_object *pt)
+{
+	json_object *nodes = cli_member(pt, "nodes");
+
+	for (size_t i = 0; nodes && i < json_object_array_length(nodes); i++) {
+		json_object *n = json_object_array_get_idx(nodes, i);
+		json_object *c = cli_member(n, "components"), *m = cli_member(c, "methods");
+
+		if (!m)
+			continue;
+		fprintf(f, "<figure><figcaption>Components of ");
+		esc(f, cli_str(n, "node"));
+		fprintf(f, ": ");
+		esc(f, cli_str(n, "process"));
+		fprintf(f,
+			" (JVM agent)</figcaption><table><tr><th>method</th><th>calls per "
+			"transaction</th><th>mean ms</th><th>ms per transaction</th><th>max ms</th>"
+			"<th>calls</th></tr>\n");
+		for (size_t k = 0; k < json_object_array_length(m); k++) {
+			json_object *e = json_object_array_get_idx(m, k);
+
+			fprintf(f, "<tr><td>");
+			esc(f, cli_str(e, "class"));
+			fprintf(f, ".");
+			esc(f, cli_str(e, "method"));
+			fprintf(f,
+				"</td><td>%.2f</td><td>%.3f</td><td>%.3f</td><td>%.3f</"
+				"td><td>%.0f</td></tr>\n",
+				cli_num(e, "calls_per_transaction"), cli_num(e, "mean_ms"),
+				cli_num(e, "demand_ms"), cli_num(e, "max_ms"), cli_num(e, "calls"));
+		}
+		fprintf(f,
+			"</table><p>Garbage collection in the window: %.0f pauses, %.2f ms in all, "
+			"%.3f ms per transaction.</p></figure>\n",
+			cli_num(cli_member(c, "gc"), "count"),
+			cli_num(cli_member(c, "gc"), "total_ms"),
+			cli_num(cli_member(c, "gc"), "per_transaction_ms"));
+	}
+}
+
 static void breakdown(FILE *f, json_object *b)
 {
 	json_object *tiers = cli_member(b, "tiers"), *flows = cli_member(b, "flows");
@@ -437,6 +478,7 @@ int profile_write_html(json_object *report, const char *path)
 		}
 		series_charts(f, pt);
 		node_charts(f, pt);
+		component_tables(f, pt);
 		breakdown(f, cli_member(pt, "breakdown"));
 		model_charts(f, cli_member(tr, "model"));
 	}

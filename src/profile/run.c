@@ -157,7 +157,16 @@ static json_object *latency_json(const struct hist *h)
 }
 
 /* Per node and process: utilization and demand from the slaves' profiles. */
-static void add_profiles(json_object *pt, const struct point *p, double x)
+/* The agents' figures of the node's process called name, if it has some. */
+static json_object *components_of(const struct prof_node *n, const char *name, double tx)
+{
+	for (size_t k = 0; n->dumps && k < n->nprocs; k++)
+		if (n->dumps[k] && !strcmp(n->procs[k], name))
+			return profile_components(n->dumps[k], tx);
+	return NULL;
+}
+
+static void add_profiles(json_object *pt, const struct point *p, double x, double window)
 {
 	json_object *nodes = json_object_new_array(), *hosts = json_object_new_array();
 
@@ -186,6 +195,9 @@ static void add_profiles(json_object *pt, const struct point *p, double x)
 			}
 			json_object_object_add(o, "utilization", num(u));
 			json_object_object_add(o, "demand_ms", num(x > 0 ? u / x * 1e3 : 0));
+			json_object_object_add(
+			    o, "components",
+			    components_of(&p->nodes[i], cli_str(src, "name"), x * window));
 			json_object_array_add(nodes, o);
 		}
 	}
@@ -228,7 +240,7 @@ static json_object *point_json(struct point *p, const struct load_result *res)
 	json_object_object_add(pt, "response_ms", latency_json(&p->hist));
 	json_object_object_add(pt, "run_requests", json_object_new_int64((int64_t)res->requests));
 	json_object_object_add(pt, "run_s", num(res->duration_s));
-	add_profiles(pt, p, x);
+	add_profiles(pt, p, x, done ? window : 0);
 	json_object_object_add(pt, "series", json_object_get(p->series));
 	if (done && p->cfg->api) {
 		/* Trajectories settle a moment after their last message. */
@@ -308,6 +320,41 @@ cleanup:
 	return ret;
 }
 
+/* The JVM agent's filter of a javaNode: its components as class.method
+ * patterns, separated by ';' (docs/jvm-agent.md). */
+static char *agent_filter(const struct profile_node *sn)
+{
+	size_t len = 1;
+	char *f;
+
+	for (size_t c = 0; c < sn->ncomponents; c++)
+		len += strlen(sn->components[c].name) + strlen(sn->components[c].interface) + 2;
+	if (!(f = malloc(len)))
+		return NULL;
+	f[0] = '\0';
+	for (size_t c = 0; c < sn->ncomponents; c++)
+		sprintf(f + strlen(f), "%s%s.%s", c ? ";" : "", sn->components[c].name,
+			sn->components[c].interface);
+	return f;
+}
+
+/* Room for one more process in a node's parallel arrays. */
+static int grow(struct prof_node *pn)
+{
+	size_t n = pn->nprocs + 1;
+	char **procs = realloc(pn->procs, n * sizeof(*procs));
+	char **filters = procs ? realloc(pn->filters, n * sizeof(*filters)) : NULL;
+	json_object **dumps = filters ? realloc(pn->dumps, n * sizeof(*dumps)) : NULL;
+
+	if (procs)
+		pn->procs = procs;
+	if (filters)
+		pn->filters = filters;
+	if (dumps)
+		pn->dumps = dumps;
+	return dumps ? 0 : -ENOMEM;
+}
+
 /* The nodes of a transaction: one per distinct node name, with its processes. */
 static int nodes_of(const struct prof_config *cfg, const struct profile_trans *t,
 		    struct prof_node **out, size_t *nout)
@@ -320,7 +367,6 @@ static int nodes_of(const struct prof_config *cfg, const struct profile_trans *t
 	for (size_t i = 0; i < t->nnodes; i++) {
 		const struct profile_node *sn = &t->nodes[i];
 		struct prof_node *pn = NULL;
-		char **procs;
 
 		for (size_t j = 0; j < n && !pn; j++)
 			if (!strcmp(v[j].name, sn->node))
@@ -331,13 +377,13 @@ static int nodes_of(const struct prof_config *cfg, const struct profile_trans *t
 			if (!(pn->name = strdup(sn->node)))
 				goto oom;
 		}
-		procs = realloc(pn->procs, (pn->nprocs + 1) * sizeof(*procs));
-		if (!procs)
+		if (grow(pn) || !(pn->procs[pn->nprocs] = strdup(sn->process)))
 			goto oom;
-		pn->procs = procs;
-		if (!(pn->procs[pn->nprocs] = strdup(sn->process)))
-			goto oom;
+		pn->filters[pn->nprocs] = NULL;
+		pn->dumps[pn->nprocs] = NULL;
 		pn->nprocs++;
+		if (sn->ncomponents && !(pn->filters[pn->nprocs - 1] = agent_filter(sn)))
+			goto oom;
 	}
 	*out = v;
 	*nout = n;

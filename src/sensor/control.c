@@ -69,7 +69,7 @@ int control_exec(const struct control_ctx *x, const char *line, char *reply, siz
 			 "error: bad command '%.*s' (try: messages on|off, select "
 			 "pid|comm|port|cgroup|netns VALUE, select clear, status, profile find "
 			 "NAME[,NAME...], profile start ID NAME[,NAME...], profile stop|abort ID, "
-			 "profile list)\n",
+			 "profile list, profile jvm NAME COMMAND)\n",
 			 (int)strcspn(line, "\r\n"), line);
 		return err;
 	}

@@ -7,6 +7,9 @@
  *   profile stop ID                    ok {"interval_s":...} (the profile, one line)
  *   profile abort ID                   ok
  *   profile list                       ok ID ID ...
+ *   profile jvm NAME COMMAND...        ok {"jvms":[{"pid":P,"reply":...}]}: COMMAND (FILTER,
+ *                                      START, STOP, DUMP, RESET, STATUS, ...) sent to the weft
+ *                                      agent of every JVM of that name (docs/jvm-agent.md)
  *
  * ID is 1 to 32 of [A-Za-z0-9_.-]; at most PROFILES_MAX sessions run at once. */
 #ifndef WEFT_CONTROL_PROFILE_H

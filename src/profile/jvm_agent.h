@@ -1,0 +1,21 @@
+/* A client of weft's JVM agent (build/libweftjvm.so, docs/jvm-agent.md) for
+ * a JVM given by its pid: the agent's port comes from the JVM's own
+ * -agentpath option, and the connection is made inside the JVM's network
+ * namespace, so a sensor watching a namespace from outside reaches it. */
+#ifndef WEFT_PROFILE_JVM_AGENT_H
+#define WEFT_PROFILE_JVM_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The control port in pid's "-agentpath:...libweftjvm.so=...port=N" option;
+ * -ENOENT when the JVM runs without the agent or without a port, -errno
+ * when its command line cannot be read. */
+int jvm_agent_port(uint32_t pid);
+
+/* Sends one command line to pid's agent and returns its one reply line
+ * (malloc'd, without the newline) in *reply. 0, or -errno with err saying
+ * why in one line (no agent, refused, no reply within 3 s, ...). */
+int jvm_agent_call(uint32_t pid, const char *cmd, char **reply, char *err, size_t errcap);
+
+#endif
