@@ -2,6 +2,7 @@
  * every write. Queries that build JSON live in store_query.c and
  * store_map.c; the schema in store_schema.c. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,12 +139,21 @@ static int exec_pragma(struct store *s, const char *sql)
 	return -EIO;
 }
 
+/* Before SQLite's first use: no global memory statistics, whose mutex
+ * every allocation of every connection would take. */
+static void configure_sqlite(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /* Opens the connection with the settings both kinds of handle share. */
 static struct store *open_conn(const char *path, int flags)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct store *s = calloc(1, sizeof(*s));
 	int err = -ENOMEM;
 
+	pthread_once(&once, configure_sqlite);
 	if (!s)
 		goto fail;
 	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -184,6 +194,11 @@ struct store *store__open(const char *path, const struct store_opts *opts)
 		err = exec_pragma(s, "PRAGMA cache_size = -131072");
 	if (!err)
 		err = exec_pragma(s, "PRAGMA wal_autocheckpoint = 16384");
+	/* Each put is a savepoint inside the writer's transaction, and a
+	 * savepoint's statement journal is a temporary file: in memory, it
+	 * stops costing a write per page a trajectory touches. */
+	if (!err)
+		err = exec_pragma(s, "PRAGMA temp_store = MEMORY");
 	if (!err)
 		err = store_schema_migrate(s);
 	if (err) {
