@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "profile/procfs.h"
 
 #define AGENT_TIMEOUT_MS 3000
 #define AGENT_REPLY_MAX	 (4u << 20) /* a DUMP of many methods and threads */
@@ -178,4 +179,41 @@ int jvm_agent_call(uint32_t pid, const char *cmd, char **reply, char *err, size_
 	if (ret)
 		snprintf(err, errcap, "JVM %u: agent on port %d: %s", pid, port, strerror(-ret));
 	return ret;
+}
+
+#define JVMS_MAX 16
+
+int jvm_agents_call(const char *name, uint32_t netns, const char *cmd, json_object **out, char *err,
+		    size_t errcap)
+{
+	uint32_t pids[JVMS_MAX];
+	int found = procfs_find(name, netns, pids, JVMS_MAX), ret = 0;
+	json_object *list;
+
+	*out = NULL;
+	if (found <= 0) {
+		snprintf(err, errcap, "no process named '%s'", name);
+		return found ? found : -ESRCH;
+	}
+	list = json_object_new_array();
+	for (int k = 0; k < found && k < JVMS_MAX && !ret; k++) {
+		json_object *o, *r;
+		char *answer;
+
+		if ((ret = jvm_agent_call(pids[k], cmd, &answer, err, errcap)))
+			break;
+		r = answer[0] == '{' ? json_tokener_parse(answer) : NULL;
+		o = json_object_new_object();
+		json_object_object_add(o, "pid", json_object_new_int64(pids[k]));
+		json_object_object_add(o, "reply", r ? r : json_object_new_string(answer));
+		json_object_array_add(list, o);
+		free(answer);
+	}
+	if (ret) {
+		json_object_put(list);
+		return ret;
+	}
+	*out = json_object_new_object();
+	json_object_object_add(*out, "jvms", list);
+	return 0;
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 /* The control port in pid's "-agentpath:...libweftjvm.so=...port=N" option;
  * -ENOENT when the JVM runs without the agent or without a port, -errno
  * when its command line cannot be read. */
@@ -17,5 +19,14 @@ int jvm_agent_port(uint32_t pid);
  * (malloc'd, without the newline) in *reply. 0, or -errno with err saying
  * why in one line (no agent, refused, no reply within 3 s, ...). */
 int jvm_agent_call(uint32_t pid, const char *cmd, char **reply, char *err, size_t errcap);
+
+/* The same command to the agent of every JVM named name (comm or
+ * executable, as procfs_find; in network namespace netns when nonzero):
+ * {"jvms":[{"pid":P,"reply":R}]} in *out (caller puts it), R the agent's
+ * JSON reply as JSON, its OK/ERR lines as strings. -ESRCH with "no process
+ * named 'X'" in err when there is none; the first failing call's error
+ * otherwise. */
+int jvm_agents_call(const char *name, uint32_t netns, const char *cmd, json_object **out, char *err,
+		    size_t errcap);
 
 #endif

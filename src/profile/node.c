@@ -137,43 +137,6 @@ static int local_check(struct prof_node *n, char *err, size_t errcap)
 
 /* ---- JVM agents ---------------------------------------------------------------------------- */
 
-/* The same document a sensor answers "profile jvm" with, made here. */
-static int local_jvm(struct prof_node *n, size_t i, const char *cmd, json_object **out, char *err,
-		     size_t errcap)
-{
-	uint32_t pids[16];
-	int found = procfs_find(n->procs[i], 0, pids, 16), ret = 0;
-	json_object *list;
-
-	if (found <= 0) {
-		snprintf(err, errcap, "node '%s': no process named '%s'", n->name, n->procs[i]);
-		return found ? found : -ESRCH;
-	}
-	*out = json_object_new_object();
-	list = json_object_new_array();
-	json_object_object_add(*out, "jvms", list);
-	for (int k = 0; k < found && k < 16 && !ret; k++) {
-		json_object *o = json_object_new_object(), *r;
-		char why[256], *answer;
-
-		if ((ret = jvm_agent_call(pids[k], cmd, &answer, why, sizeof(why)))) {
-			snprintf(err, errcap, "node '%s': %s", n->name, why);
-			json_object_put(o);
-			break;
-		}
-		r = answer[0] == '{' ? json_tokener_parse(answer) : NULL;
-		json_object_object_add(o, "pid", json_object_new_int64(pids[k]));
-		json_object_object_add(o, "reply", r ? r : json_object_new_string(answer));
-		json_object_array_add(list, o);
-		free(answer);
-	}
-	if (ret) {
-		json_object_put(*out);
-		*out = NULL;
-	}
-	return ret;
-}
-
 /* One agent command to the JVMs of process i: {"jvms":[{"pid","reply"}]}
  * in *out (caller puts it). An agent's "ERR ..." is an error. */
 static int jvm_cmd(struct prof_node *n, size_t i, const char *cmd, json_object **out, char *err,
@@ -186,7 +149,10 @@ static int jvm_cmd(struct prof_node *n, size_t i, const char *cmd, json_object *
 
 	*out = NULL;
 	if (!n->api) {
-		ret = local_jvm(n, i, cmd, out, err, errcap);
+		char why[256];
+
+		if ((ret = jvm_agents_call(n->procs[i], 0, cmd, out, why, sizeof(why))))
+			snprintf(err, errcap, "node '%s': %s", n->name, why);
 	} else {
 		snprintf(line, sizeof(line), "profile jvm %s %s", n->procs[i], cmd);
 		if (!(ret = remote(n, line, &doc, &reply, err, errcap)) &&

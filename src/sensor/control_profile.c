@@ -261,51 +261,30 @@ static int cmd_stop(struct profiles *p, struct capture *cap, struct profile_slot
 	return err;
 }
 
-#define JVMS_MAX 16
-
 /* "jvm PROCESS COMMAND...": one command to the agent of every JVM of that
- * name here; the replies as {"jvms":[{"pid":P,"reply":...}]} (an agent's
- * JSON reply nested as JSON, its OK/ERR lines as strings). */
+ * name here (jvm_agents_call), the replies as one line of JSON. */
 static int cmd_jvm(struct profiles *p, const char *args, char *reply, size_t cap)
 {
-	char name[64], why[256], *answer;
-	uint32_t pids[JVMS_MAX];
+	char name[64], why[256];
 	size_t nlen = strcspn(args, " \t");
 	const char *cmd = args + nlen + strspn(args + nlen, " \t");
-	json_object *doc, *list;
-	int found, err = 0;
+	json_object *doc;
+	int err;
 
 	if (!nlen || nlen >= sizeof(name) || !*cmd)
 		return -EINVAL;
 	memcpy(name, args, nlen);
 	name[nlen] = '\0';
-	found = procfs_find(name, p->netns, pids, JVMS_MAX);
-	if (found <= 0) {
-		snprintf(reply, cap, "error: no process named '%s' on %s\n", name, p->host);
-		return found ? found : -ESRCH;
-	}
-	doc = json_object_new_object();
-	list = json_object_new_array();
-	json_object_object_add(doc, "jvms", list);
-	for (int i = 0; i < found && i < JVMS_MAX && !err; i++) {
-		json_object *o = json_object_new_object(), *r;
-
-		err = jvm_agent_call(pids[i], cmd, &answer, why, sizeof(why));
-		if (err)
-			break;
-		r = answer[0] == '{' ? json_tokener_parse(answer) : NULL;
-		json_object_object_add(o, "pid", json_object_new_int64(pids[i]));
-		json_object_object_add(o, "reply", r ? r : json_object_new_string(answer));
-		json_object_array_add(list, o);
-		free(answer);
-	}
-	if (err)
+	err = jvm_agents_call(name, p->netns, cmd, &doc, why, sizeof(why));
+	if (err) {
 		snprintf(reply, cap, "error: %s on %s\n", why, p->host);
-	else if ((size_t)snprintf(reply, cap, "ok %s\n",
-				  json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN)) >=
-		 cap)
-		err = -E2BIG,
+		return err;
+	}
+	if ((size_t)snprintf(reply, cap, "ok %s\n",
+			     json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN)) >= cap) {
 		snprintf(reply, cap, "error: the agents' replies exceed %zu bytes\n", cap);
+		err = -E2BIG;
+	}
 	json_object_put(doc);
 	return err;
 }
