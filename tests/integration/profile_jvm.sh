@@ -8,7 +8,8 @@
 source "$(dirname "$0")/../lib/tap.sh"
 
 checks=("jvm: components measured per transaction" "jvm: agent stopped after the window"
-	"jvm: sensor relays agent commands" "jvm: JVM without the agent refused before load")
+	"jvm: sensor relays agent commands" "jvm: components through the server and the sensor"
+	"jvm: JVM without the agent refused before load")
 [[ $EUID == 0 ]] || skip_all "needs root to read every process's /proc" "${checks[@]}"
 command -v java >/dev/null || skip_all "no JDK" "${checks[@]}"
 AGENT=$WEFT_ROOT/build/libweftjvm.so APP=$WEFT_ROOT/build/jvm/app
@@ -69,6 +70,7 @@ status=$(exec 3<>"/dev/tcp/127.0.0.1/$ap" && echo STATUS >&3 && head -1 <&3)
 reason=$(bpf_unavailable)
 if [[ -n $reason ]]; then
 	skip "jvm: sensor relays agent commands" "$reason"
+	skip "jvm: components through the server and the sensor" "$reason"
 else
 	start_sensor "$TMP/events" --control "$TMP/ctl.sock" --connections-only || exit 0
 	reply=$("$WEFT" control "$TMP/ctl.sock" profile jvm weft-jvm-a STATUS)
@@ -79,6 +81,25 @@ else
 		fail "jvm: sensor relays agent commands" "reply: ${reply:0:200}" "without agent: $bad"
 	fi
 	stop_sensor "$SENSOR_PID"
+
+	# The whole path through a server: master -> API -> sensor -> agent.
+	mkdir -p "$TMP/srv"
+	if start_server "$TMP/srv" && ship_sensor jvmhost; then
+		sed 's/<Node>localhost</<Node>jvmhost</' "$TMP/spec.xml" >"$TMP/remote.xml"
+		"$WEFT" profile "$TMP/remote.xml" --server "${API#http://}" --users 2 --think-ms 5 \
+			--measure 3 --window 3 --warmup-max 40 --out "$TMP/out-remote" \
+			>"$TMP/remote.out" 2>"$TMP/remote.err"
+		# The agents' window trails the load's by a control round trip
+		# through the server: a few percent over a 3 s window.
+		calls=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["transactions"][0]
+m = {c["method"]: c["calls_per_transaction"] for c in t["nodes"][0]["components"]["methods"]}
+print("%.3f %.3f" % (m["lookup"], m["price"]), "ok" if abs(m["lookup"] - 1) < 0.05 and abs(m["price"] - 3) < 0.15 else "off")' \
+			"$TMP/out-remote/report.json" 2>/dev/null)
+		[[ $calls == *" ok" ]] && ok "jvm: components through the server and the sensor ($calls)" ||
+			fail "jvm: components through the server and the sensor" "$calls" "$(tail -3 "$TMP/remote.err")"
+	else
+		fail "jvm: components through the server and the sensor" "server or sensor did not start"
+	fi
 fi
 
 spec "$TMP/plain.xml" "$np" weft-jvm-b
