@@ -199,17 +199,15 @@ static int jvms_do(struct prof_node *n, const char *const *cmds, size_t ncmds, c
 	return 0;
 }
 
-/* ---- the interface -----------------------------------------------------------------------------
- */
+/* ---- the interface ------------------------------------------------------------------------ */
 
 int prof_node__check(struct prof_node *n, char *err, size_t errcap)
 {
 	char cmd[1024], names[900];
 	const char *reply;
 	json_object *doc;
-	int ret;
-
 	static const char *const status[] = {"STATUS"};
+	int ret;
 
 	if (!n->api) {
 		ret = local_check(n, err, errcap);
@@ -227,9 +225,8 @@ int prof_node__start(struct prof_node *n, const char *id, char *err, size_t errc
 	char cmd[1024], names[900];
 	const char *reply;
 	json_object *doc;
-	int ret;
-
 	static const char *const start[] = {"RESET", "FILTER ", "START"};
+	int ret;
 
 	if (!n->api) {
 		ret = prof_session__start(&n->local, (const char *const *)n->procs, n->nprocs, 0,
