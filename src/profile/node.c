@@ -99,7 +99,7 @@ static void proc_list(const struct prof_node *n, char *out, size_t cap)
 
 	out[0] = '\0';
 	for (size_t i = 0; i < n->nprocs && len < cap; i++)
-		len += snprintf(out + len, cap - len, "%s%s", i ? "," : "", n->procs[i]);
+		len += snprintf(out + len, cap - len, "%s%s", i ? "," : "", n->procs[i].name);
 }
 
 /* ---- local: this host's /proc -------------------------------------------------------------- */
@@ -119,7 +119,7 @@ static int local_check(struct prof_node *n, char *err, size_t errcap)
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < n->nprocs; i++) {
-		int found = procfs_find(n->procs[i], 0, &pid, 1);
+		int found = procfs_find(n->procs[i].name, 0, &pid, 1);
 
 		if (found < 0) {
 			snprintf(err, errcap, "node '%s': cannot read /proc: %s", n->name,
@@ -128,7 +128,7 @@ static int local_check(struct prof_node *n, char *err, size_t errcap)
 		}
 		if (!found) {
 			snprintf(err, errcap, "node '%s': no process named '%s'", n->name,
-				 n->procs[i]);
+				 n->procs[i].name);
 			return -ESRCH;
 		}
 	}
@@ -151,10 +151,10 @@ static int jvm_cmd(struct prof_node *n, size_t i, const char *cmd, json_object *
 	if (!n->api) {
 		char why[256];
 
-		if ((ret = jvm_agents_call(n->procs[i], 0, cmd, out, why, sizeof(why))))
+		if ((ret = jvm_agents_call(n->procs[i].name, 0, cmd, out, why, sizeof(why))))
 			snprintf(err, errcap, "node '%s': %s", n->name, why);
 	} else {
-		snprintf(line, sizeof(line), "profile jvm %s %s", n->procs[i], cmd);
+		snprintf(line, sizeof(line), "profile jvm %s %s", n->procs[i].name, cmd);
 		if (!(ret = remote(n, line, &doc, &reply, err, errcap)) &&
 		    !(*out = json_tokener_parse(reply))) {
 			snprintf(err, errcap, "node '%s': a JVM reply that is not JSON", n->name);
@@ -168,7 +168,7 @@ static int jvm_cmd(struct prof_node *n, size_t i, const char *cmd, json_object *
 
 		if (!strncmp(r, "ERR", 3)) {
 			snprintf(err, errcap, "node '%s': JVM '%s' agent refused '%s': %s", n->name,
-				 n->procs[i], cmd, r);
+				 n->procs[i].name, cmd, r);
 			ret = -EINVAL;
 		}
 	}
@@ -179,7 +179,18 @@ static int jvm_cmd(struct prof_node *n, size_t i, const char *cmd, json_object *
 	return ret;
 }
 
-/* Runs cmds in turn on every JVM with a filter; stops at the first error. */
+/* The agents' clock in a reply that carries it (STATUS, DUMP): the first
+ * JVM's, all of a host's JVMs share CLOCK_MONOTONIC. */
+static uint64_t agent_clock(json_object *out)
+{
+	json_object *jvms = cli_member(out, "jvms");
+	json_object *first = jvms ? json_object_array_get_idx(jvms, 0) : NULL;
+
+	return (uint64_t)cli_int(cli_member(first, "reply"), "monotonic_ns");
+}
+
+/* Runs cmds in turn on every JVM with a filter; stops at the first error.
+ * A STATUS after START records when the agents started. */
 static int jvms_do(struct prof_node *n, const char *const *cmds, size_t ncmds, char *err,
 		   size_t errcap)
 {
@@ -188,11 +199,15 @@ static int jvms_do(struct prof_node *n, const char *const *cmds, size_t ncmds, c
 	int ret;
 
 	for (size_t i = 0; i < n->nprocs; i++) {
-		for (size_t c = 0; n->filters && n->filters[i] && c < ncmds; c++) {
+		struct prof_proc *p = &n->procs[i];
+
+		for (size_t c = 0; p->filter && c < ncmds; c++) {
 			snprintf(cmd, sizeof(cmd), "%s%s", cmds[c],
-				 strcmp(cmds[c], "FILTER ") ? "" : n->filters[i]);
+				 strcmp(cmds[c], "FILTER ") ? "" : p->filter);
 			if ((ret = jvm_cmd(n, i, cmd, &out, err, errcap)))
 				return ret;
+			if (!strcmp(cmds[c], "STATUS"))
+				p->agent_from_ns = agent_clock(out);
 			json_object_put(out);
 		}
 	}
@@ -225,19 +240,23 @@ int prof_node__start(struct prof_node *n, const char *id, char *err, size_t errc
 	char cmd[1024], names[900];
 	const char *reply;
 	json_object *doc;
-	static const char *const start[] = {"RESET", "FILTER ", "START"};
+	static const char *const start[] = {"RESET", "FILTER ", "START", "STATUS"};
 	int ret;
 
 	if (!n->api) {
-		ret = prof_session__start(&n->local, (const char *const *)n->procs, n->nprocs, 0,
-					  err, errcap);
+		const char **v = calloc(n->nprocs, sizeof(*v));
+
+		for (size_t i = 0; v && i < n->nprocs; i++)
+			v[i] = n->procs[i].name;
+		ret = v ? prof_session__start(&n->local, v, n->nprocs, 0, err, errcap) : -ENOMEM;
+		free(v);
 	} else {
 		proc_list(n, names, sizeof(names));
 		snprintf(cmd, sizeof(cmd), "profile start %s %s", id, names);
 		ret = remote(n, cmd, &doc, &reply, err, errcap);
 		json_object_put(doc);
 	}
-	if (!ret && (ret = jvms_do(n, start, 3, err, errcap)))
+	if (!ret && (ret = jvms_do(n, start, 4, err, errcap)))
 		prof_node__abort(n, id);
 	return ret;
 }
@@ -252,11 +271,16 @@ int prof_node__stop(struct prof_node *n, const char *id, char *err, size_t errca
 	json_object_put(n->last);
 	n->last = NULL;
 	/* the agents' figures first, then their cost goes */
-	for (size_t i = 0; n->filters && i < n->nprocs; i++) {
-		json_object_put(n->dumps[i]);
-		n->dumps[i] = NULL;
-		if (n->filters[i] && jvm_cmd(n, i, "DUMP", &n->dumps[i], err, errcap))
+	for (size_t i = 0; i < n->nprocs; i++) {
+		struct prof_proc *p = &n->procs[i];
+
+		json_object_put(p->dump);
+		p->dump = NULL;
+		p->agent_s = 0;
+		if (p->filter && jvm_cmd(n, i, "DUMP", &p->dump, err, errcap))
 			fprintf(stderr, "weft profile: %s\n", err);
+		else if (p->dump && agent_clock(p->dump) > p->agent_from_ns)
+			p->agent_s = (double)(agent_clock(p->dump) - p->agent_from_ns) / 1e9;
 	}
 	{
 		static const char *const stop[] = {"STOP"};
@@ -314,15 +338,11 @@ void prof_node__free(struct prof_node *n)
 		return;
 	prof_session__free(n->local);
 	for (size_t i = 0; i < n->nprocs; i++) {
-		free(n->procs[i]);
-		if (n->filters)
-			free(n->filters[i]);
-		if (n->dumps)
-			json_object_put(n->dumps[i]);
+		free(n->procs[i].name);
+		free(n->procs[i].filter);
+		json_object_put(n->procs[i].dump);
 	}
 	free(n->procs);
-	free(n->filters);
-	free(n->dumps);
 	free(n->name);
 	free(n->sensor);
 	json_object_put(n->last);

@@ -157,16 +157,18 @@ static json_object *latency_json(const struct hist *h)
 }
 
 /* Per node and process: utilization and demand from the slaves' profiles. */
-/* The agents' figures of the node's process called name, if it has some. */
-static json_object *components_of(const struct prof_node *n, const char *name, double tx)
+/* The agents' figures of the node's process called name, if it has some:
+ * per transaction over the agents' own window (it trails the load's by a
+ * control round trip), the throughput being steady. */
+static json_object *components_of(const struct prof_node *n, const char *name, double x)
 {
-	for (size_t k = 0; n->dumps && k < n->nprocs; k++)
-		if (n->dumps[k] && !strcmp(n->procs[k], name))
-			return profile_components(n->dumps[k], tx);
+	for (size_t k = 0; k < n->nprocs; k++)
+		if (n->procs[k].dump && !strcmp(n->procs[k].name, name))
+			return profile_components(n->procs[k].dump, x * n->procs[k].agent_s);
 	return NULL;
 }
 
-static void add_profiles(json_object *pt, const struct point *p, double x, double window)
+static void add_profiles(json_object *pt, const struct point *p, double x)
 {
 	json_object *nodes = json_object_new_array(), *hosts = json_object_new_array();
 
@@ -196,8 +198,7 @@ static void add_profiles(json_object *pt, const struct point *p, double x, doubl
 			json_object_object_add(o, "utilization", num(u));
 			json_object_object_add(o, "demand_ms", num(x > 0 ? u / x * 1e3 : 0));
 			json_object_object_add(
-			    o, "components",
-			    components_of(&p->nodes[i], cli_str(src, "name"), x * window));
+			    o, "components", components_of(&p->nodes[i], cli_str(src, "name"), x));
 			json_object_array_add(nodes, o);
 		}
 	}
@@ -240,7 +241,7 @@ static json_object *point_json(struct point *p, const struct load_result *res)
 	json_object_object_add(pt, "response_ms", latency_json(&p->hist));
 	json_object_object_add(pt, "run_requests", json_object_new_int64((int64_t)res->requests));
 	json_object_object_add(pt, "run_s", num(res->duration_s));
-	add_profiles(pt, p, x, done ? window : 0);
+	add_profiles(pt, p, x);
 	json_object_object_add(pt, "series", json_object_get(p->series));
 	if (done && p->cfg->api) {
 		/* Trajectories settle a moment after their last message. */
@@ -338,21 +339,16 @@ static char *agent_filter(const struct profile_node *sn)
 	return f;
 }
 
-/* Room for one more process in a node's parallel arrays. */
+/* Room for one more process on a node, zeroed. */
 static int grow(struct prof_node *pn)
 {
-	size_t n = pn->nprocs + 1;
-	char **procs = realloc(pn->procs, n * sizeof(*procs));
-	char **filters = procs ? realloc(pn->filters, n * sizeof(*filters)) : NULL;
-	json_object **dumps = filters ? realloc(pn->dumps, n * sizeof(*dumps)) : NULL;
+	struct prof_proc *v = realloc(pn->procs, (pn->nprocs + 1) * sizeof(*v));
 
-	if (procs)
-		pn->procs = procs;
-	if (filters)
-		pn->filters = filters;
-	if (dumps)
-		pn->dumps = dumps;
-	return dumps ? 0 : -ENOMEM;
+	if (!v)
+		return -ENOMEM;
+	pn->procs = v;
+	memset(&v[pn->nprocs], 0, sizeof(*v));
+	return 0;
 }
 
 /* The nodes of a transaction: one per distinct node name, with its processes. */
@@ -367,6 +363,7 @@ static int nodes_of(const struct prof_config *cfg, const struct profile_trans *t
 	for (size_t i = 0; i < t->nnodes; i++) {
 		const struct profile_node *sn = &t->nodes[i];
 		struct prof_node *pn = NULL;
+		struct prof_proc *proc;
 
 		for (size_t j = 0; j < n && !pn; j++)
 			if (!strcmp(v[j].name, sn->node))
@@ -377,12 +374,11 @@ static int nodes_of(const struct prof_config *cfg, const struct profile_trans *t
 			if (!(pn->name = strdup(sn->node)))
 				goto oom;
 		}
-		if (grow(pn) || !(pn->procs[pn->nprocs] = strdup(sn->process)))
+		if (grow(pn))
 			goto oom;
-		pn->filters[pn->nprocs] = NULL;
-		pn->dumps[pn->nprocs] = NULL;
-		pn->nprocs++;
-		if (sn->ncomponents && !(pn->filters[pn->nprocs - 1] = agent_filter(sn)))
+		proc = &pn->procs[pn->nprocs++];
+		if (!(proc->name = strdup(sn->process)) ||
+		    (sn->ncomponents && !(proc->filter = agent_filter(sn))))
 			goto oom;
 	}
 	*out = v;

@@ -89,8 +89,8 @@ else
 		"$WEFT" profile "$TMP/remote.xml" --server "${API#http://}" --users 2 --think-ms 5 \
 			--measure 3 --window 3 --warmup-max 40 --out "$TMP/out-remote" \
 			>"$TMP/remote.out" 2>"$TMP/remote.err"
-		# The agents' window trails the load's by a control round trip
-		# through the server: a few percent over a 3 s window.
+		# The agents' window trails the load's by a control round trip through
+		# the server; the counts are per transaction of the agents' own window.
 		calls=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["transactions"][0]
 m = {c["method"]: c["calls_per_transaction"] for c in t["nodes"][0]["components"]["methods"]}
 print("%.3f %.3f" % (m["lookup"], m["price"]), "ok" if abs(m["lookup"] - 1) < 0.05 and abs(m["price"] - 3) < 0.15 else "off")' \
