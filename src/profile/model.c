@@ -21,13 +21,16 @@
 
 #define MODEL_STATIONS_MAX 64
 #define MODEL_N_MAX	   2000
+#define MODEL_POINTS_MAX   32
 
 struct station {
-	char key[128];		   /* boot id, else the node's name */
-	char name[256];		   /* the nodes on it, "web1+db1" */
-	double demand_ms_sum;	   /* host-wide CPU per transaction, summed over points */
-	double proc_demand_ms_sum; /* the listed processes' share of it */
-	unsigned npoints;	   /* points that measured it */
+	char key[128];		       /* boot id, else the node's name */
+	char name[256];		       /* the nodes on it, "web1+db1" */
+	double demand_ms_sum;	       /* host-wide CPU per transaction, summed over points */
+	double proc_demand_ms_sum;     /* the listed processes' share of it */
+	unsigned npoints;	       /* points that measured it */
+	double x[MODEL_POINTS_MAX];    /* per point: throughput, transactions/s */
+	double busy[MODEL_POINTS_MAX]; /* per point: busy CPUs of the machine */
 	unsigned cpus;
 };
 
@@ -92,8 +95,44 @@ static void add_point(struct station *st, size_t *n, json_object *pt)
 		 * listed processes' part is reported beside it. */
 		st[k].demand_ms_sum += host_demand[k] > demand[k] ? host_demand[k] : demand[k];
 		st[k].proc_demand_ms_sum += demand[k];
+		if (st[k].npoints < MODEL_POINTS_MAX) {
+			st[k].x[st[k].npoints] = x;
+			st[k].busy[st[k].npoints] = host_demand[k] * x / 1e3;
+		}
 		st[k].npoints++;
 	}
+}
+
+/* A station's demand in ms. With three or more populations, the slope of
+ * the machine's busy CPUs against throughput (U = U0 + D X, least squares):
+ * work that does not grow with the load (weft itself, other daemons) goes
+ * to the intercept U0 instead of inflating D at low throughput, and slows
+ * the station by the CPUs it keeps busy: D c / (c - U0). Otherwise,
+ * and when the fit is not sensible, the mean of busy time per transaction.
+ * Never less than the listed processes' own demand. */
+static double station_demand_ms(const struct station *s)
+{
+	unsigned n = s->npoints < MODEL_POINTS_MAX ? s->npoints : MODEL_POINTS_MAX;
+	double mean = s->demand_ms_sum / s->npoints, floor = s->proc_demand_ms_sum / s->npoints;
+	double mx = 0, mu = 0, sxx = 0, sxu = 0, d, u0;
+
+	if (n >= 3) {
+		for (unsigned i = 0; i < n; i++) {
+			mx += s->x[i] / n;
+			mu += s->busy[i] / n;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			sxx += (s->x[i] - mx) * (s->x[i] - mx);
+			sxu += (s->x[i] - mx) * (s->busy[i] - mu);
+		}
+		d = sxx > 0 ? sxu / sxx * 1e3 : 0;
+		u0 = mu - d / 1e3 * mx;
+		/* the background keeps u0 of the c CPUs busy: the load is served at
+		 * the rate of what is left (a shadow server's reduced speed) */
+		if (d > 0 && u0 >= 0 && u0 < s->cpus)
+			mean = d * s->cpus / (s->cpus - u0);
+	}
+	return mean > floor ? mean : floor;
 }
 
 /* Measured response time minus the model's at the smallest measured
@@ -145,7 +184,7 @@ int profile_model(json_object *trans, double think_s)
 	}
 	for (size_t k = 0; k < n; k++)
 		ms[k] = (struct mva_station){.name = st[k].name,
-					     .demand_s = st[k].demand_ms_sum / st[k].npoints / 1e3,
+					     .demand_s = station_demand_ms(&st[k]) / 1e3,
 					     .servers = st[k].cpus};
 	/* The curve reaches well past the knee so that saturation shows. */
 	err = mva_solve(ms, n, think_s, MODEL_N_MAX, &res);
