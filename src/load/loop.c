@@ -340,7 +340,8 @@ static int conn_keep(struct conn *c, const char *buf, size_t n)
 		c->pend = p;
 		c->pend_cap = n;
 	}
-	memcpy(c->pend, buf, n);
+	if (n) /* pend may still be NULL, and memcpy wants a buffer even for 0 bytes */
+		memcpy(c->pend, buf, n);
 	c->npend = n;
 	return 0;
 }

@@ -17,7 +17,7 @@ int jvm_agent_port(uint32_t pid);
 
 /* Sends one command line to pid's agent and returns its one reply line
  * (malloc'd, without the newline) in *reply. 0, or -errno with err saying
- * why in one line (no agent, refused, no reply within 3 s, ...). */
+ * why in one line (no agent, refused, no reply within 2 s, ...). */
 int jvm_agent_call(uint32_t pid, const char *cmd, char **reply, char *err, size_t errcap);
 
 /* The same command to the agent of every JVM named name (comm or
