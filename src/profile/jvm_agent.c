@@ -16,7 +16,7 @@
 #include "common/clock.h"
 #include "profile/procfs.h"
 
-#define AGENT_TIMEOUT_MS 2000 /* the sensor waits meanwhile: keep it short */
+#define AGENT_TIMEOUT_MS 2000	    /* the sensor waits meanwhile: keep it short */
 #define AGENT_REPLY_MAX	 (4u << 20) /* a DUMP of many methods and threads */
 
 int jvm_agent_port(uint32_t pid)
