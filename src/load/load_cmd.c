@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "common/opts.h"
 #include "common/parse.h"
+#include "common/stop.h"
 #include "load/load.h"
 #include "load/report.h"
 
@@ -188,14 +189,6 @@ static int on_opt(int key, const char *arg, void *ctx)
 	return -EINVAL;
 }
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	stop_requested = 1;
-	signal(sig, SIG_DFL); /* a second Ctrl-C ends the process */
-}
-
 static int on_second(const struct load_second *s, void *ctx)
 {
 	(void)ctx;
@@ -278,9 +271,8 @@ int cmd_load(int argc, char **argv)
 	c.cfg.nuris = set.n;
 	c.cfg.host = set.host;
 	c.cfg.port = set.port;
-	c.cfg.stop = &stop_requested;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	c.cfg.stop = &weft_stop_requested;
+	stop_on_signals();
 	if (load_run(&c.cfg, &res)) {
 		fprintf(stderr, "weft load: %s\n", res.error);
 		goto cleanup;

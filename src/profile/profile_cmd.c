@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "common/opts.h"
 #include "common/parse.h"
+#include "common/stop.h"
 #include "profile/profile.h"
 
 #define SWEEP_MAX 32
@@ -168,14 +169,6 @@ static int on_opt(int key, const char *arg, void *ctx)
 	return -EINVAL;
 }
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	stop_requested = 1;
-	signal(sig, SIG_DFL); /* a second Ctrl-C ends the process */
-}
-
 int cmd_profile(int argc, char **argv)
 {
 	struct profile_cmd c = {
@@ -225,9 +218,8 @@ int cmd_profile(int argc, char **argv)
 	}
 	c.cfg.spec_path = argv[first];
 	c.cfg.users = c.users;
-	c.cfg.stop = &stop_requested;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	c.cfg.stop = &weft_stop_requested;
+	stop_on_signals();
 	r = profile_run(&c.cfg, &report, err, sizeof(err));
 	if (r) {
 		fprintf(stderr, "weft profile: %s\n", err);
@@ -240,5 +232,5 @@ int cmd_profile(int argc, char **argv)
 	}
 	printf("weft profile: %s/report.json, %s/report.html\n", c.out_dir, c.out_dir);
 	json_object_put(report);
-	return stop_requested ? 130 : 0;
+	return weft_stop_requested ? 130 : 0;
 }

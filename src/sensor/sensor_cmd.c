@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/opts.h"
 #include "common/parse.h"
+#include "common/stop.h"
 #include "sensor/capture.h"
 #include "sensor/control.h"
 #include "sensor/control_profile.h"
@@ -94,14 +95,6 @@ static const struct weft_cmd_help sensor_help = {
 		    "      weft control /run/weft.sock profile start run1 nginx\n"
 		    "      weft control /run/weft.sock profile stop run1   its CPU, I/O, network\n",
 };
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	stop_requested = 1;
-	signal(sig, SIG_DFL); /* a second signal kills at once */
-}
 
 static int bad_value(const char *opt, const char *arg, const char *want)
 {
@@ -358,8 +351,7 @@ int cmd_sensor(int argc, char **argv)
 	}
 
 	/* 3. Drain every 10 ms until told to stop. */
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	stop_on_signals();
 	signal(SIGPIPE, SIG_IGN);
 	static char outbuf[1 << 16];
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
@@ -367,7 +359,7 @@ int cmd_sensor(int argc, char **argv)
 		deadline = mono_ns() + cfg.duration_ns;
 	log_info("sensor: capturing on %s%s%s (%s)", cfg.host, cfg.netns ? ", netns " : "",
 		 cfg.netns ? cfg.netns : "", cfg.connections_only ? "connections only" : "messages");
-	while (!stop_requested) {
+	while (!weft_stop_requested) {
 		uint64_t now = mono_ns();
 
 		if (now >= next_clock) { /* follow wall-clock adjustments */

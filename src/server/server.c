@@ -306,7 +306,7 @@ static const char *default_web_root(void)
 	return NULL;
 }
 
-int server_run(const struct server_config *cfg, volatile int *stop)
+int server_run(const struct server_config *cfg, const volatile sig_atomic_t *stop)
 {
 	struct server s = {.cfg = cfg};
 	struct corr_opts co = {.settle_ns = cfg->settle_ns, .keep_ns = cfg->keep_ns};

@@ -3,6 +3,7 @@
 #ifndef WEFT_SERVER_H
 #define WEFT_SERVER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -26,6 +27,6 @@ void server_config_defaults(struct server_config *cfg);
 int server_config_opt(struct server_config *cfg, int key, const char *arg);
 
 /* Runs until *stop becomes nonzero. Returns the exit status. */
-int server_run(const struct server_config *cfg, volatile int *stop);
+int server_run(const struct server_config *cfg, const volatile sig_atomic_t *stop);
 
 #endif

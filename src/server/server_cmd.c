@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/opts.h"
 #include "common/parse.h"
+#include "common/stop.h"
 #include "server/server.h"
 
 enum {
@@ -111,14 +112,6 @@ static int server_opt(int key, const char *arg, void *ctx)
 	return -EINVAL;
 }
 
-static volatile int stop_flag;
-
-static void on_signal(int sig)
-{
-	stop_flag = 1;
-	signal(sig, SIG_DFL);
-}
-
 static int parse(int argc, char **argv, const char *name, const struct weft_opt *opts,
 		 const struct weft_cmd_help *help, struct cmd_state *st)
 {
@@ -136,8 +129,7 @@ static int parse(int argc, char **argv, const char *name, const struct weft_opt 
 		fprintf(stderr, "weft %s: unexpected argument '%s'\n", name, argv[first]);
 		return -EINVAL;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	stop_on_signals();
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
@@ -157,7 +149,7 @@ int cmd_server(int argc, char **argv)
 
 	if (err)
 		return err > 0 ? 0 : 2;
-	return server_run(&st.cfg, &stop_flag);
+	return server_run(&st.cfg, &weft_stop_requested);
 }
 
 /* The sensor runs as a child process: a crash of one never takes the other,
@@ -205,7 +197,7 @@ int cmd_up(int argc, char **argv)
 		sensor = start_sensor(&st.cfg);
 	fprintf(stderr, "weft up: dashboard and API on http://%s:%u/ (Ctrl-C stops)\n",
 		st.cfg.http_addr, st.cfg.http_port);
-	ret = server_run(&st.cfg, &stop_flag);
+	ret = server_run(&st.cfg, &weft_stop_requested);
 	if (sensor > 0) {
 		kill(sensor, SIGTERM);
 		waitpid(sensor, &status, 0);
