@@ -56,7 +56,9 @@ ok = t["steady_state"]["reached"] and t["throughput"] > 10 \
     and abs(lk.get("calls_per_transaction", 0) - 1) < 0.05 \
     and abs(pr.get("calls_per_transaction", 0) - 3) < 0.15 \
     and lk.get("mean_ms", 0) > 0 and pr.get("mean_ms", 0) > 0 \
-    and abs(pr["demand_ms"] - 3 * pr["mean_ms"] * pr["calls_per_transaction"] / 3) < 1e-6
+    and 0 < lk["demand_ms"] + pr["demand_ms"] < t["response_ms"]["mean"]
+# (the two methods run one after the other inside each request: their time
+# per transaction cannot exceed the transaction's response time)
 print(("ok - " if ok else "not ok - ") + "jvm: components measured per transaction")
 if not ok:
     print("#   X %s, %s" % (t["throughput"], json.dumps(comps)[:600]))
