@@ -40,6 +40,21 @@ struct run {
 	unsigned started;	       /* threads created */
 };
 
+enum load_err_kind load_err_kind_of(int err, bool connecting)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return LOAD_ERR_REFUSED;
+	case ECONNRESET:
+	case EPIPE:
+		return LOAD_ERR_RESET;
+	case ETIMEDOUT:
+		return LOAD_ERR_TIMEOUT;
+	default:
+		return connecting ? LOAD_ERR_CONNECT : LOAD_ERR_OTHER;
+	}
+}
+
 const char *load_err_name(enum load_err_kind k)
 {
 	return k < LOAD_ERR__COUNT ? err_names[k] : "unknown";

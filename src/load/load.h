@@ -44,6 +44,8 @@ enum load_err_kind {
 
 /* "connect_refused", "timeout", "http_5xx", ...: the keys of the JSON output. */
 const char *load_err_name(enum load_err_kind k);
+/* The kind of a socket error (an errno), during connect() or after it. */
+enum load_err_kind load_err_kind_of(int err, bool connecting);
 
 struct load_latency {
 	double mean_ms; /* all in milliseconds; 0 when there was no sample */

@@ -171,21 +171,6 @@ void load_thread__collect(struct load_thread *t, struct load_sec_acc *acc)
 	pthread_mutex_unlock(&t->lock);
 }
 
-static enum load_err_kind err_kind(int err, bool connecting)
-{
-	switch (err) {
-	case ECONNREFUSED:
-		return LOAD_ERR_REFUSED;
-	case ECONNRESET:
-	case EPIPE:
-		return LOAD_ERR_RESET;
-	case ETIMEDOUT:
-		return LOAD_ERR_TIMEOUT;
-	default:
-		return connecting ? LOAD_ERR_CONNECT : LOAD_ERR_OTHER;
-	}
-}
-
 /* ---- connections ---- */
 
 static void conn_close(struct conn *c)
@@ -271,7 +256,7 @@ static void conn_write(struct load_thread *t, struct conn *c, uint64_t now)
 				c->state = CONN_WRITING;
 				return;
 			}
-			conn_fail(t, c, err_kind(errno, false), now);
+			conn_fail(t, c, load_err_kind_of(errno, false), now);
 			return;
 		}
 		c->written += n;
@@ -306,7 +291,7 @@ static int conn_connect(struct load_thread *t, struct conn *c, uint64_t now)
 	return 0;
 fail:
 	err = errno;
-	conn_fail(t, c, err_kind(err, true), now);
+	conn_fail(t, c, load_err_kind_of(err, true), now);
 	return -1;
 }
 
@@ -395,7 +380,7 @@ static void conn_read(struct load_thread *t, struct conn *c, uint64_t now)
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
-			conn_fail(t, c, err_kind(errno, false), now);
+			conn_fail(t, c, load_err_kind_of(errno, false), now);
 		else if (conn_keep(c, buf, have))
 			conn_fail(t, c, LOAD_ERR_OTHER, now);
 		return;
@@ -418,7 +403,7 @@ static void conn_event(struct load_thread *t, struct conn *c, uint32_t events)
 			return;
 		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
 		if (err || (events & EPOLLHUP)) {
-			conn_fail(t, c, err_kind(err ? err : ECONNREFUSED, true), now);
+			conn_fail(t, c, load_err_kind_of(err ? err : ECONNREFUSED, true), now);
 			return;
 		}
 		conn_write(t, c, now);
@@ -426,7 +411,7 @@ static void conn_event(struct load_thread *t, struct conn *c, uint32_t events)
 	case CONN_WRITING:
 		if (events & EPOLLERR) {
 			getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-			conn_fail(t, c, err_kind(err, false), now);
+			conn_fail(t, c, load_err_kind_of(err, false), now);
 			return;
 		}
 		if (events & EPOLLOUT)

@@ -41,3 +41,28 @@ printf 'GET /delay/1\nGET /status/500\n' >"$TMP/mix.txt"
 	"http://127.0.0.1:$PORT_e" >/dev/null 2>&1
 check "per URI: errors stay with their URI" jcheck "$TMP/mix.json" \
 	"j['per_uri'][0]['errors']['total'] == 0 and j['per_uri'][1]['requests'] == 0 and j['per_uri'][1]['errors']['http_5xx'] > 100 and j['requests'] + j['errors']['total'] == 400"
+
+# Any other connect failure: mid-run, the client's namespace gets a route that
+# forbids the server's address, so every new connection fails in connect()
+# (EACCES) while the requests before it were measured. Namespaces need root.
+if [[ $EUID -ne 0 ]]; then
+	skip "connect failing mid-run counted as connect_other" "needs root for network namespaces"
+	exit 0
+fi
+cli=wl-c$$ srv=wl-s$$
+netns_pair "$cli" 10.77.61.1 "$srv" 10.77.61.2 || {
+	fail "connect failing mid-run counted as connect_other" "could not create test namespaces"
+	exit 0
+}
+ip netns exec "$srv" "$SERVER" --addr 10.77.61.2 >"$TMP/server-ns.out" 2>&1 &
+at_exit "kill $!"
+wait_for "grep -q '^port ' '$TMP/server-ns.out'" 5
+port=$(awk '/^port /{print $2}' "$TMP/server-ns.out")
+ip netns exec "$cli" "$WEFT" load -q -t1 -c1 -d3s --no-keepalive --json "$TMP/other.json" \
+	"http://10.77.61.2:$port/delay/1" >/dev/null 2>"$TMP/other.err" &
+load=$!
+sleep 1
+ip -n "$cli" route add prohibit 10.77.61.2/32
+wait "$load"
+check "connect failing mid-run counted as connect_other, not as latency" jcheck "$TMP/other.json" \
+	"j['requests'] > 50 and j['errors']['connect_other'] > 10 and j['errors']['total'] == j['errors']['connect_other'] and j['latency_ms']['max'] < 100"

@@ -1,8 +1,9 @@
 /* A small HTTP/1.1 server for the load generator's tests: single-threaded
  * epoll, each response held back by a timerfd for a precise, known delay.
  *
- *   load_server [--delay-ms D] [--stall-after-ms A --stall-ms S]
- * prints "port N" on stdout once it listens on 127.0.0.1 (an ephemeral port)
+ *   load_server [--addr IPV4] [--delay-ms D] [--stall-after-ms A --stall-ms S]
+ * prints "port N" on stdout once it listens on IPV4 (default 127.0.0.1; an
+ * ephemeral port)
  * and serves until SIGTERM. Paths:
  *   /delay/MS      200 after MS milliseconds (other paths: after D)
  *   /status/CODE   that status at once       /chunked  a chunked 200
@@ -14,6 +15,7 @@
  * With --stats FILE, SIGTERM writes the server's own view of each response
  * (from the complete request head to the written response) to FILE as
  * "count N" and "pQ MS" lines (p50 p90 p99 p99.9 max), then exits. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -211,13 +213,17 @@ static void on_accept(void)
 	}
 }
 
-static int listen_any(void)
+static int listen_any(const char *addr)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t len = sizeof(a);
 	struct epoll_event ev = {.events = EPOLLIN};
 	int one = 1;
 
+	if (inet_pton(AF_INET, addr, &a.sin_addr) != 1) {
+		errno = EINVAL;
+		return -1;
+	}
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 4096) ||
@@ -266,7 +272,7 @@ static void on_term(int sig)
 int main(int argc, char **argv)
 {
 	struct epoll_event evs[256];
-	const char *stats = NULL;
+	const char *stats = NULL, *addr = "127.0.0.1";
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--delay-ms"))
@@ -277,6 +283,8 @@ int main(int argc, char **argv)
 			stall_ms = atof(argv[i + 1]);
 		else if (!strcmp(argv[i], "--stats"))
 			stats = argv[i + 1];
+		else if (!strcmp(argv[i], "--addr"))
+			addr = argv[i + 1];
 	}
 	cap_samples = 4000000;
 	samples = malloc(cap_samples * sizeof(*samples));
@@ -286,7 +294,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ep < 0 || listen_any()) {
+	if (ep < 0 || listen_any(addr)) {
 		perror("load_server");
 		return 1;
 	}

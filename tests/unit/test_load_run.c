@@ -215,12 +215,30 @@ static void test_errors_before_start(void **state)
 	load_result__free(&r);
 }
 
+/* Socket errors by kind: what the integration tests cannot provoke on demand
+ * (an established connection failing with anything but a reset or a timeout,
+ * as after an ICMP error outlives the retransmissions) lands in "other". */
+static void test_error_kinds(void **state)
+{
+	(void)state;
+	assert_int_equal(load_err_kind_of(ECONNREFUSED, true), LOAD_ERR_REFUSED);
+	assert_int_equal(load_err_kind_of(EACCES, true), LOAD_ERR_CONNECT);
+	assert_int_equal(load_err_kind_of(ENETUNREACH, true), LOAD_ERR_CONNECT);
+	assert_int_equal(load_err_kind_of(ETIMEDOUT, true), LOAD_ERR_TIMEOUT);
+	assert_int_equal(load_err_kind_of(ECONNRESET, false), LOAD_ERR_RESET);
+	assert_int_equal(load_err_kind_of(EPIPE, false), LOAD_ERR_RESET);
+	assert_int_equal(load_err_kind_of(EHOSTUNREACH, false), LOAD_ERR_OTHER);
+	assert_int_equal(load_err_kind_of(ENETDOWN, false), LOAD_ERR_OTHER);
+	assert_string_equal(load_err_name(LOAD_ERR_CONNECT), "connect_other");
+	assert_string_equal(load_err_name(LOAD_ERR_OTHER), "other");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_request_count),	cmocka_unit_test(test_callback_stops_run),
 	    cmocka_unit_test(test_open_loop),		cmocka_unit_test(test_no_keepalive),
-	    cmocka_unit_test(test_errors_before_start),
+	    cmocka_unit_test(test_errors_before_start), cmocka_unit_test(test_error_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
