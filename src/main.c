@@ -13,16 +13,16 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"up", cmd_up, "start a server and this host's sensor in one command"},
-	{"server", cmd_server, "ingest, correlate and store; serve the map and trajectories"},
-	{"sensor", cmd_sensor, "capture every TCP message on this host with eBPF"},
-	{"control", cmd_control, "switch a running sensor's capture (its --control socket)"},
-	{"map", cmd_map, "the application dependency map from a server's API"},
-	{"traces", cmd_traces, "the newest trajectories from a server's API"},
-	{"trace", cmd_trace, "one trajectory as a waterfall"},
-	{"load", cmd_load, "HTTP load generator: closed or open loop, honest latency"},
-	{"profile", cmd_profile, "the Autoprofiler: per-transaction resource profiles, capacity model"},
-	{0},
+    {"up", cmd_up, "start a server and this host's sensor in one command"},
+    {"server", cmd_server, "ingest, correlate and store; serve the map and trajectories"},
+    {"sensor", cmd_sensor, "capture every TCP message on this host with eBPF"},
+    {"control", cmd_control, "switch a running sensor's capture (its --control socket)"},
+    {"map", cmd_map, "the application dependency map from a server's API"},
+    {"traces", cmd_traces, "the newest trajectories from a server's API"},
+    {"trace", cmd_trace, "one trajectory as a waterfall"},
+    {"load", cmd_load, "HTTP load generator: closed or open loop, honest latency"},
+    {"profile", cmd_profile, "the Autoprofiler: per-transaction resource profiles, capacity model"},
+    {0},
 };
 
 static void usage(FILE *f)

@@ -74,8 +74,8 @@ static void service_emit(struct correlator *c, const struct weft_service *svc)
 
 /* host + executable + port; the executable is the comm until the sensor
  * has told us the process's path. */
-static uint64_t service_local(struct correlator *c, uint32_t host, uint32_t pid,
-			      const char *comm, uint16_t port)
+static uint64_t service_local(struct correlator *c, uint32_t host, uint32_t pid, const char *comm,
+			      uint16_t port)
 {
 	struct proc_entry *p = corr_proc(c, host, pid);
 	struct weft_service svc = {.port = port};
@@ -207,9 +207,8 @@ static void walk_span(struct correlator *c, struct walk *w, struct half *cl, str
 	 * the two directions of the network take equally long. */
 	s->display_offset_ns = client_offset;
 	if (cl && sv)
-		s->display_offset_ns +=
-			(int64_t)((s->client.start_ns / 2 + s->client.end_ns / 2) -
-				  (s->server.start_ns / 2 + s->server.end_ns / 2));
+		s->display_offset_ns += (int64_t)((s->client.start_ns / 2 + s->client.end_ns / 2) -
+						  (s->server.start_ns / 2 + s->server.end_ns / 2));
 
 	for (int k = 0; k < 2; k++) {
 		struct half *h = k ? sv : cl;

@@ -235,7 +235,7 @@ static void match(struct correlator *c, struct half *h, uint64_t now_mono)
 {
 	struct match_key k = {.req_seq = h->req_seq,
 			      .role = h->role == WEFT_ROLE_CLIENT ? WEFT_ROLE_SERVER
-								   : WEFT_ROLE_CLIENT};
+								  : WEFT_ROLE_CLIENT};
 	struct half *o;
 
 	HASH_FIND(hh_match, c->match, &k, sizeof(k), o);
@@ -387,8 +387,8 @@ static void on_message(struct correlator *c, struct endpoint *ep, const struct w
 }
 
 /* A failed connect is an exchange that never got to send its request. */
-static void on_connect_failed(struct correlator *c, struct endpoint *ep,
-			      const struct weft_event *e, uint64_t now_mono)
+static void on_connect_failed(struct correlator *c, struct endpoint *ep, const struct weft_event *e,
+			      uint64_t now_mono)
 {
 	struct half *h = half_new(c, ep, e);
 

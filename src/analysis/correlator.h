@@ -46,11 +46,11 @@ void correlator__tick(struct correlator *c, uint64_t now_mono);
 
 struct corr_stats {
 	uint64_t events;
-	uint64_t exchanges;   /* halves created */
-	uint64_t matched;     /* pairs joined across the two sides */
-	uint64_t trajectories;/* emitted (updates included) */
-	uint64_t live_halves; /* in memory now */
-	uint64_t endpoints;   /* connections in memory now */
+	uint64_t exchanges;    /* halves created */
+	uint64_t matched;      /* pairs joined across the two sides */
+	uint64_t trajectories; /* emitted (updates included) */
+	uint64_t live_halves;  /* in memory now */
+	uint64_t endpoints;    /* connections in memory now */
 };
 void correlator__stats(const struct correlator *c, struct corr_stats *out);
 

@@ -39,8 +39,8 @@ struct ep_key {
 /* One end of a TCP connection, as one host's sensor sees it. */
 struct endpoint {
 	struct ep_key key;
-	uint8_t role;   /* WEFT_ROLE_CLIENT or WEFT_ROLE_SERVER */
-	uint8_t dir;    /* direction of the current message: WEFT_EV_SEND/RECV, 0 none */
+	uint8_t role; /* WEFT_ROLE_CLIENT or WEFT_ROLE_SERVER */
+	uint8_t dir;  /* direction of the current message: WEFT_EV_SEND/RECV, 0 none */
 	bool closed;
 	uint16_t family;
 	uint16_t sport; /* own port */
@@ -82,11 +82,11 @@ struct half {
 	uint8_t proto;
 	bool has_resp;
 	bool error;
-	bool uncertain;  /* parent chosen among several open requests */
-	bool in_match;   /* waiting in the match table */
-	bool dirty;      /* changed since emitted */
+	bool uncertain; /* parent chosen among several open requests */
+	bool in_match;	/* waiting in the match table */
+	bool dirty;	/* changed since emitted */
 	uint32_t pid;
-	uint32_t tid;    /* the thread that received (server) or sent (client) the request */
+	uint32_t tid; /* the thread that received (server) or sent (client) the request */
 	char comm[16];
 	uint16_t sport, dport; /* own and peer port */
 	uint16_t family;
@@ -97,16 +97,16 @@ struct half {
 	char request[WEFT_REQUEST_LEN];
 	char error_text[48];
 
-	struct endpoint *ep;  /* while it is the endpoint's current exchange */
-	struct half *peer;    /* the other side, once matched */
-	struct half *parent;  /* client halves: the server half its thread was serving */
-	struct half *child;   /* server halves: first child (client halves), linked by sibling */
+	struct endpoint *ep; /* while it is the endpoint's current exchange */
+	struct half *peer;   /* the other side, once matched */
+	struct half *parent; /* client halves: the server half its thread was serving */
+	struct half *child;  /* server halves: first child (client halves), linked by sibling */
 	struct half *sibling;
 	struct thread_entry *thread; /* server halves still open on their thread */
 	struct half *open_next;
 	uint64_t emitted_root; /* id of the trajectory it was emitted as the root of */
 	uint64_t touched_mono;
-	uint64_t emitted_gen;  /* assembly pass that last emitted it */
+	uint64_t emitted_gen; /* assembly pass that last emitted it */
 	struct half *all_prev, *all_next;
 	struct match_key mkey;
 	UT_hash_handle hh_match;
@@ -125,9 +125,9 @@ struct correlator {
 	struct proc_entry *procs;
 	struct endpoint *endpoints;
 	struct thread_entry *threads;
-	struct half *match;          /* by (req_seq, role) */
+	struct half *match;		  /* by (req_seq, role) */
 	struct half *all_head, *all_tail; /* every half, oldest touched first */
-	struct half **dirty;         /* halves changed since the last pass */
+	struct half **dirty;		  /* halves changed since the last pass */
 	size_t ndirty, dirty_cap;
 	uint64_t gen;
 	struct service_seen *services; /* ids already handed to the sink */

@@ -8,10 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define WEFT_HOST_LEN    64
-#define WEFT_EXE_LEN     256
+#define WEFT_HOST_LEN	 64
+#define WEFT_EXE_LEN	 256
 #define WEFT_REQUEST_LEN 160
-#define WEFT_ADDR_LEN    48
+#define WEFT_ADDR_LEN	 48
 
 enum weft_protocol {
 	WEFT_PROTO_UNKNOWN = 0,
@@ -34,7 +34,7 @@ struct weft_service {
 	char exe[WEFT_EXE_LEN];
 	char comm[16];
 	uint16_t port;
-	bool external;            /* no sensor saw it: host is empty, addr is set */
+	bool external;		  /* no sensor saw it: host is empty, addr is set */
 	char addr[WEFT_ADDR_LEN]; /* external services: the address clients used */
 };
 
@@ -46,26 +46,26 @@ struct weft_side {
 	uint32_t tid;
 	char comm[16];
 	char addr[WEFT_ADDR_LEN]; /* this side's own address as it saw it */
-	uint16_t port;            /* this side's own port */
-	uint64_t start_ns;        /* request's first byte sent (client) / received (server) */
-	uint64_t end_ns;          /* response's last byte received (client) / sent (server) */
+	uint16_t port;		  /* this side's own port */
+	uint64_t start_ns;	  /* request's first byte sent (client) / received (server) */
+	uint64_t end_ns;	  /* response's last byte received (client) / sent (server) */
 };
 
 struct weft_span {
 	uint64_t id;
-	uint64_t parent;         /* 0 at the root */
+	uint64_t parent;	 /* 0 at the root */
 	uint64_t client_service; /* service ids, see struct weft_service */
 	uint64_t server_service;
 	struct weft_side client;
 	struct weft_side server;
-	int64_t display_offset_ns; /* add to server-side times to place them on the
-				      root's timeline (skew correction); stored times stay */
-	uint8_t protocol;          /* enum weft_protocol */
+	int64_t display_offset_ns;	/* add to server-side times to place them on the
+					   root's timeline (skew correction); stored times stay */
+	uint8_t protocol;		/* enum weft_protocol */
 	char request[WEFT_REQUEST_LEN]; /* "GET /order?id=7", "REDIS GET", "QUERY SELECT ..." */
-	int status;              /* HTTP status, 0 when none */
-	bool error;              /* 5xx, reset, refused connect, protocol error */
-	char error_text[48];     /* "HTTP 503", "connection reset", "connection refused" */
-	bool uncertain;          /* the link to the parent could not be decided exactly */
+	int status;			/* HTTP status, 0 when none */
+	bool error;			/* 5xx, reset, refused connect, protocol error */
+	char error_text[48];		/* "HTTP 503", "connection reset", "connection refused" */
+	bool uncertain;			/* the link to the parent could not be decided exactly */
 	uint64_t request_bytes;
 	uint64_t response_bytes;
 };
@@ -76,11 +76,11 @@ struct weft_trajectory {
 	uint64_t duration_ns;
 	uint64_t root_service;
 	int nspans;
-	int depth;         /* spans on the longest root-to-leaf path */
-	bool error;        /* any span failed */
-	bool uncertain;    /* any link uncertain */
-	uint64_t slowest_span;  /* largest own time: the first root-cause answer */
-	uint64_t slowest_hop;   /* largest network time */
+	int depth;		 /* spans on the longest root-to-leaf path */
+	bool error;		 /* any span failed */
+	bool uncertain;		 /* any link uncertain */
+	uint64_t slowest_span;	 /* largest own time: the first root-cause answer */
+	uint64_t slowest_hop;	 /* largest network time */
 	struct weft_span *spans; /* nspans, parents before children; owned by the producer */
 };
 

@@ -32,7 +32,7 @@ static size_t copy_text(char *out, size_t cap, const uint8_t *p, size_t n, const
 
 static bool http_request(const uint8_t *p, size_t n, char *summary, size_t cap)
 {
-	static const char *const methods[] = {"GET ",    "POST ",  "PUT ",   "DELETE ", "HEAD ",
+	static const char *const methods[] = {"GET ",	  "POST ",  "PUT ",	"DELETE ", "HEAD ",
 					      "OPTIONS ", "PATCH ", "CONNECT ", "TRACE "};
 
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
@@ -108,8 +108,12 @@ static bool postgres_request(const uint8_t *p, size_t n, uint16_t port, char *su
 		if (port != 5432) /* single letters are too weak a sign alone */
 			return false;
 		snprintf(summary, cap, "%s",
-			 p[0] == 'B' ? "BIND" : p[0] == 'E' ? "EXECUTE" : p[0] == 'S' ? "SYNC"
-			 : p[0] == 'X' ? "TERMINATE" : p[0] == 'D' ? "DESCRIBE" : "PASSWORD");
+			 p[0] == 'B'   ? "BIND"
+			 : p[0] == 'E' ? "EXECUTE"
+			 : p[0] == 'S' ? "SYNC"
+			 : p[0] == 'X' ? "TERMINATE"
+			 : p[0] == 'D' ? "DESCRIBE"
+				       : "PASSWORD");
 		return true;
 	}
 	return false;
@@ -161,7 +165,8 @@ void protocol_response(uint8_t proto, const uint8_t *p, size_t n, struct protoco
 			r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
 			if (r->status >= 500) {
 				r->error = true;
-				snprintf(r->error_text, sizeof(r->error_text), "HTTP %d", r->status);
+				snprintf(r->error_text, sizeof(r->error_text), "HTTP %d",
+					 r->status);
 			}
 		}
 		return;

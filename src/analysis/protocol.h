@@ -15,7 +15,7 @@ void protocol_request(const uint8_t *p, size_t n, uint16_t server_port, uint8_t 
 		      char *summary, size_t cap);
 
 struct protocol_result {
-	int status;          /* HTTP status, 0 otherwise */
+	int status; /* HTTP status, 0 otherwise */
 	bool error;
 	char error_text[48]; /* why it failed */
 };

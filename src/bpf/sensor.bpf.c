@@ -19,19 +19,19 @@
 
 #include "bpf/sensor_event.h"
 
-#define AF_INET       2
-#define AF_INET6      10
-#define IPPROTO_TCP   6
-#define MSG_PEEK      2
-#define RCV_SHUTDOWN  1
-#define DIR_SEND      1
-#define DIR_RECV      2
+#define AF_INET	     2
+#define AF_INET6     10
+#define IPPROTO_TCP  6
+#define MSG_PEEK     2
+#define RCV_SHUTDOWN 1
+#define DIR_SEND     1
+#define DIR_RECV     2
 
 /* TCP states, from include/net/tcp_states.h */
 #define TCP_ESTABLISHED 1
-#define TCP_SYN_SENT    2
-#define TCP_SYN_RECV    3
-#define TCP_CLOSE       7
+#define TCP_SYN_SENT	2
+#define TCP_SYN_RECV	3
+#define TCP_CLOSE	7
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -45,7 +45,7 @@ struct sock_state {
 	__u64 id;
 	__u64 cgroup_id;
 	__u64 connect_ns; /* when connect() started: the handshake's duration */
-	__u32 pid;        /* owner: the connecting or accepting thread */
+	__u32 pid;	  /* owner: the connecting or accepting thread */
 	__u32 tid;
 	__u32 netns;
 	__u16 family;
@@ -64,8 +64,8 @@ struct sock_state {
 /* What a system call was given, kept until its socket-layer event fires. */
 struct call_ctx {
 	__u64 ts;
-	__u64 buf;  /* user buffer, or user iovec array when iov is set */
-	__u32 nr;   /* system call number, to ignore a stale context */
+	__u64 buf; /* user buffer, or user iovec array when iov is set */
+	__u32 nr;  /* system call number, to ignore a stale context */
 	__u32 iov;
 };
 
@@ -288,8 +288,8 @@ static __always_inline bool messages_wanted(struct sock_state *st)
 		if (bpf_map_lookup_elem(&sel_comm, comm))
 			return true;
 	}
-	if ((f->selectors & WEFT_SEL_PORT) &&
-	    (bpf_map_lookup_elem(&sel_port, &st->sport) || bpf_map_lookup_elem(&sel_port, &st->dport)))
+	if ((f->selectors & WEFT_SEL_PORT) && (bpf_map_lookup_elem(&sel_port, &st->sport) ||
+					       bpf_map_lookup_elem(&sel_port, &st->dport)))
 		return true;
 	if (f->selectors & WEFT_SEL_CGROUP) {
 		cg = bpf_get_current_cgroup_id();
@@ -329,25 +329,55 @@ static __always_inline __u64 msghdr_iov(__u64 msg)
 }
 
 SEC("tracepoint/syscalls/sys_enter_write")
-int enter_write(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, ctx->args[1], 0); }
+int enter_write(struct trace_event_raw_sys_enter *ctx)
+{
+	return remember_call(ctx, ctx->args[1], 0);
+}
 SEC("tracepoint/syscalls/sys_enter_read")
-int enter_read(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, ctx->args[1], 0); }
+int enter_read(struct trace_event_raw_sys_enter *ctx)
+{
+	return remember_call(ctx, ctx->args[1], 0);
+}
 SEC("tracepoint/syscalls/sys_enter_sendto")
-int enter_sendto(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, ctx->args[1], 0); }
+int enter_sendto(struct trace_event_raw_sys_enter *ctx)
+{
+	return remember_call(ctx, ctx->args[1], 0);
+}
 SEC("tracepoint/syscalls/sys_enter_recvfrom")
-int enter_recvfrom(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, ctx->args[1], 0); }
+int enter_recvfrom(struct trace_event_raw_sys_enter *ctx)
+{
+	return remember_call(ctx, ctx->args[1], 0);
+}
 SEC("tracepoint/syscalls/sys_enter_writev")
-int enter_writev(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, ctx->args[1], 1); }
+int enter_writev(struct trace_event_raw_sys_enter *ctx)
+{
+	return remember_call(ctx, ctx->args[1], 1);
+}
 SEC("tracepoint/syscalls/sys_enter_readv")
-int enter_readv(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, ctx->args[1], 1); }
+int enter_readv(struct trace_event_raw_sys_enter *ctx)
+{
+	return remember_call(ctx, ctx->args[1], 1);
+}
 SEC("tracepoint/syscalls/sys_enter_sendmsg")
-int enter_sendmsg(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, msghdr_iov(ctx->args[1]), 1); }
+int enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	return remember_call(ctx, msghdr_iov(ctx->args[1]), 1);
+}
 SEC("tracepoint/syscalls/sys_enter_recvmsg")
-int enter_recvmsg(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, msghdr_iov(ctx->args[1]), 1); }
+int enter_recvmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	return remember_call(ctx, msghdr_iov(ctx->args[1]), 1);
+}
 SEC("tracepoint/syscalls/sys_enter_sendfile64")
-int enter_sendfile(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, 0, 0); }
+int enter_sendfile(struct trace_event_raw_sys_enter *ctx)
+{
+	return remember_call(ctx, 0, 0);
+}
 SEC("tracepoint/syscalls/sys_enter_splice")
-int enter_splice(struct trace_event_raw_sys_enter *ctx) { return remember_call(ctx, 0, 0); }
+int enter_splice(struct trace_event_raw_sys_enter *ctx)
+{
+	return remember_call(ctx, 0, 0);
+}
 
 /* ---- messages ------------------------------------------------------------ */
 
@@ -400,8 +430,7 @@ static __always_inline void copy_payload(struct weft_event *e, struct call_ctx *
 	e->payload_len = n;
 }
 
-static __always_inline int on_message(void *ctx, struct sock *sk, int ret, int msgflags,
-				      __u8 dir)
+static __always_inline int on_message(void *ctx, struct sock *sk, int ret, int msgflags, __u8 dir)
 {
 	struct sock_state *st;
 	struct weft_event *e;
@@ -473,8 +502,7 @@ int on_recv(struct trace_event_raw_sock_msg_length *ctx)
 
 /* ---- connection lifecycle -------------------------------------------------- */
 
-static __always_inline void emit_lifecycle(struct sock_state *st,
-					   __u8 type, __s32 err, __u32 flags)
+static __always_inline void emit_lifecycle(struct sock_state *st, __u8 type, __s32 err, __u32 flags)
 {
 	struct weft_event *e;
 
@@ -582,9 +610,15 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *ctx)
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept4")
-int exit_accept4(struct trace_event_raw_sys_exit *ctx) { return on_accept_exit(ctx); }
+int exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept_exit(ctx);
+}
 SEC("tracepoint/syscalls/sys_exit_accept")
-int exit_accept(struct trace_event_raw_sys_exit *ctx) { return on_accept_exit(ctx); }
+int exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept_exit(ctx);
+}
 
 static __always_inline int on_reset(void *ctx, struct sock *sk, __u32 flags)
 {

@@ -8,8 +8,8 @@
 #include <linux/types.h>
 #endif
 
-#define WEFT_COMM_LEN       16
-#define WEFT_PAYLOAD_MAX    1024 /* upper bound of --payload; a power of two */
+#define WEFT_COMM_LEN	     16
+#define WEFT_PAYLOAD_MAX     1024 /* upper bound of --payload; a power of two */
 #define WEFT_PAYLOAD_DEFAULT 256
 
 enum weft_ev_type {
@@ -17,10 +17,10 @@ enum weft_ev_type {
 	WEFT_EV_ACCEPT = 2,  /* server side handed to a thread by accept() */
 	WEFT_EV_SEND = 3,
 	WEFT_EV_RECV = 4,
-	WEFT_EV_CLOSE = 5,   /* the connection reached TCP_CLOSE */
-	WEFT_EV_RESET = 6,   /* an RST was received or sent on the connection */
-	WEFT_EV_EXEC = 7,    /* a process executed a file: payload is its path (not a TCP
-				event: user space keeps it to name short-lived processes) */
+	WEFT_EV_CLOSE = 5, /* the connection reached TCP_CLOSE */
+	WEFT_EV_RESET = 6, /* an RST was received or sent on the connection */
+	WEFT_EV_EXEC = 7,  /* a process executed a file: payload is its path (not a TCP
+			      event: user space keeps it to name short-lived processes) */
 };
 
 enum weft_role {
@@ -37,27 +37,27 @@ enum weft_ev_flags {
 };
 
 struct weft_event {
-	__u64 ts_ns;       /* CLOCK_BOOTTIME; user space adds the offset to wall-clock time */
-	__u64 sock_id;     /* stable for the connection's life on this host */
+	__u64 ts_ns;	   /* CLOCK_BOOTTIME; user space adds the offset to wall-clock time */
+	__u64 sock_id;	   /* stable for the connection's life on this host */
 	__u64 cgroup_id;   /* cgroup v2 id of the task */
 	__u64 duration_ns; /* send/recv: time inside the system call; connect: the handshake */
-	__u32 pid;         /* process (tgid) */
-	__u32 tid;         /* thread */
-	__u32 netns;       /* network namespace inode */
-	__u32 seq;         /* TCP sequence number of the first byte moved */
-	__u32 len;         /* bytes moved by the call */
+	__u32 pid;	   /* process (tgid) */
+	__u32 tid;	   /* thread */
+	__u32 netns;	   /* network namespace inode */
+	__u32 seq;	   /* TCP sequence number of the first byte moved */
+	__u32 len;	   /* bytes moved by the call */
 	__u32 payload_len; /* bytes of payload that follow this header */
-	__s32 err;         /* connect/reset: 0 or a negative errno */
-	__u32 flags;       /* enum weft_ev_flags */
-	__u8 saddr[16];    /* local address; IPv4 in the first 4 bytes */
-	__u8 daddr[16];    /* remote address */
-	__u16 sport;       /* local port, host byte order */
-	__u16 dport;       /* remote port, host byte order */
-	__u16 family;      /* AF_INET or AF_INET6 */
-	__u8 type;         /* enum weft_ev_type */
-	__u8 role;         /* enum weft_role */
+	__s32 err;	   /* connect/reset: 0 or a negative errno */
+	__u32 flags;	   /* enum weft_ev_flags */
+	__u8 saddr[16];	   /* local address; IPv4 in the first 4 bytes */
+	__u8 daddr[16];	   /* remote address */
+	__u16 sport;	   /* local port, host byte order */
+	__u16 dport;	   /* remote port, host byte order */
+	__u16 family;	   /* AF_INET or AF_INET6 */
+	__u8 type;	   /* enum weft_ev_type */
+	__u8 role;	   /* enum weft_role */
 	char comm[WEFT_COMM_LEN];
-	__u8 payload[];    /* payload_len bytes */
+	__u8 payload[]; /* payload_len bytes */
 };
 
 /* Message-level capture is on when `messages` is set and either no selector
@@ -71,13 +71,13 @@ enum weft_selector {
 };
 
 struct weft_filter {
-	__u32 messages;  /* 0: connection-only (lifecycle events), 1: message level */
+	__u32 messages;	 /* 0: connection-only (lifecycle events), 1: message level */
 	__u32 selectors; /* enum weft_selector: which selector maps are in force */
 };
 
 enum weft_counter {
 	WEFT_CNT_EVENTS = 0, /* events written to the ring buffer */
-	WEFT_CNT_DROPS,      /* events lost because the ring buffer was full */
+	WEFT_CNT_DROPS,	     /* events lost because the ring buffer was full */
 	WEFT_CNT_SOCK_NEW,   /* connections first seen */
 	WEFT_CNT_MAX,
 };

@@ -27,7 +27,9 @@ const char *weft_event_type_name(uint8_t type)
 
 const char *weft_role_name(uint8_t role)
 {
-	return role == WEFT_ROLE_SERVER ? "server" : role == WEFT_ROLE_CLIENT ? "client" : "unknown";
+	return role == WEFT_ROLE_SERVER	  ? "server"
+	       : role == WEFT_ROLE_CLIENT ? "client"
+					  : "unknown";
 }
 
 uint8_t weft_role_infer(const struct weft_event *e)

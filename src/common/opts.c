@@ -8,8 +8,8 @@
 #define OPTS_MAX 64
 #define OPT_HELP 0x1000
 
-int opts_parse(int argc, char **argv, const char *cmd, const struct weft_opt *opts,
-	       weft_opt_fn fn, void *ctx, int *first_arg)
+int opts_parse(int argc, char **argv, const char *cmd, const struct weft_opt *opts, weft_opt_fn fn,
+	       void *ctx, int *first_arg)
 {
 	struct option longs[OPTS_MAX + 2];
 	char shorts[OPTS_MAX * 2 + 2];
@@ -17,8 +17,8 @@ int opts_parse(int argc, char **argv, const char *cmd, const struct weft_opt *op
 
 	shorts[s++] = '+'; /* stop at the first operand: subcommands may have their own */
 	for (; opts[n].name && n < OPTS_MAX; n++) {
-		longs[n] = (struct option){opts[n].name, opts[n].arg ? required_argument : no_argument,
-					   NULL, opts[n].key};
+		longs[n] = (struct option){
+		    opts[n].name, opts[n].arg ? required_argument : no_argument, NULL, opts[n].key};
 		if (opts[n].key > 0 && opts[n].key < 256) {
 			shorts[s++] = (char)opts[n].key;
 			if (opts[n].arg)
@@ -38,8 +38,8 @@ int opts_parse(int argc, char **argv, const char *cmd, const struct weft_opt *op
 			const char *bad = argv[optind - 1];
 
 			if (optopt && optopt < 256 && c == '?')
-				fprintf(stderr, "weft %s: unknown or incomplete option '-%c'\n", cmd,
-					optopt);
+				fprintf(stderr, "weft %s: unknown or incomplete option '-%c'\n",
+					cmd, optopt);
 			else
 				fprintf(stderr, "weft %s: unknown option or missing value: '%s'\n",
 					cmd, bad);

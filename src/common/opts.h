@@ -7,7 +7,7 @@
 
 struct weft_opt {
 	const char *name; /* long option, without "--" */
-	int key;          /* short option character, or a value >= 256 for long-only */
+	int key;	  /* short option character, or a value >= 256 for long-only */
 	const char *arg;  /* metavar for options taking a value, NULL for flags */
 	const char *help; /* one line */
 };
@@ -19,8 +19,8 @@ typedef int (*weft_opt_fn)(int key, const char *arg, void *ctx);
 /* Parses argv against the table (terminated by a zero entry). `--help` is
  * built in: prints usage to stdout and returns 1. Returns 0 with *first_arg
  * set to the first operand, or -EINVAL after printing a hint to stderr. */
-int opts_parse(int argc, char **argv, const char *cmd, const struct weft_opt *opts,
-	       weft_opt_fn fn, void *ctx, int *first_arg);
+int opts_parse(int argc, char **argv, const char *cmd, const struct weft_opt *opts, weft_opt_fn fn,
+	       void *ctx, int *first_arg);
 
 struct weft_cmd_help {
 	const char *usage;    /* "weft sensor [OPTIONS]" */

@@ -36,8 +36,8 @@ int parse_double(const char *arg, double *out, double min, double max)
 }
 
 /* Splits "12.5ms" into 12.5 and "ms"; the unit must be in `units`. */
-static int scaled(const char *arg, const char *const *units, const double *mult, int n,
-		  double bare, double *out)
+static int scaled(const char *arg, const char *const *units, const double *mult, int n, double bare,
+		  double *out)
 {
 	char *end;
 	double v;
@@ -76,8 +76,8 @@ int parse_duration_ns(const char *arg, uint64_t *out, uint64_t bare_unit_ns)
 int parse_size(const char *arg, uint64_t *out, uint64_t min, uint64_t max)
 {
 	static const char *const units[] = {"B", "k", "K", "KiB", "M", "MiB", "G", "GiB"};
-	static const double mult[] = {1, 1024, 1024, 1024, 1048576, 1048576, 1073741824.0,
-				      1073741824.0};
+	static const double mult[] = {1,       1024,	1024,	      1024,
+				      1048576, 1048576, 1073741824.0, 1073741824.0};
 	double v;
 
 	if (scaled(arg, units, mult, 8, 1, &v) || v > 1e19 || v < (double)min || v > (double)max)

@@ -11,10 +11,10 @@
 struct capture;
 
 struct capture_opts {
-	uint32_t netns;          /* only this network namespace inode; 0 for all */
-	uint32_t payload;        /* payload prefix bytes, 0..WEFT_PAYLOAD_MAX */
-	uint64_t ring_bytes;     /* ring buffer size, a power of two */
-	bool connections_only;   /* start in connection-only mode */
+	uint32_t netns;	       /* only this network namespace inode; 0 for all */
+	uint32_t payload;      /* payload prefix bytes, 0..WEFT_PAYLOAD_MAX */
+	uint64_t ring_bytes;   /* ring buffer size, a power of two */
+	bool connections_only; /* start in connection-only mode */
 };
 
 /* Called for every event, in the order the ring buffer holds them. The

@@ -46,7 +46,7 @@ struct sensor_config {
 	bool connections_only;
 	bool json;
 	const char *control_path;
-	const char *server;     /* ship to this server instead of printing */
+	const char *server; /* ship to this server instead of printing */
 	const char *spool_dir;
 	uint64_t spool_max;
 	uint32_t pids[MAX_SELECTORS];
@@ -60,40 +60,42 @@ struct sensor_config {
 };
 
 static const struct weft_opt sensor_opts[] = {
-	{"json", OPT_JSON, NULL, "print one JSON object a line per event"},
-	{"duration", 'd', "SECONDS", "stop after this long (e.g. 30, 500ms, 5m)"},
-	{"netns", 'n', "NAME|PATH", "only sockets of this network namespace"},
-	{"host", 'H', "NAME", "host name to report (default: the netns name or hostname)"},
-	{"payload", 'p', "BYTES", "payload prefix to capture, 0 disables (default 256, max 1024)"},
-	{"connections-only", OPT_CONN_ONLY, NULL, "lifecycle events only, no messages"},
-	{"pid", OPT_PID, "PID", "message capture for this process (repeatable)"},
-	{"comm", OPT_COMM, "NAME", "message capture for this process name (repeatable)"},
-	{"port", OPT_PORT, "PORT", "message capture for this local or remote port (repeatable)"},
-	{"ring-size", OPT_RING, "SIZE", "kernel ring buffer size (default 8MiB)"},
-	{"control", OPT_CONTROL, "PATH", "unix socket taking control commands at run time"},
-	{"ignore-port", OPT_IGNORE_PORT, "PORT", "never trace connections on this port (repeatable; "
-					     "--server's port always)"},
-	{"server", OPT_SERVER, "HOST:PORT", "ship events to a weft server instead of printing them"},
-	{"spool", OPT_SPOOL, "DIR", "unacknowledged batches (default /var/lib/weft/spool/HOST)"},
-	{"spool-max", OPT_SPOOL_MAX, "SIZE", "spool bound; beyond it batches are dropped and counted "
-					 "(default 64MiB)"},
-	{"verbose", 'v', NULL, "more diagnostics (libbpf, verifier)"},
-	{0},
+    {"json", OPT_JSON, NULL, "print one JSON object a line per event"},
+    {"duration", 'd', "SECONDS", "stop after this long (e.g. 30, 500ms, 5m)"},
+    {"netns", 'n', "NAME|PATH", "only sockets of this network namespace"},
+    {"host", 'H', "NAME", "host name to report (default: the netns name or hostname)"},
+    {"payload", 'p', "BYTES", "payload prefix to capture, 0 disables (default 256, max 1024)"},
+    {"connections-only", OPT_CONN_ONLY, NULL, "lifecycle events only, no messages"},
+    {"pid", OPT_PID, "PID", "message capture for this process (repeatable)"},
+    {"comm", OPT_COMM, "NAME", "message capture for this process name (repeatable)"},
+    {"port", OPT_PORT, "PORT", "message capture for this local or remote port (repeatable)"},
+    {"ring-size", OPT_RING, "SIZE", "kernel ring buffer size (default 8MiB)"},
+    {"control", OPT_CONTROL, "PATH", "unix socket taking control commands at run time"},
+    {"ignore-port", OPT_IGNORE_PORT, "PORT",
+     "never trace connections on this port (repeatable; "
+     "--server's port always)"},
+    {"server", OPT_SERVER, "HOST:PORT", "ship events to a weft server instead of printing them"},
+    {"spool", OPT_SPOOL, "DIR", "unacknowledged batches (default /var/lib/weft/spool/HOST)"},
+    {"spool-max", OPT_SPOOL_MAX, "SIZE",
+     "spool bound; beyond it batches are dropped and counted "
+     "(default 64MiB)"},
+    {"verbose", 'v', NULL, "more diagnostics (libbpf, verifier)"},
+    {0},
 };
 
 static const struct weft_cmd_help sensor_help = {
-	.usage = "weft sensor [OPTIONS]",
-	.summary = "Captures every TCP message on this host from the kernel with eBPF: which\n"
-		   "process and thread sent or received it, on which connection, at which TCP\n"
-		   "sequence numbers. Needs root. Nothing is installed in the applications.",
-	.examples = "  weft sensor --json                       every event as JSON lines\n"
-		    "  weft sensor --connections-only           connection lifecycle only\n"
-		    "  weft sensor --netns web1 --port 80       one namespace, port 80 messages\n"
-		    "  weft sensor --server 127.0.0.1:7071      ship events to a weft server\n"
-		    "  weft sensor --control /run/weft.sock     control at run time:\n"
-		    "      weft control /run/weft.sock messages off\n"
-		    "      weft control /run/weft.sock profile start run1 nginx\n"
-		    "      weft control /run/weft.sock profile stop run1   its CPU, I/O, network\n",
+    .usage = "weft sensor [OPTIONS]",
+    .summary = "Captures every TCP message on this host from the kernel with eBPF: which\n"
+	       "process and thread sent or received it, on which connection, at which TCP\n"
+	       "sequence numbers. Needs root. Nothing is installed in the applications.",
+    .examples = "  weft sensor --json                       every event as JSON lines\n"
+		"  weft sensor --connections-only           connection lifecycle only\n"
+		"  weft sensor --netns web1 --port 80       one namespace, port 80 messages\n"
+		"  weft sensor --server 127.0.0.1:7071      ship events to a weft server\n"
+		"  weft sensor --control /run/weft.sock     control at run time:\n"
+		"      weft control /run/weft.sock messages off\n"
+		"      weft control /run/weft.sock profile start run1 nginx\n"
+		"      weft control /run/weft.sock profile stop run1   its CPU, I/O, network\n",
 };
 
 static int bad_value(const char *opt, const char *arg, const char *want)
@@ -113,7 +115,8 @@ static int sensor_opt(int key, const char *arg, void *ctx)
 		return 0;
 	case 'd':
 		if (parse_duration_ns(arg, &cfg->duration_ns, 1000000000ull) || !cfg->duration_ns)
-			return bad_value("duration", arg, "a positive duration like 30, 500ms or 5m");
+			return bad_value("duration", arg,
+					 "a positive duration like 30, 500ms or 5m");
 		return 0;
 	case 'n':
 		cfg->netns = arg;
@@ -270,9 +273,9 @@ static void report_counters(struct capture *c, struct shipper *sh)
 int cmd_sensor(int argc, char **argv)
 {
 	struct sensor_config cfg = {
-		.payload = WEFT_PAYLOAD_DEFAULT,
-		.ring_bytes = 8 << 20,
-		.spool_max = 64 << 20,
+	    .payload = WEFT_PAYLOAD_DEFAULT,
+	    .ring_bytes = 8 << 20,
+	    .spool_max = 64 << 20,
 	};
 	struct capture_opts copts = {0};
 	struct control_server *ctl = NULL;
@@ -313,8 +316,10 @@ int cmd_sensor(int argc, char **argv)
 	if (!out.procs || !out.profiles)
 		goto cleanup;
 	if (cfg.server) {
-		struct shipper_opts so = {.server = cfg.server, .sensor_id = cfg.host,
-					  .host = cfg.host, .spool_dir = cfg.spool_dir,
+		struct shipper_opts so = {.server = cfg.server,
+					  .sensor_id = cfg.host,
+					  .host = cfg.host,
+					  .spool_dir = cfg.spool_dir,
 					  .spool_max = cfg.spool_max};
 
 		if (!so.spool_dir) {
@@ -358,7 +363,8 @@ int cmd_sensor(int argc, char **argv)
 	if (cfg.duration_ns)
 		deadline = mono_ns() + cfg.duration_ns;
 	log_info("sensor: capturing on %s%s%s (%s)", cfg.host, cfg.netns ? ", netns " : "",
-		 cfg.netns ? cfg.netns : "", cfg.connections_only ? "connections only" : "messages");
+		 cfg.netns ? cfg.netns : "",
+		 cfg.connections_only ? "connections only" : "messages");
 	while (!weft_stop_requested) {
 		uint64_t now = mono_ns();
 

@@ -18,7 +18,7 @@ struct shipper_opts {
 	const char *sensor_id; /* stable across restarts: batches are deduplicated by it */
 	const char *host;      /* host name reported */
 	const char *spool_dir;
-	uint64_t spool_max;    /* bytes */
+	uint64_t spool_max; /* bytes */
 };
 
 /* Parses the address and opens the spool; does not connect yet. NULL after

@@ -18,8 +18,8 @@
 #include "wire/wire.h"
 
 #define IN_BUF_INITIAL (64u << 10)
-#define TAG_LISTEN ((void *)1)
-#define TAG_WAKE ((void *)2)
+#define TAG_LISTEN     ((void *)1)
+#define TAG_WAKE       ((void *)2)
 
 struct sensor_rec {
 	char id[WIRE_ID_MAX];
@@ -34,7 +34,7 @@ struct ingest_conn {
 	int fd;
 	char peer[64];
 	struct sensor_rec *sensor; /* after its hello */
-	uint8_t *buf;              /* bytes read, not yet parsed */
+	uint8_t *buf;		   /* bytes read, not yet parsed */
 	size_t len, cap;
 	struct wire_buf out;
 	size_t out_off;
@@ -149,8 +149,8 @@ static void conn_flush(struct ingest *in, struct ingest_conn *c)
 	struct epoll_event ev = {.data.ptr = c};
 
 	while (c->out_off < c->out.len) {
-		ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
-				 MSG_NOSIGNAL);
+		ssize_t n =
+		    send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -406,7 +406,8 @@ static void send_controls(struct ingest *in)
 		for (s = in->sensors; s && strcmp(s->id, q->sensor); s = s->next)
 			;
 		if (!s || !s->conn) {
-			snprintf(q->reply, q->cap, "error: sensor '%s' is not connected", q->sensor);
+			snprintf(q->reply, q->cap, "error: sensor '%s' is not connected",
+				 q->sensor);
 			q->err = -ENOENT;
 			q->done = true;
 			continue;

@@ -12,13 +12,13 @@ struct ingest;
 struct ingest_conn;
 
 struct ingest_sensor_stats {
-	uint64_t events;      /* events received in batches */
+	uint64_t events; /* events received in batches */
 	uint64_t batches;
-	uint64_t drops;       /* the sensor's ring-buffer drops (its STATUS) */
+	uint64_t drops;	      /* the sensor's ring-buffer drops (its STATUS) */
 	uint64_t spool_drops; /* batches its full spool discarded */
 	uint64_t last_seen_ns;
-	int64_t lag_ns;       /* receive time minus the newest event's time */
-	bool messages;        /* capture mode */
+	int64_t lag_ns; /* receive time minus the newest event's time */
+	bool messages;	/* capture mode */
 	bool connected;
 };
 

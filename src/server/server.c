@@ -21,11 +21,11 @@
 #include "version.h"
 #include "wire/wire.h"
 
-#define COMMIT_EVERY_NS 50000000ull   /* group commits: acks wait at most this */
+#define COMMIT_EVERY_NS	   50000000ull /* group commits: acks wait at most this */
 #define COMMIT_MAX_BATCHES 256
-#define TICK_EVERY_NS 100000000ull
-#define HOUSEKEEPING_NS 1000000000ull
-#define PRUNE_EVERY_NS 60000000000ull
+#define TICK_EVERY_NS	   100000000ull
+#define HOUSEKEEPING_NS	   1000000000ull
+#define PRUNE_EVERY_NS	   60000000000ull
 
 struct server {
 	const struct server_config *cfg;
@@ -198,15 +198,15 @@ static void put_sensor(const char *sensor, const char *host, const struct ingest
 {
 	struct server *s = ctx;
 	struct store_sensor_status ss = {
-		.sensor = sensor,
-		.host = host,
-		.last_seen_ns = st->last_seen_ns,
-		.events = st->events,
-		.drops = st->drops,
-		.spool_drops = st->spool_drops,
-		.lag_ns = st->lag_ns,
-		.mode = st->messages ? "messages" : "connections",
-		.connected = st->connected,
+	    .sensor = sensor,
+	    .host = host,
+	    .last_seen_ns = st->last_seen_ns,
+	    .events = st->events,
+	    .drops = st->drops,
+	    .spool_drops = st->spool_drops,
+	    .lag_ns = st->lag_ns,
+	    .mode = st->messages ? "messages" : "connections",
+	    .connected = st->connected,
 	};
 
 	store__put_sensor(s->store, &ss);
@@ -255,10 +255,10 @@ static int replay(struct server *s)
 	return 0;
 }
 
-/* ---- the API's hooks --------------------------------------------------------------------------- */
+/* ---- the API's hooks ---------------------------------------------------------------------------
+ */
 
-static int api_control(const char *sensor, const char *command, char *reply, size_t cap,
-		       void *ctx)
+static int api_control(const char *sensor, const char *command, char *reply, size_t cap, void *ctx)
 {
 	struct server *s = ctx;
 
@@ -272,7 +272,8 @@ static void api_health(json_object *o, void *ctx)
 
 	/* Read without a lock: counters only, a torn read costs nothing. */
 	correlator__stats(s->corr, &cs);
-	json_object_object_add(o, "sensors_connected", json_object_new_int(ingest__connected(s->ingest)));
+	json_object_object_add(o, "sensors_connected",
+			       json_object_new_int(ingest__connected(s->ingest)));
 	json_object_object_add(o, "batches", json_object_new_int64((int64_t)s->batches));
 	json_object_object_add(o, "events", json_object_new_int64((int64_t)s->events));
 	json_object_object_add(o, "exchanges", json_object_new_int64((int64_t)cs.exchanges));

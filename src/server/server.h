@@ -13,12 +13,12 @@ struct server_config {
 	char http_addr[128];
 	uint16_t http_port;
 	const char *db_path;
-	const char *web_root;   /* dashboard files; NULL: the installed ones if present */
+	const char *web_root; /* dashboard files; NULL: the installed ones if present */
 	bool keep_events;
 	bool sync_full;
-	uint64_t retention_ns;  /* derived data older than this is deleted */
-	uint64_t settle_ns;     /* a trajectory is written once quiet this long */
-	uint64_t keep_ns;       /* in-memory horizon of the correlator */
+	uint64_t retention_ns; /* derived data older than this is deleted */
+	uint64_t settle_ns;    /* a trajectory is written once quiet this long */
+	uint64_t keep_ns;      /* in-memory horizon of the correlator */
 };
 
 void server_config_defaults(struct server_config *cfg);

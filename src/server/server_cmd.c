@@ -27,25 +27,25 @@ enum {
 };
 
 static const struct weft_opt server_opts[] = {
-	{"listen", OPT_LISTEN, "HOST:PORT", "sensor ingest address (default 127.0.0.1:7071)"},
-	{"http", OPT_HTTP, "HOST:PORT", "HTTP API and dashboard (default 127.0.0.1:7070)"},
-	{"db", OPT_DB, "PATH", "SQLite database file (default ./weft.db)"},
-	{"keep-events", OPT_KEEP_EVENTS, NULL, "keep raw event batches, not only derived data"},
-	{"retention", OPT_RETENTION, "DURATION", "delete data older than this (default 7d)"},
-	{"settle", OPT_SETTLE, "DURATION", "write a trajectory once quiet this long (default 500ms)"},
-	{"web", OPT_WEB, "DIR", "serve the dashboard from DIR"},
-	{"sync-full", OPT_SYNC_FULL, NULL, "fsync every commit (survives power loss, slower)"},
-	{"verbose", 'v', NULL, "more diagnostics"},
-	{0},
+    {"listen", OPT_LISTEN, "HOST:PORT", "sensor ingest address (default 127.0.0.1:7071)"},
+    {"http", OPT_HTTP, "HOST:PORT", "HTTP API and dashboard (default 127.0.0.1:7070)"},
+    {"db", OPT_DB, "PATH", "SQLite database file (default ./weft.db)"},
+    {"keep-events", OPT_KEEP_EVENTS, NULL, "keep raw event batches, not only derived data"},
+    {"retention", OPT_RETENTION, "DURATION", "delete data older than this (default 7d)"},
+    {"settle", OPT_SETTLE, "DURATION", "write a trajectory once quiet this long (default 500ms)"},
+    {"web", OPT_WEB, "DIR", "serve the dashboard from DIR"},
+    {"sync-full", OPT_SYNC_FULL, NULL, "fsync every commit (survives power loss, slower)"},
+    {"verbose", 'v', NULL, "more diagnostics"},
+    {0},
 };
 
 static const struct weft_opt up_opts[] = {
-	{"db", OPT_DB, "PATH", "SQLite database file (default ./weft.db)"},
-	{"http", OPT_HTTP, "HOST:PORT", "HTTP API and dashboard (default 127.0.0.1:7070)"},
-	{"listen", OPT_LISTEN, "HOST:PORT", "sensor ingest address (default 127.0.0.1:7071)"},
-	{"no-sensor", OPT_NO_SENSOR, NULL, "start the server alone"},
-	{"verbose", 'v', NULL, "more diagnostics"},
-	{0},
+    {"db", OPT_DB, "PATH", "SQLite database file (default ./weft.db)"},
+    {"http", OPT_HTTP, "HOST:PORT", "HTTP API and dashboard (default 127.0.0.1:7070)"},
+    {"listen", OPT_LISTEN, "HOST:PORT", "sensor ingest address (default 127.0.0.1:7071)"},
+    {"no-sensor", OPT_NO_SENSOR, NULL, "start the server alone"},
+    {"verbose", 'v', NULL, "more diagnostics"},
+    {0},
 };
 
 struct cmd_state {
@@ -53,8 +53,7 @@ struct cmd_state {
 	bool no_sensor;
 };
 
-static int host_port_opt(const char *name, const char *arg, char *host, size_t cap,
-			 uint16_t *port)
+static int host_port_opt(const char *name, const char *arg, char *host, size_t cap, uint16_t *port)
 {
 	if (parse_host_port(arg, host, (int)cap, port)) {
 		fprintf(stderr, "weft: bad value '%s' for --%s: expected HOST:PORT\n", arg, name);
@@ -84,8 +83,10 @@ static int server_opt(int key, const char *arg, void *ctx)
 	case OPT_RETENTION:
 		if (parse_duration_ns(arg, &cfg->retention_ns, 86400000000000ull) ||
 		    cfg->retention_ns < 60000000000ull) {
-			fprintf(stderr, "weft: bad value '%s' for --retention: a duration of at "
-					"least 1m, like 7d or 12h\n", arg);
+			fprintf(stderr,
+				"weft: bad value '%s' for --retention: a duration of at "
+				"least 1m, like 7d or 12h\n",
+				arg);
 			return -EINVAL;
 		}
 		return 0;
@@ -137,12 +138,12 @@ static int parse(int argc, char **argv, const char *name, const struct weft_opt 
 int cmd_server(int argc, char **argv)
 {
 	static const struct weft_cmd_help help = {
-		.usage = "weft server [OPTIONS]",
-		.summary = "Takes events from sensors, joins what every host saw into exchanges,\n"
-			   "an application dependency map and trajectories, stores them in SQLite\n"
-			   "and serves them over HTTP.",
-		.examples = "  weft server --db /var/lib/weft/weft.db\n"
-			    "  weft server --listen 0.0.0.0:7071 --http 127.0.0.1:7070\n",
+	    .usage = "weft server [OPTIONS]",
+	    .summary = "Takes events from sensors, joins what every host saw into exchanges,\n"
+		       "an application dependency map and trajectories, stores them in SQLite\n"
+		       "and serves them over HTTP.",
+	    .examples = "  weft server --db /var/lib/weft/weft.db\n"
+			"  weft server --listen 0.0.0.0:7071 --http 127.0.0.1:7070\n",
 	};
 	struct cmd_state st = {0};
 	int err = parse(argc, argv, "server", server_opts, &help, &st);
@@ -176,11 +177,11 @@ static pid_t start_sensor(const struct server_config *cfg)
 int cmd_up(int argc, char **argv)
 {
 	static const struct weft_cmd_help help = {
-		.usage = "weft up [OPTIONS]",
-		.summary = "Starts a server and a sensor for this host in one command, with the\n"
-			   "database in the current directory. Needs root for the sensor.",
-		.examples = "  sudo weft up\n"
-			    "  weft map; weft traces; weft trace ID\n",
+	    .usage = "weft up [OPTIONS]",
+	    .summary = "Starts a server and a sensor for this host in one command, with the\n"
+		       "database in the current directory. Needs root for the sensor.",
+	    .examples = "  sudo weft up\n"
+			"  weft map; weft traces; weft trace ID\n",
 	};
 	struct cmd_state st = {0};
 	int err = parse(argc, argv, "up", up_opts, &help, &st), status = 0, ret;

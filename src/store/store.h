@@ -21,8 +21,8 @@
 struct store;
 
 struct store_opts {
-	bool keep_events;      /* keep raw batches beyond the replay window */
-	bool sync_full;        /* fsync every commit (power-loss durable) */
+	bool keep_events; /* keep raw batches beyond the replay window */
+	bool sync_full;	  /* fsync every commit (power-loss durable) */
 };
 
 /* Opens or creates the database at path, migrating its schema to the
@@ -50,17 +50,18 @@ int store__journal_batch(struct store *s, const char *sensor, uint64_t seq, uint
 /* Calls fn for every journaled batch received at or after since_ns, in
  * arrival order: what the correlator replays at start. */
 int store__replay(struct store *s, uint64_t since_ns,
-		  int (*fn)(const char *sensor, uint64_t seq, const void *data, size_t len, void *ctx),
+		  int (*fn)(const char *sensor, uint64_t seq, const void *data, size_t len,
+			    void *ctx),
 		  void *ctx);
 
 struct store_sensor_status {
-	const char *sensor;    /* sensor id (its host name) */
+	const char *sensor; /* sensor id (its host name) */
 	const char *host;
 	uint64_t last_seen_ns; /* wall clock, server's */
 	uint64_t events;       /* events received in total */
-	uint64_t drops;        /* ring-buffer drops the sensor reported */
+	uint64_t drops;	       /* ring-buffer drops the sensor reported */
 	uint64_t spool_drops;  /* batches the sensor's full spool discarded */
-	int64_t lag_ns;        /* server receive time minus newest event time */
+	int64_t lag_ns;	       /* server receive time minus newest event time */
 	const char *mode;      /* "messages" or "connections" */
 	bool connected;
 };
@@ -92,20 +93,19 @@ struct store_map_query {
 int store__query_map(struct store *s, const struct store_map_query *q, json_object **out);
 
 struct store_traj_query {
-	int limit;              /* 1..1000 */
-	int offset;             /* for paging */
-	uint64_t since_ns;      /* start_ns >= since_ns */
-	uint64_t until_ns;      /* 0: no bound */
-	uint64_t min_ns;        /* duration_ns >= min_ns */
-	uint64_t max_ns;        /* 0: no bound */
+	int limit;		 /* 1..1000 */
+	int offset;		 /* for paging */
+	uint64_t since_ns;	 /* start_ns >= since_ns */
+	uint64_t until_ns;	 /* 0: no bound */
+	uint64_t min_ns;	 /* duration_ns >= min_ns */
+	uint64_t max_ns;	 /* 0: no bound */
 	const char *application; /* NULL: all; else an application id from the map */
-	const char *request;    /* NULL: all; else a substring of the root request */
+	const char *request;	 /* NULL: all; else a substring of the root request */
 	bool errors_only;
 };
 /* {"trajectories":[{id,start_ns,duration_ns,root:{service,host,exe,request},
  *   spans,depth,error,uncertain}], "total":N}, newest first. */
-int store__query_trajectories(struct store *s, const struct store_traj_query *q,
-			      json_object **out);
+int store__query_trajectories(struct store *s, const struct store_traj_query *q, json_object **out);
 /* {"id",...,"spans":[{id,parent,client:{host,pid,tid,comm,addr,port}|null,
  *   server:{...}|null,start_ns,end_ns,server_start_ns,server_end_ns,
  *   display_offset_ns,protocol,request,status,error,uncertain}],

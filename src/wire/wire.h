@@ -14,20 +14,20 @@
 
 #include "bpf/sensor_event.h"
 
-#define WIRE_VERSION     1
-#define WIRE_HEADER_LEN  8
+#define WIRE_VERSION	 1
+#define WIRE_HEADER_LEN	 8
 #define WIRE_MAX_PAYLOAD (16u << 20) /* larger frames are refused as bad */
-#define WIRE_ID_MAX      128         /* sensor ids and host names */
-#define WIRE_STR_MAX     65535       /* a str's u16 length: control replies up to 64 KiB */
+#define WIRE_ID_MAX	 128	     /* sensor ids and host names */
+#define WIRE_STR_MAX	 65535	     /* a str's u16 length: control replies up to 64 KiB */
 
 enum wire_type {
-	WIRE_HELLO = 1,         /* sensor: str id, str host, u64 wall clock ns */
-	WIRE_HELLO_ACK = 2,     /* server: u64 last batch stored for this sensor */
-	WIRE_BATCH = 3,         /* sensor: u64 seq, u32 count, records */
-	WIRE_ACK = 4,           /* server: u64 seq, once the batch is durably stored */
-	WIRE_CONTROL = 5,       /* server: u32 request id, str command */
+	WIRE_HELLO = 1,		/* sensor: str id, str host, u64 wall clock ns */
+	WIRE_HELLO_ACK = 2,	/* server: u64 last batch stored for this sensor */
+	WIRE_BATCH = 3,		/* sensor: u64 seq, u32 count, records */
+	WIRE_ACK = 4,		/* server: u64 seq, once the batch is durably stored */
+	WIRE_CONTROL = 5,	/* server: u32 request id, str command */
 	WIRE_CONTROL_REPLY = 6, /* sensor: u32 request id, str reply */
-	WIRE_STATUS = 7,        /* sensor: u64 events, u64 drops, u64 spool drops, u8 messages */
+	WIRE_STATUS = 7,	/* sensor: u64 events, u64 drops, u64 spool drops, u8 messages */
 };
 
 /* Records inside a batch: u8 kind, u8 0, u16 0, u32 length, bytes. */
@@ -92,7 +92,7 @@ long wire_frame_parse(const uint8_t *data, size_t avail, struct wire_frame *f);
 struct wire_rec {
 	uint8_t kind;
 	const struct weft_event *event; /* WIRE_REC_EVENT: aligned copy, valid until next */
-	uint32_t pid;                   /* WIRE_REC_PROCESS */
+	uint32_t pid;			/* WIRE_REC_PROCESS */
 	char comm[WEFT_COMM_LEN];
 	char exe[256];
 };
