@@ -12,6 +12,7 @@
 #include "analysis/correlator_int.h"
 #include "common/event_util.h"
 #include "common/log.h"
+#include "common/str.h"
 
 #define MAX_DEPTH 64
 
@@ -80,9 +81,9 @@ static uint64_t service_local(struct correlator *c, uint32_t host, uint32_t pid,
 	struct proc_entry *p = corr_proc(c, host, pid);
 	struct weft_service svc = {.port = port};
 
-	snprintf(svc.host, sizeof(svc.host), "%s", corr_host_name(c, host));
-	snprintf(svc.exe, sizeof(svc.exe), "%s", p && p->exe[0] ? p->exe : comm);
-	snprintf(svc.comm, sizeof(svc.comm), "%s", p && p->comm[0] ? p->comm : comm);
+	str_copy(svc.host, sizeof(svc.host), corr_host_name(c, host));
+	str_copy(svc.exe, sizeof(svc.exe), p && p->exe[0] ? p->exe : comm);
+	str_copy(svc.comm, sizeof(svc.comm), p && p->comm[0] ? p->comm : comm);
 	svc.id = service_id(svc.host, svc.exe, port, NULL);
 	service_emit(c, &svc);
 	return svc.id;
@@ -116,7 +117,7 @@ static uint64_t client_service(struct correlator *c, struct half *cl)
 static void fill_side(struct correlator *c, struct weft_side *s, const struct half *h)
 {
 	s->observed = true;
-	snprintf(s->host, sizeof(s->host), "%s", corr_host_name(c, h->host));
+	str_copy(s->host, sizeof(s->host), corr_host_name(c, h->host));
 	s->pid = h->pid;
 	s->tid = h->tid;
 	memcpy(s->comm, h->comm, sizeof(s->comm));
@@ -216,14 +217,14 @@ static void walk_span(struct correlator *c, struct walk *w, struct half *cl, str
 		if (!h)
 			continue;
 		if (!s->request[0] && h->request[0]) {
-			snprintf(s->request, sizeof(s->request), "%s", h->request);
+			str_copy(s->request, sizeof(s->request), h->request);
 			s->protocol = h->proto;
 		}
 		if (h->status)
 			s->status = h->status;
 		if (h->error && !s->error) {
 			s->error = true;
-			snprintf(s->error_text, sizeof(s->error_text), "%s", h->error_text);
+			str_copy(s->error_text, sizeof(s->error_text), h->error_text);
 		}
 		if (h->req_len > s->request_bytes)
 			s->request_bytes = h->req_len;
@@ -308,9 +309,12 @@ static bool emit_tree(struct correlator *c, struct half *root, uint64_t now)
 		t.uncertain |= t.spans[i].uncertain;
 	}
 	root_cause(c, &t);
-	for (int i = 0; i < w.nold; i++)
-		if (w.old_ids[i] != t.id && c->sink.retract)
+	for (int i = 0; i < w.nold; i++) {
+		if (w.old_ids[i] == t.id)
+			t.revised = true;
+		else if (c->sink.retract)
 			c->sink.retract(w.old_ids[i], c->sink.ctx);
+	}
 	if (c->sink.trajectory)
 		c->sink.trajectory(&t, c->sink.ctx);
 	c->stats.trajectories++;

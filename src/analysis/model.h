@@ -79,6 +79,7 @@ struct weft_trajectory {
 	int depth;		 /* spans on the longest root-to-leaf path */
 	bool error;		 /* any span failed */
 	bool uncertain;		 /* any link uncertain */
+	bool revised;		 /* replaces an earlier emission with the same id */
 	uint64_t slowest_span;	 /* largest own time: the first root-cause answer */
 	uint64_t slowest_hop;	 /* largest network time */
 	struct weft_span *spans; /* nspans, parents before children; owned by the producer */

@@ -60,8 +60,8 @@ static int traj_variant(const struct store_traj_query *q, const char *app_ids)
 	       (q->request && q->request[0] ? STORE_TRAJ_REQ : 0) | (app_ids ? STORE_TRAJ_APP : 0);
 }
 
-/* The conditions of a filter set, joined by AND ("1" for none). Only the
- * request filter needs the table row; the others are read from the index. */
+/* The conditions of a filter set, joined by AND ("1" for none), tested on
+ * each row as the walk in time order meets it. */
 static void traj_conditions(int variant, char *buf, size_t cap)
 {
 	snprintf(buf, cap, "1%s%s%s%s",

@@ -36,16 +36,19 @@ static const char *const stmt_sql[STORE_ST_COUNT] = {
     [STORE_ST_PUT_SERVICE] = "INSERT INTO services VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
 			     " ON CONFLICT (id) DO UPDATE SET comm = excluded.comm,"
 			     " last_seen_ns = max(last_seen_ns, excluded.last_seen_ns)",
-    [STORE_ST_DEL_SPANS] = "DELETE FROM spans WHERE trajectory = ?1",
+    [STORE_ST_DEL_SPANS] = "DELETE FROM spans WHERE (start_ns, trajectory, ord) IN"
+			   " (SELECT j.value, t.id, j.key FROM trajectories t,"
+			   " json_each(t.span_starts) j WHERE t.id = ?1)",
     [STORE_ST_DEL_TRAJ] = "DELETE FROM trajectories WHERE id = ?1",
     [STORE_ST_PUT_TRAJ] = "INSERT OR REPLACE INTO trajectories VALUES"
-			  " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    [STORE_ST_PUT_SPAN] = "INSERT INTO spans VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+			  " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    [STORE_ST_PUT_SPAN] = "INSERT OR REPLACE INTO spans VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
 			  " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
 			  " ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27,"
 			  " ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38)",
-    [STORE_ST_PRUNE_SPANS] = "DELETE FROM spans WHERE trajectory IN"
-			     " (SELECT id FROM trajectories WHERE start_ns < ?1)",
+    [STORE_ST_PRUNE_SPANS] = "DELETE FROM spans WHERE (start_ns, trajectory, ord) IN"
+			     " (SELECT j.value, t.id, j.key FROM trajectories t,"
+			     " json_each(t.span_starts) j WHERE t.start_ns < ?1)",
     [STORE_ST_PRUNE_TRAJ] = "DELETE FROM trajectories WHERE start_ns < ?1",
     [STORE_ST_PRUNE_PROCS] = "DELETE FROM processes WHERE last_seen_ns < ?1",
     [STORE_ST_PRUNE_SVCS] = "DELETE FROM services WHERE last_seen_ns < ?1",
@@ -65,7 +68,9 @@ static const char *const stmt_sql[STORE_ST_COUNT] = {
 			  " t.slowest_span, t.slowest_hop, sv.host, sv.exe, sv.comm"
 			  " FROM trajectories t LEFT JOIN services sv ON sv.id = t.root_service"
 			  " WHERE t.id = ?1",
-    [STORE_ST_TRAJ_SPANS] = "SELECT * FROM spans WHERE trajectory = ?1 ORDER BY ord",
+    [STORE_ST_TRAJ_SPANS] = "SELECT s.* FROM trajectories t, json_each(t.span_starts) j"
+			    " JOIN spans s ON s.start_ns = j.value AND s.trajectory = t.id"
+			    " AND s.ord = j.key WHERE t.id = ?1 ORDER BY s.ord",
     [STORE_ST_SENSORS] = "SELECT id, host, last_seen_ns, events, drops, spool_drops, lag_ns,"
 			 " mode, connected FROM sensors ORDER BY id",
 };
@@ -240,6 +245,7 @@ void store__close(struct store *s)
 	for (int k = 0; k < STORE_TRAJ_KINDS; k++)
 		for (int v = 0; v < STORE_TRAJ_VARIANTS; v++)
 			sqlite3_finalize(s->traj[k][v]);
+	free(s->starts);
 	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
 		log_error("store: close: %s", sqlite3_errmsg(s->db));
 	free(s);
@@ -447,7 +453,7 @@ int store_sql_functions(sqlite3 *db)
 		   : -ENOMEM;
 }
 
-/* The process of a side for the map's index; 0 when unobserved. */
+/* The process of a side as one integer for the map; 0 when unobserved. */
 static sqlite3_int64 proc_key(const struct weft_side *d)
 {
 	return d->observed ? store_proc_key(d->host, d->pid) : 0;
@@ -514,12 +520,58 @@ static const char *root_request(const struct weft_trajectory *t)
 	return t->nspans > 0 ? t->spans[0].request : "";
 }
 
+/* Decimal digits of v at p (no NUL); returns their count. */
+static size_t put_i64(char *p, int64_t v)
+{
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	char rev[20];
+	size_t n = 0, k = 0;
+
+	do
+		rev[k++] = (char)('0' + u % 10);
+	while ((u /= 10));
+	if (v < 0)
+		p[n++] = '-';
+	while (k)
+		p[n++] = rev[--k];
+	return n;
+}
+
+/* The spans' start times as a JSON array in span order: the first column of
+ * each span's key, by which the trajectory finds them. NULL when out of
+ * memory. */
+static const char *span_starts(struct store *s, const struct weft_trajectory *t)
+{
+	size_t need = 3 + (size_t)t->nspans * 21, n = 0;
+	char *b = s->starts;
+
+	if (need > s->starts_cap) {
+		b = realloc(s->starts, need);
+		if (!b)
+			return NULL;
+		s->starts = b;
+		s->starts_cap = need;
+	}
+	b[n++] = '[';
+	for (int i = 0; i < t->nspans; i++) {
+		if (i)
+			b[n++] = ',';
+		n += put_i64(b + n, (int64_t)timing_side(&t->spans[i])->start_ns);
+	}
+	b[n++] = ']';
+	b[n] = '\0';
+	return b;
+}
+
 static int put_traj_row(struct store *s, const struct weft_trajectory *t)
 {
 	sqlite3_stmt *st = store_stmt(s, STORE_ST_PUT_TRAJ);
+	const char *starts = span_starts(s, t);
 
 	if (!st)
 		return -EIO;
+	if (!starts)
+		return -ENOMEM;
 	sqlite3_bind_int64(st, 1, store_id_to_db(t->id));
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)t->start_ns);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)t->duration_ns);
@@ -531,6 +583,7 @@ static int put_traj_row(struct store *s, const struct weft_trajectory *t)
 	sqlite3_bind_int(st, 9, t->uncertain);
 	sqlite3_bind_int64(st, 10, store_id_to_db(t->slowest_span));
 	sqlite3_bind_int64(st, 11, store_id_to_db(t->slowest_hop));
+	sqlite3_bind_text(st, 12, starts, -1, SQLITE_STATIC);
 	return step_done(s, st, "storing a trajectory");
 }
 
@@ -553,7 +606,7 @@ static int delete_traj(struct store *s, uint64_t id)
 	return step_done(s, st, "deleting a trajectory");
 }
 
-/* Savepoints make each call atomic whether or not a transaction is open. */
+/* Savepoints make a call atomic when no transaction is open. */
 static int savepoint_end(struct store *s, int err)
 {
 	if (err) {
@@ -564,18 +617,39 @@ static int savepoint_end(struct store *s, int err)
 	return run_simple(s, STORE_ST_RELEASE, "releasing a savepoint");
 }
 
-int store__put_trajectory(struct store *s, const struct weft_trajectory *t)
+static int put_traj(struct store *s, const struct weft_trajectory *t)
 {
-	int err = run_simple(s, STORE_ST_SAVEPOINT, "savepoint");
+	int err = 0;
 
-	if (err)
-		return err;
-	err = delete_traj(s, t->id);
+	/* A revision may have fewer spans than what it replaces. A first
+	 * emission replaces only what an earlier run of the server stored
+	 * (replaying its journal), which is the same tree again. */
+	if (t->revised)
+		err = delete_traj(s, t->id);
 	if (!err)
 		err = put_traj_row(s, t);
 	for (int i = 0; !err && i < t->nspans; i++)
 		err = put_span(s, t->id, i, &t->spans[i]);
-	return savepoint_end(s, err);
+	return err;
+}
+
+int store__put_trajectory(struct store *s, const struct weft_trajectory *t)
+{
+	int err;
+
+	/* Inside the caller's transaction (the server's batches) a savepoint per
+	 * trajectory cost about a sixth of the store's time: a failure instead
+	 * takes back what was written of this trajectory by hand. */
+	if (!sqlite3_get_autocommit(s->db)) {
+		err = put_traj(s, t);
+		if (err)
+			delete_traj(s, t->id);
+		return err;
+	}
+	err = run_simple(s, STORE_ST_SAVEPOINT, "savepoint");
+	if (err)
+		return err;
+	return savepoint_end(s, put_traj(s, t));
 }
 
 int store__delete_trajectory(struct store *s, uint64_t id)

@@ -60,6 +60,8 @@ struct store {
 	struct store_opts opts;		    /* as given to store__open() */
 	sqlite3_stmt *stmt[STORE_ST_COUNT]; /* prepared on first use; NULL before */
 	sqlite3_stmt *traj[STORE_TRAJ_KINDS][STORE_TRAJ_VARIANTS]; /* likewise, by filter set */
+	char *starts;	   /* a trajectory's span_starts, reused */
+	size_t starts_cap; /* bytes at starts */
 };
 
 /* The cached statement, reset with its bindings cleared; NULL after
@@ -83,7 +85,7 @@ int store_sql_functions(sqlite3 *db);
 int64_t store_proc_key(const char *host, uint32_t pid);
 /* 0 when the database's schema is the one this code reads (for readers). */
 int store_schema_check(struct store *s);
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Ids are unsigned 64-bit; SQLite integers are signed: stored bit for bit. */
 static inline sqlite3_int64 store_id_to_db(uint64_t id)

@@ -13,10 +13,10 @@
 
 #include "analysis/correlator.h"
 
-#define HOSTS 6
+#define HOSTS	   6
 #define MAX_EVENTS 512
-#define MAX_TRAJ 64
-#define MS 1000000ull
+#define MAX_TRAJ   64
+#define MS	   1000000ull
 
 /* ---- the sink: the latest version of every trajectory ---------------------------------- */
 
@@ -86,17 +86,21 @@ struct conn {
 	uint32_t cseq, sseq; /* next sequence number client->server, server->client */
 	uint16_t cport, sport;
 	uint16_t cport_seen, sport_seen; /* what the other side sees (NAT) */
-	uint8_t caddr, saddr;            /* last octet of 10.77.0.x */
+	uint8_t caddr, saddr;		 /* last octet of 10.77.0.x */
 };
 
 static uint64_t next_sock = 1000;
 
 static struct conn conn_new(int chost, int shost, uint16_t sport, bool nat)
 {
-	struct conn k = {.chost = chost, .shost = shost, .csock = next_sock++, .ssock = next_sock++,
+	struct conn k = {.chost = chost,
+			 .shost = shost,
+			 .csock = next_sock++,
+			 .ssock = next_sock++,
 			 .cseq = 0x10000000u * (uint32_t)(next_sock % 13) + 7,
 			 .sseq = 0xf0000000u - 99 * (uint32_t)next_sock,
-			 .cport = (uint16_t)(40000 + next_sock), .sport = sport};
+			 .cport = (uint16_t)(40000 + next_sock),
+			 .sport = sport};
 	k.cport_seen = nat ? (uint16_t)(k.cport + 1000) : k.cport;
 	k.sport_seen = nat ? 8080 : sport;
 	k.caddr = (uint8_t)(chost + 1);
@@ -180,8 +184,8 @@ static void run(struct sim *s, const int *order, int norder, struct sink_state *
 
 static struct sim *sim_new(void)
 {
-	static const char *names[HOSTS] = {"client", "front", "middle", "back", "client2",
-					   "front2"};
+	static const char *names[HOSTS] = {"client", "front",	"middle",
+					   "back",   "client2", "front2"};
 	struct sim *s = calloc(1, sizeof(*s));
 
 	assert_non_null(s);
@@ -436,8 +440,8 @@ static void test_errors_and_root_cause(void **state)
 
 	(void)state;
 	request(s, &a, 10, 11, 20, 21, 100 * MS, "GET /pay HTTP/1.1\r\n");
-	put(s, FR, WEFT_EV_CONNECT, WEFT_ROLE_CLIENT, 77, 20, 21, 0, 0, 102 * MS, NULL, 41000,
-	    9999, 2, 9);
+	put(s, FR, WEFT_EV_CONNECT, WEFT_ROLE_CLIENT, 77, 20, 21, 0, 0, 102 * MS, NULL, 41000, 9999,
+	    2, 9);
 	s->ev[FR][s->n[FR] - 1].e.err = -111;
 	request(s, &b, 20, 21, 40, 41, 103 * MS, "GET /slow HTTP/1.1\r\n");
 	respond(s, &b, 20, 21, 40, 41, 403 * MS, "HTTP/1.1 503 Service Unavailable\r\n");
@@ -490,18 +494,56 @@ static void test_late_parent_retracts(void **state)
 	free(out);
 }
 
+/* A host's batch that only adds to a trajectory (the same root) updates it
+ * in place, flagged as a revision so that the store replaces its spans. */
+static void test_revision_in_place(void **state)
+{
+	struct sim *s = sim_new();
+	struct sink_state *out = calloc(1, sizeof(*out));
+	struct conn a = conn_new(CL, FR, 80, false), b = conn_new(FR, BK, 8081, false);
+	struct corr_opts o = {.settle_ns = 10, .keep_ns = 60000 * MS};
+	struct corr_sink sink = {.trajectory = on_traj, .retract = on_retract, .ctx = out};
+	struct correlator *c = correlator__new(&o, &sink);
+	uint64_t now = 1, id;
+
+	(void)state;
+	request(s, &a, 10, 11, 20, 21, 100 * MS, "GET /whole HTTP/1.1\r\n");
+	request(s, &b, 20, 21, 40, 41, 102 * MS, "GET /part HTTP/1.1\r\n");
+	respond(s, &b, 20, 21, 40, 41, 104 * MS, "HTTP/1.1 200 OK\r\n");
+	respond(s, &a, 10, 11, 20, 21, 106 * MS, "HTTP/1.1 200 OK\r\n");
+	for (int h = CL; h <= FR; h++)
+		for (int j = 0; j < s->n[h]; j++)
+			correlator__feed(c, s->names[h], &s->ev[h][j].e, now);
+	correlator__tick(c, now += 1000);
+	assert_int_equal(out->n, 1);
+	assert_false(out->traj[0].t.revised);
+	id = out->traj[0].t.id;
+	for (int j = 0; j < s->n[BK]; j++)
+		correlator__feed(c, "back", &s->ev[BK][j].e, now);
+	correlator__tick(c, now += 1000);
+	assert_int_equal(out->n, 1);
+	assert_int_equal(out->retracted, 0);
+	assert_int_equal(out->traj[0].t.id, id);
+	assert_true(out->traj[0].t.revised);
+	assert_true(out->traj[0].spans[1].server.observed); /* the back end's side, added */
+	correlator__free(c);
+	free(s);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_chain_nat_skew_out_of_order),
-		cmocka_unit_test(test_keep_alive),
-		cmocka_unit_test(test_pipelining),
-		cmocka_unit_test(test_thread_pool),
-		cmocka_unit_test(test_prefork),
-		cmocka_unit_test(test_event_loop_uncertain),
-		cmocka_unit_test(test_two_applications),
-		cmocka_unit_test(test_errors_and_root_cause),
-		cmocka_unit_test(test_late_parent_retracts),
+	    cmocka_unit_test(test_chain_nat_skew_out_of_order),
+	    cmocka_unit_test(test_keep_alive),
+	    cmocka_unit_test(test_pipelining),
+	    cmocka_unit_test(test_thread_pool),
+	    cmocka_unit_test(test_prefork),
+	    cmocka_unit_test(test_event_loop_uncertain),
+	    cmocka_unit_test(test_two_applications),
+	    cmocka_unit_test(test_errors_and_root_cause),
+	    cmocka_unit_test(test_late_parent_retracts),
+	    cmocka_unit_test(test_revision_in_place),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -210,6 +210,23 @@ static int span_count(struct store *s, uint64_t id)
 	return n;
 }
 
+/* Rows in the spans table for a trajectory, whether or not it lists them. */
+static int stored_spans(struct store *s, uint64_t id)
+{
+	sqlite3_stmt *st;
+	int n;
+
+	assert_int_equal(sqlite3_prepare_v2(s->db,
+					    "SELECT count(*) FROM spans WHERE trajectory = ?", -1,
+					    &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 static void test_put_replace_delete(void **state)
 {
 	struct fixture *f = *state;
@@ -250,7 +267,28 @@ static void test_put_replace_delete(void **state)
 	assert_int_equal(span_count(f->s, 7), 3);
 	assert_int_equal(store__delete_trajectory(f->s, 7), 0);
 	assert_int_equal(span_count(f->s, 7), -1);
+	assert_int_equal(stored_spans(f->s, 7), 0);
 	assert_int_equal(store__query_trajectory(f->s, 7, &doc), -ENOENT);
+
+	/* A revision with fewer spans, and the root's start moved (its client
+	 * side arrived): what it no longer has is gone, nothing is left over. */
+	t.nspans = 3;
+	t.revised = false;
+	assert_int_equal(store__put_trajectory(f->s, &t), 0);
+	assert_int_equal(stored_spans(f->s, 7), 3);
+	sp[0].client.start_ns = T0 - MS;
+	t.nspans = 2;
+	t.revised = true;
+	assert_int_equal(store__begin(f->s), 0);
+	assert_int_equal(store__put_trajectory(f->s, &t), 0);
+	assert_int_equal(store__commit(f->s), 0);
+	assert_int_equal(span_count(f->s, 7), 2);
+	assert_int_equal(stored_spans(f->s, 7), 2);
+	assert_int_equal(store__query_trajectory(f->s, 7, &doc), 0);
+	json_object_object_get_ex(doc, "spans", &spans);
+	json_object_object_get_ex(json_object_array_get_idx(spans, 0), "start_ns", &v);
+	assert_int_equal(json_object_get_int64(v), T0 - MS);
+	json_object_put(doc);
 }
 
 /* ---- map
@@ -411,7 +449,9 @@ static void test_migrate_from_v1(void **state)
 	    " (1, 0, 1, 0, 1, 2, 1700000000001000000, 5000000, 80, 1, 'ha', 100, 1, 'hb', 200,"
 	    "  0, 1, 'GET /', 200, 0, '', 0, 10, 20),"
 	    " (1, 1, 2, 1, 2, 119, 1700000000002000000, 1000000, 0, 1, 'hb', 200, 0, NULL, NULL,"
-	    "  0, 2, 'REDIS GET', 0, 0, '', 0, 5, 5);";
+	    "  0, 2, 'REDIS GET', 0, 0, '', 0, 5, 5);"
+	    "INSERT INTO trajectories VALUES (1, 1700000000001000000, 5000000, 2, 'GET /', 2, 2,"
+	    " 0, 0, 2, 1);";
 	struct fixture *f = *state;
 	struct store_map_query q = {.since_ns = T0, .until_ns = T0 + 1000 * MS};
 	struct store raw = {0};
@@ -434,6 +474,12 @@ static void test_migrate_from_v1(void **state)
 	web = find_by(json_object_object_get(doc, "nodes"), "id", "0000000000000002");
 	assert_non_null(web);
 	assert_int_equal((int)num(web, "instances"), 1); /* pid 200 on hb, on both sides */
+	json_object_put(doc);
+	/* version 3 lists the spans' keys in the trajectory: both found, in order */
+	assert_int_equal(store__query_trajectory(s, 1, &doc), 0);
+	json_object_object_get_ex(doc, "spans", &edges);
+	assert_int_equal(json_object_array_length(edges), 2);
+	assert_string_equal(str(json_object_array_get_idx(edges, 1), "request"), "REDIS GET");
 	json_object_put(doc);
 	store__close(s);
 }
@@ -577,6 +623,13 @@ static void test_prune(void **state)
 	int total;
 
 	fill_map(f->s);
+	/* started before the cutoff, a child after it: pruned whole */
+	struct weft_span late[2] = {mkspan(8001, 0, 1, 2, T0 + 40 * MS, 30 * MS, 200, 80),
+				    mkspan(8002, 8001, 2, 3, T0 + 60 * MS, MS, 300, 5432)};
+	struct weft_trajectory tl = mktraj(late, 2);
+
+	assert_int_equal(store__put_trajectory(f->s, &tl), 0);
+	assert_int_equal(stored_spans(f->s, 8001), 2);
 	assert_int_equal(store__journal_batch(f->s, "a", 1, T0, "x", 1), 0);
 	assert_int_equal(store__journal_batch(f->s, "a", 2, T0 + 100, "y", 1), 0);
 	assert_int_equal(store__prune(f->s, T0 + 51 * MS, T0 + 50), 0);
@@ -584,6 +637,9 @@ static void test_prune(void **state)
 	assert_int_equal(total, 50); /* 51..100 stay; 9001 at 50 ms went */
 	json_object_put(list);
 	assert_int_equal(span_count(f->s, 1001), -1);
+	assert_int_equal(stored_spans(f->s, 1001), 0);
+	assert_int_equal(stored_spans(f->s, 8001), 0);
+	assert_int_equal(stored_spans(f->s, 1051), 1); /* a kept trajectory keeps its spans */
 	assert_int_equal(store__replay(f->s, 0, replay_cb, &l), 0);
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.seen[0], "a/2/y");
