@@ -86,7 +86,8 @@ def main():
             FROM c""", {"n": a.trajectories, "base": TRAJ_BASE, "recent": recent, "now": now, "ne": ne})
         db.execute("""
             INSERT OR REPLACE INTO trajectories
-            SELECT t.id, t.start, t.dur, e.dst, 'GET /api/v1/item/' || t.x, 1, 1, t.err, 0, t.id, t.id
+            SELECT t.id, t.start, t.dur, e.dst, 'GET /api/v1/item/' || t.x, 1, 1, t.err, 0, t.id, t.id,
+                   json_array(t.start)  -- span_starts: the one span's start_ns
             FROM t JOIN e ON e.k = t.k""")
         db.execute("""
             INSERT OR REPLACE INTO spans
