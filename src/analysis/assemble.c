@@ -166,6 +166,47 @@ static void note_old(struct walk *w, const struct half *h)
 		w->old_ids[w->nold++] = h->emitted_root;
 }
 
+/* The method calls in a server half, as spans under its span: a call inside
+ * another call is that one's child. Only the server side is observed. */
+static void walk_calls(struct correlator *c, struct walk *w, struct half *sv, size_t sv_idx,
+		       int depth)
+{
+	size_t open[MAX_DEPTH]; /* the enclosing calls' spans, outermost first */
+	int nopen = 0, k = 0;
+
+	calls_adopt(c, sv);
+	for (const struct mcall *m = sv->calls; m; m = m->next, k++) {
+		size_t idx = w->n, parent;
+		struct weft_span *s;
+
+		while (nopen && c->spans[open[nopen - 1]].server.end_ns < m->end_ns)
+			nopen--;
+		parent = nopen ? open[nopen - 1] : sv_idx;
+		if (!(s = span_slot(c, w->n)))
+			return;
+		w->n++;
+		c->span_parent_idx[idx] = (int)parent;
+		s->id = fnv1a(fnv1a(sv->id, &m->start_ns, sizeof(m->start_ns)), &k, sizeof(k)) >> 1
+			    ?: 1;
+		s->parent = c->spans[parent].id;
+		s->client_service = s->server_service = c->spans[sv_idx].server_service;
+		s->display_offset_ns = c->spans[sv_idx].display_offset_ns;
+		s->server.observed = true;
+		str_copy(s->server.host, sizeof(s->server.host), corr_host_name(c, sv->host));
+		s->server.pid = m->pid;
+		s->server.tid = m->tid;
+		memcpy(s->server.comm, sv->comm, sizeof(s->server.comm));
+		s->server.start_ns = m->start_ns;
+		s->server.end_ns = m->end_ns;
+		s->protocol = WEFT_PROTO_METHOD;
+		str_copy(s->request, sizeof(s->request), m->name);
+		if (depth + 1 + nopen > w->depth)
+			w->depth = depth + 1 + nopen;
+		if (nopen < MAX_DEPTH)
+			open[nopen++] = idx;
+	}
+}
+
 /* Depth-first: parents before children in c->spans. */
 static void walk_span(struct correlator *c, struct walk *w, struct half *cl, struct half *sv,
 		      int parent_idx, int depth, int64_t client_offset)
@@ -235,6 +276,7 @@ static void walk_span(struct correlator *c, struct walk *w, struct half *cl, str
 		return;
 	for (struct half *ch = sv->child; ch; ch = ch->sibling)
 		walk_span(c, w, ch, ch->peer, (int)idx, depth + 1, c->spans[idx].display_offset_ns);
+	walk_calls(c, w, sv, idx, depth);
 }
 
 static uint64_t span_duration(const struct weft_span *s)

@@ -21,16 +21,7 @@
 
 #define ENDPOINT_LINGER_NS 5000000000ull /* a closed connection's late events still land */
 
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
-}
-
-static uint32_t host_id(struct correlator *c, const char *name)
+uint32_t corr_host_id(struct correlator *c, const char *name)
 {
 	struct host_entry *h;
 
@@ -84,7 +75,7 @@ struct correlator *correlator__new(const struct corr_opts *opts, const struct co
 void correlator__process(struct correlator *c, const char *host, uint32_t pid, const char *comm,
 			 const char *exe)
 {
-	struct proc_entry *p = corr_proc(c, host_id(c, host), pid);
+	struct proc_entry *p = corr_proc(c, corr_host_id(c, host), pid);
 
 	if (!p)
 		return;
@@ -285,6 +276,7 @@ static struct half *half_new(struct correlator *c, struct endpoint *ep, const st
 
 void corr_half_free(struct correlator *c, struct half *h)
 {
+	calls_half_free(c, h);
 	match_remove(c, h);
 	thread_close(c, h);
 	unlink_child(h);
@@ -443,7 +435,7 @@ static void endpoint_free(struct correlator *c, struct endpoint *ep)
 void correlator__feed(struct correlator *c, const char *host, const struct weft_event *e,
 		      uint64_t now_mono)
 {
-	uint32_t hid = host_id(c, host);
+	uint32_t hid = corr_host_id(c, host);
 	struct endpoint *ep;
 
 	c->stats.events++;
@@ -505,8 +497,10 @@ static void expire(struct correlator *c, uint64_t now_mono)
 void correlator__tick(struct correlator *c, uint64_t now_mono)
 {
 	assemble_pass(c, now_mono);
-	if (now_mono != UINT64_MAX)
+	if (now_mono != UINT64_MAX) {
 		expire(c, now_mono);
+		calls_expire(c, now_mono);
+	}
 }
 
 void correlator__stats(const struct correlator *c, struct corr_stats *out)
@@ -533,8 +527,11 @@ void correlator__free(struct correlator *c)
 		struct half *x = c->all_head;
 
 		c->all_head = x->all_next;
+		x->ct = NULL; /* the threads go below */
+		calls_half_free(c, x);
 		free(x);
 	}
+	calls_free(c);
 	HASH_ITER(hh, c->endpoints, ep, etmp)
 	{
 		HASH_DEL(c->endpoints, ep);

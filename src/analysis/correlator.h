@@ -40,17 +40,34 @@ void correlator__feed(struct correlator *c, const char *host, const struct weft_
 /* What a sensor reported about a process. */
 void correlator__process(struct correlator *c, const char *host, uint32_t pid, const char *comm,
 			 const char *exe);
+/* A method call a host's sensor drained from a JVM agent's trace: its
+ * thread and its times on that host's wall clock. */
+struct weft_call {
+	uint32_t pid;
+	uint32_t tid;
+	uint64_t start_ns;
+	uint64_t end_ns;
+	char name[WEFT_REQUEST_LEN]; /* "com.shop.Orders.price" */
+};
+
+/* Nests a call, as a child span, inside the server-side exchange its thread
+ * was serving at the time; calls that come before their exchange wait for
+ * it, calls that come after it was emitted make it emitted again. */
+void correlator__call(struct correlator *c, const char *host, const struct weft_call *call,
+		      uint64_t now_mono);
 /* Emits what has settled and forgets what is idle; call a few times a second.
  * now_mono = UINT64_MAX settles everything (replay, shutdown). */
 void correlator__tick(struct correlator *c, uint64_t now_mono);
 
 struct corr_stats {
 	uint64_t events;
-	uint64_t exchanges;    /* halves created */
-	uint64_t matched;      /* pairs joined across the two sides */
-	uint64_t trajectories; /* emitted (updates included) */
-	uint64_t live_halves;  /* in memory now */
-	uint64_t endpoints;    /* connections in memory now */
+	uint64_t exchanges;	  /* halves created */
+	uint64_t matched;	  /* pairs joined across the two sides */
+	uint64_t trajectories;	  /* emitted (updates included) */
+	uint64_t live_halves;	  /* in memory now */
+	uint64_t endpoints;	  /* connections in memory now */
+	uint64_t calls;		  /* method calls received */
+	uint64_t calls_unmatched; /* dropped: no exchange of their thread contained them */
 };
 void correlator__stats(const struct correlator *c, struct corr_stats *out);
 

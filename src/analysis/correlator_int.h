@@ -4,12 +4,22 @@
 #define WEFT_CORRELATOR_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <uthash.h>
 
 #include "analysis/correlator.h"
 
 struct half;
+
+static inline uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
 
 struct host_entry {
 	char name[WEFT_HOST_LEN];
@@ -66,6 +76,27 @@ struct thread_entry {
 	UT_hash_handle hh;
 };
 
+/* A method call waiting for, or nested in, a server half (calls.c). */
+struct mcall {
+	uint64_t start_ns, end_ns; /* the host's wall clock */
+	uint64_t arrived_mono;
+	uint32_t pid, tid;
+	char name[WEFT_REQUEST_LEN];
+	struct mcall *next;
+};
+
+#define CALL_RECENT 8 /* server halves a thread remembers for late calls */
+
+/* A thread of a host whose sensor sends method calls. */
+struct call_thread {
+	struct thread_key key;
+	struct mcall *pending; /* calls no half has taken yet, newest first */
+	int npending;
+	struct half *recent[CALL_RECENT]; /* its server halves emitted lately */
+	int next_slot;
+	UT_hash_handle hh;
+};
+
 struct match_key {
 	uint32_t req_seq;
 	uint8_t role; /* the role of the half waiting here */
@@ -107,6 +138,9 @@ struct half {
 	uint64_t emitted_root; /* id of the trajectory it was emitted as the root of */
 	uint64_t touched_mono;
 	uint64_t emitted_gen; /* assembly pass that last emitted it */
+	struct mcall *calls;  /* server halves: method calls inside, by start */
+	int ncalls;
+	struct call_thread *ct; /* server halves remembered by their thread */
 	struct half *all_prev, *all_next;
 	struct match_key mkey;
 	UT_hash_handle hh_match;
@@ -131,7 +165,10 @@ struct correlator {
 	size_t ndirty, dirty_cap;
 	uint64_t gen;
 	struct service_seen *services; /* ids already handed to the sink */
-	struct weft_span *spans;       /* assembly scratch */
+	struct call_thread *call_threads;
+	uint8_t *traced; /* by host id: 1 when its sensor sends method calls */
+	size_t traced_cap;
+	struct weft_span *spans; /* assembly scratch */
 	int *span_parent_idx;
 	size_t spans_cap;
 	struct corr_stats stats;
@@ -142,6 +179,15 @@ const char *corr_host_name(struct correlator *c, uint32_t id);
 struct proc_entry *corr_proc(struct correlator *c, uint32_t host, uint32_t pid);
 void corr_touch(struct correlator *c, struct half *h, uint64_t now_mono);
 void corr_half_free(struct correlator *c, struct half *h);
+
+/* calls.c */
+/* At assembly: sv takes the waiting calls it contains and is remembered by
+ * its thread for calls that come later. */
+void calls_adopt(struct correlator *c, struct half *sv);
+void calls_half_free(struct correlator *c, struct half *h);
+void calls_expire(struct correlator *c, uint64_t now_mono);
+void calls_free(struct correlator *c);
+uint32_t corr_host_id(struct correlator *c, const char *name);
 
 /* assemble.c */
 void assemble_pass(struct correlator *c, uint64_t now_mono);

@@ -19,6 +19,7 @@ enum weft_protocol {
 	WEFT_PROTO_REDIS,
 	WEFT_PROTO_POSTGRES,
 	WEFT_PROTO_MYSQL,
+	WEFT_PROTO_METHOD, /* a method call inside a process (the JVM agent's trace) */
 };
 
 const char *weft_protocol_name(uint8_t proto);

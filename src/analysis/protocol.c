@@ -15,6 +15,8 @@ const char *weft_protocol_name(uint8_t proto)
 		return "postgresql";
 	case WEFT_PROTO_MYSQL:
 		return "mysql";
+	case WEFT_PROTO_METHOD:
+		return "method";
 	}
 	return "tcp";
 }

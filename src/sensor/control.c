@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/parse.h"
+#include "sensor/jvm_trace.h"
 
 #define CONTROL_CLIENTS 8
 
@@ -48,6 +49,17 @@ int control_exec(const struct control_ctx *x, const char *line, char *reply, siz
 		err = profiles__exec(x->profiles, c, line + strspn(line, " \t") + 7, reply, cap);
 		if (err != -EINVAL || reply[0])
 			return err;
+	} else if (n >= 1 && !strcmp(verb, "trace")) {
+		if (!x->traces) {
+			snprintf(reply, cap,
+				 "error: tracing needs a sensor shipping to a server "
+				 "(--server)\n");
+			return -ENOTSUP;
+		}
+		reply[0] = '\0';
+		err = jvm_traces__exec(x->traces, c, line + strspn(line, " \t") + 5, reply, cap);
+		if (err != -EINVAL || reply[0])
+			return err;
 	} else if (n >= 2 && !strcmp(verb, "messages") && (!strcmp(a, "on") || !strcmp(a, "off"))) {
 		err = capture__set_messages(c, !strcmp(a, "on"));
 	} else if (n == 2 && !strcmp(verb, "select") && !strcmp(a, "clear")) {
@@ -69,7 +81,8 @@ int control_exec(const struct control_ctx *x, const char *line, char *reply, siz
 			 "error: bad command '%.*s' (try: messages on|off, select "
 			 "pid|comm|port|cgroup|netns VALUE, select clear, status, profile find "
 			 "NAME[,NAME...], profile start ID NAME[,NAME...], profile stop|abort ID, "
-			 "profile list, profile jvm NAME COMMAND)\n",
+			 "profile list, profile jvm NAME COMMAND, trace NAME on [FILTER], trace "
+			 "NAME off, trace list)\n",
 			 (int)strcspn(line, "\r\n"), line);
 		return err;
 	}

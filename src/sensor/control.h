@@ -7,6 +7,7 @@
  *   select clear                          message capture for everything again
  *   status                                mode, selectors and counters
  *   profile find|start|stop|abort|list    profiling sessions (control_profile.h)
+ *   trace NAME on [FILTER]|off, trace list JVM method calls into trajectories (jvm_trace.h)
  *
  * A reply is one line of at most CONTROL_REPLY_MAX bytes, its newline and
  * NUL included: a profile can be tens of KiB. */
@@ -21,9 +22,12 @@
 #define CONTROL_REPLY_MAX (64u << 10)
 
 /* What commands act on. */
+struct jvm_traces;
+
 struct control_ctx {
 	struct capture *cap;
 	struct profiles *profiles; /* NULL: profile commands are refused */
+	struct jvm_traces *traces; /* NULL (not shipping to a server): trace is refused */
 };
 
 /* Executes one line; the reply starts with "ok" or "error: " and ends with

@@ -18,6 +18,7 @@
 #include "sensor/control.h"
 #include "sensor/control_profile.h"
 #include "sensor/event_format.h"
+#include "sensor/jvm_trace.h"
 #include "sensor/proc_info.h"
 #include "sensor/shipper.h"
 
@@ -203,6 +204,7 @@ struct output {
 	struct proc_cache *procs;
 	struct profiles *profiles; /* profiling sessions, fed with send/recv bytes */
 	struct shipper *shipper;   /* NULL: print */
+	struct jvm_traces *traces; /* JVMs whose method calls are shipped */
 	int64_t wall_offset;
 	char line[EVENT_LINE_MAX];
 };
@@ -329,7 +331,8 @@ int cmd_sensor(int argc, char **argv)
 			so.spool_dir = spool_dir;
 		}
 		out.shipper = shipper__new(&so);
-		if (!out.shipper)
+		out.traces = jvm_traces__new(copts.netns);
+		if (!out.shipper || !out.traces)
 			goto cleanup;
 		/* The sensor's own traffic to the server would feed on itself. */
 		if (cfg.nignore < MAX_SELECTORS) {
@@ -345,7 +348,7 @@ int cmd_sensor(int argc, char **argv)
 		goto cleanup;
 	if (apply_selectors(cap, &cfg))
 		goto cleanup;
-	ctlx = (struct control_ctx){.cap = cap, .profiles = out.profiles};
+	ctlx = (struct control_ctx){.cap = cap, .profiles = out.profiles, .traces = out.traces};
 	if (cfg.control_path) {
 		ctl = control_server__open(cfg.control_path);
 		if (!ctl) {
@@ -377,9 +380,10 @@ int cmd_sensor(int argc, char **argv)
 			log_error("sensor: reading events failed: %s", strerror(-err));
 			goto cleanup;
 		}
-		if (out.shipper)
+		if (out.shipper) {
+			jvm_traces__poll(out.traces, out.shipper, now);
 			shipper__tick(out.shipper, &ctlx);
-		else if (fflush(stdout) && errno == EPIPE)
+		} else if (fflush(stdout) && errno == EPIPE)
 			break; /* the reader went away */
 		if (ctl)
 			control_server__serve(ctl, &ctlx);
@@ -399,6 +403,7 @@ cleanup:
 	capture__close(cap);
 	shipper__free(out.shipper);
 	profiles__free(out.profiles); /* sessions still running end unreported */
+	jvm_traces__free(out.traces);
 	proc_cache__free(out.procs);
 	return ret;
 }

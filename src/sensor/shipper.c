@@ -159,6 +159,14 @@ void shipper__add_process(struct shipper *s, uint32_t pid, const char *comm, con
 	s->batch_count++;
 }
 
+void shipper__add_call(struct shipper *s, uint32_t pid, uint32_t tid, uint64_t start_ns,
+		       uint64_t end_ns, const char *name)
+{
+	batch_room(s);
+	wire_put_call(&s->batch, pid, tid, start_ns, end_ns, name);
+	s->batch_count++;
+}
+
 static void conn_close(struct shipper *s, const char *why)
 {
 	if (s->fd >= 0) {

@@ -26,6 +26,9 @@ struct shipper_opts {
 struct shipper *shipper__new(const struct shipper_opts *opts);
 void shipper__add_event(struct shipper *s, const struct weft_event *e, uint64_t wall_ns);
 void shipper__add_process(struct shipper *s, uint32_t pid, const char *comm, const char *exe);
+/* A JVM's method call, times on this host's wall clock. */
+void shipper__add_call(struct shipper *s, uint32_t pid, uint32_t tid, uint64_t start_ns,
+		       uint64_t end_ns, const char *name);
 /* Seals a batch when due, moves bytes in both directions, runs control
  * commands against ctl. */
 void shipper__tick(struct shipper *s, const struct control_ctx *ctl);

@@ -16,6 +16,7 @@
 #include "api/api.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/str.h"
 #include "server/ingest.h"
 #include "store/store.h"
 #include "version.h"
@@ -125,6 +126,16 @@ static uint64_t batch_feed(struct server *s, const char *host, const uint8_t *p,
 
 	*newest = 0;
 	while (wire_next_record(&r, &rec, &s->scratch) > 0) {
+		if (rec.kind == WIRE_REC_CALL) {
+			struct weft_call call = {.pid = rec.pid,
+						 .tid = rec.tid,
+						 .start_ns = rec.start_ns,
+						 .end_ns = rec.end_ns};
+
+			str_copy(call.name, sizeof(call.name), rec.name);
+			correlator__call(s->corr, host, &call, now);
+			continue;
+		}
 		if (rec.kind == WIRE_REC_PROCESS) {
 			correlator__process(s->corr, host, rec.pid, rec.comm, rec.exe);
 			store__put_process(s->store, host, rec.pid, rec.comm, rec.exe, wall_ns());

@@ -11,6 +11,10 @@
 
 #define BUSY_TIMEOUT_MS 5000
 
+/* The map's statements leave out method calls (protocol 5): they are spans
+ * inside one process, not traffic between services. */
+_Static_assert(WEFT_PROTO_METHOD == 5, "the map's SQL names the method protocol by number");
+
 static const char *const stmt_sql[STORE_ST_COUNT] = {
     [STORE_ST_BEGIN] = "BEGIN IMMEDIATE",
     [STORE_ST_COMMIT] = "COMMIT",
@@ -55,10 +59,10 @@ static const char *const stmt_sql[STORE_ST_COUNT] = {
     [STORE_ST_PRUNE_JOURNAL] = "DELETE FROM journal WHERE received_ns < ?1",
     [STORE_ST_MAP_EDGES] = "SELECT client_service, server_service, port, duration_ns, error,"
 			   " request_bytes + response_bytes, c_proc, s_proc FROM spans"
-			   " WHERE start_ns >= ?1 AND start_ns < ?2",
+			   " WHERE start_ns >= ?1 AND start_ns < ?2 AND protocol <> 5",
     [STORE_ST_SVC_PORT] = "SELECT port FROM services WHERE id = ?1",
     [STORE_ST_MAP_PAIRS] = "SELECT DISTINCT client_service, server_service FROM spans"
-			   " WHERE start_ns >= ?1 AND start_ns < ?2",
+			   " WHERE start_ns >= ?1 AND start_ns < ?2 AND protocol <> 5",
     [STORE_ST_MAP_SERVICE] = "SELECT host, exe, comm, port, external, addr FROM services"
 			     " WHERE id = ?1",
     [STORE_ST_TRAJ_WINDOW] = "SELECT count(*) FROM (SELECT 1 FROM trajectories"

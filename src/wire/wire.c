@@ -129,6 +129,20 @@ void wire_put_process(struct wire_buf *b, uint32_t pid, const char *comm, const 
 	wire_put_bytes(b, exe, n);
 }
 
+void wire_put_call(struct wire_buf *b, uint32_t pid, uint32_t tid, uint64_t start_ns,
+		   uint64_t end_ns, const char *name)
+{
+	size_t n = strnlen(name, WIRE_NAME_MAX - 1);
+
+	wire_put_record_header(b, WIRE_REC_CALL, (uint32_t)(4 + 4 + 8 + 8 + 2 + n));
+	wire_put_u32(b, pid);
+	wire_put_u32(b, tid);
+	wire_put_u64(b, start_ns);
+	wire_put_u64(b, end_ns);
+	wire_put_u16(b, (uint16_t)n);
+	wire_put_bytes(b, name, n);
+}
+
 const uint8_t *wire_get_bytes(struct wire_reader *r, size_t n)
 {
 	const uint8_t *p = r->p;
@@ -272,6 +286,21 @@ int wire_next_record(struct wire_reader *r, struct wire_rec *rec, void *scratch)
 		rec->comm[WEFT_COMM_LEN - 1] = '\0';
 		memcpy(rec->exe, body.p, n);
 		rec->exe[n] = '\0';
+		return 1;
+	}
+	case WIRE_REC_CALL: {
+		uint16_t n;
+
+		rec->pid = wire_get_u32(&body);
+		rec->tid = wire_get_u32(&body);
+		rec->start_ns = wire_get_u64(&body);
+		rec->end_ns = wire_get_u64(&body);
+		n = wire_get_u16(&body);
+		if (body.bad || n >= sizeof(rec->name) || (size_t)(body.end - body.p) != n ||
+		    memchr(body.p, '\0', n))
+			return -EBADMSG;
+		memcpy(rec->name, body.p, n);
+		rec->name[n] = '\0';
 		return 1;
 	}
 	}

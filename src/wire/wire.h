@@ -34,7 +34,10 @@ enum wire_type {
 enum wire_record {
 	WIRE_REC_EVENT = 1,   /* struct weft_event (ts_ns as wall-clock ns) + payload */
 	WIRE_REC_PROCESS = 2, /* u32 pid, char comm[16], str exe */
+	WIRE_REC_CALL = 3,    /* u32 pid, u32 tid, u64 start, u64 end (wall-clock ns), str name */
 };
+
+#define WIRE_NAME_MAX 160 /* a call's method name, NUL included */
 
 /* A growable byte buffer frames are written into. */
 struct wire_buf {
@@ -58,6 +61,9 @@ void wire_frame_end(struct wire_buf *b, size_t off);
 /* Appends one event record (the event's ts_ns replaced by wall_ns). */
 void wire_put_event(struct wire_buf *b, const struct weft_event *e, uint64_t wall_ns);
 void wire_put_process(struct wire_buf *b, uint32_t pid, const char *comm, const char *exe);
+/* A method call of a JVM on this host (its name cut at WIRE_NAME_MAX - 1). */
+void wire_put_call(struct wire_buf *b, uint32_t pid, uint32_t tid, uint64_t start_ns,
+		   uint64_t end_ns, const char *name);
 
 /* Reading: every getter fails safely past the end and sets r->bad. */
 struct wire_reader {
@@ -92,9 +98,12 @@ long wire_frame_parse(const uint8_t *data, size_t avail, struct wire_frame *f);
 struct wire_rec {
 	uint8_t kind;
 	const struct weft_event *event; /* WIRE_REC_EVENT: aligned copy, valid until next */
-	uint32_t pid;			/* WIRE_REC_PROCESS */
+	uint32_t pid;			/* WIRE_REC_PROCESS and WIRE_REC_CALL */
 	char comm[WEFT_COMM_LEN];
 	char exe[256];
+	uint32_t tid; /* WIRE_REC_CALL */
+	uint64_t start_ns, end_ns;
+	char name[WIRE_NAME_MAX];
 };
 
 /* Iterates over the records of a batch payload (after seq and count).
