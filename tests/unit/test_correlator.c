@@ -531,6 +531,79 @@ static void test_revision_in_place(void **state)
 	free(out);
 }
 
+static void call(struct correlator *c, uint32_t tid, uint64_t start, uint64_t end, const char *name,
+		 uint64_t now)
+{
+	struct weft_call k = {.pid = 20, .tid = tid, .start_ns = start, .end_ns = end};
+
+	snprintf(k.name, sizeof(k.name), "%s", name);
+	correlator__call(c, "front", &k, now);
+}
+
+/* Method calls of the front's serving thread nest in its span: one that
+ * comes before the trajectory is assembled is in its first emission; one
+ * that comes after makes it emitted again, the inner call now under the
+ * outer one. Calls of another thread, or outside the exchange, match
+ * nothing and are counted once they expire. */
+static void test_method_calls(void **state)
+{
+	struct sim *s = sim_new();
+	struct sink_state *out = calloc(1, sizeof(*out));
+	struct conn a = conn_new(CL, FR, 80, false);
+	struct corr_opts o = {.settle_ns = 10, .keep_ns = 60000 * MS};
+	struct corr_sink sink = {.trajectory = on_traj, .retract = on_retract, .ctx = out};
+	struct correlator *c = correlator__new(&o, &sink);
+	const struct weft_span *root, *outer, *inner;
+	struct corr_stats st;
+	uint64_t now = 1;
+
+	(void)state;
+	request(s, &a, 10, 11, 20, 21, 100 * MS, "GET /m HTTP/1.1\r\n");
+	respond(s, &a, 10, 11, 20, 21, 110 * MS, "HTTP/1.1 200 OK\r\n");
+	for (int h = CL; h <= FR; h++)
+		for (int j = 0; j < s->n[h]; j++)
+			correlator__feed(c, s->names[h], &s->ev[h][j].e, now);
+	call(c, 21, 103 * MS, 104 * MS, "A.inner", now); /* before assembly: waits */
+	call(c, 22, 102 * MS, 103 * MS, "B.other", now); /* another thread */
+	call(c, 21, 90 * MS, 91 * MS, "A.before", now);	 /* before the request came */
+	correlator__tick(c, now += 1000);
+	assert_int_equal(out->n, 1);
+	assert_int_equal(out->traj[0].t.nspans, 2);
+	assert_false(out->traj[0].t.revised);
+	inner = span_named(&out->traj[0], "A.inner");
+	assert_non_null(inner);
+	assert_int_equal(inner->protocol, WEFT_PROTO_METHOD);
+	assert_int_equal(inner->parent, out->traj[0].t.id);
+
+	call(c, 21, 102 * MS, 108 * MS, "A.outer", now); /* after emission: taken late */
+	correlator__tick(c, now += 1000);
+	assert_int_equal(out->n, 1);
+	assert_true(out->traj[0].t.revised);
+	assert_int_equal(out->traj[0].t.nspans, 3);
+	assert_int_equal(out->traj[0].t.depth, 3);
+	root = span_named(&out->traj[0], "GET /m");
+	outer = span_named(&out->traj[0], "A.outer");
+	inner = span_named(&out->traj[0], "A.inner");
+	assert_non_null(root);
+	assert_non_null(outer);
+	assert_non_null(inner);
+	assert_int_equal(outer->parent, root->id);
+	assert_int_equal(inner->parent, outer->id);
+	assert_true(outer->server.observed && !outer->client.observed);
+	assert_int_equal(outer->server.tid, 21);
+	assert_int_equal(outer->server.start_ns, 102 * MS);
+	assert_int_equal(outer->server.end_ns, 108 * MS);
+	assert_int_equal(outer->server_service, root->server_service);
+
+	correlator__tick(c, now += o.keep_ns + 1);
+	correlator__stats(c, &st);
+	assert_int_equal(st.calls, 4);
+	assert_int_equal(st.calls_unmatched, 2);
+	correlator__free(c);
+	free(s);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -544,6 +617,7 @@ int main(void)
 	    cmocka_unit_test(test_errors_and_root_cause),
 	    cmocka_unit_test(test_late_parent_retracts),
 	    cmocka_unit_test(test_revision_in_place),
+	    cmocka_unit_test(test_method_calls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,6 +117,38 @@ static void test_bad_records(void **state)
 	wire_buf_free(&b);
 }
 
+/* A method call record: read back as written, a long name cut, a name
+ * holding a NUL refused. */
+static void test_call_record(void **state)
+{
+	struct wire_buf b = {0};
+	struct wire_reader r;
+	struct wire_rec rec;
+	char longname[400];
+
+	(void)state;
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	wire_put_call(&b, 42, 43, 1000, 2500, "com.shop.Orders.price");
+	wire_put_call(&b, 42, 44, 3000, 3100, longname);
+	r = (struct wire_reader){b.data, b.data + b.len, false};
+	assert_int_equal(wire_next_record(&r, &rec, &scratch), 1);
+	assert_int_equal(rec.kind, WIRE_REC_CALL);
+	assert_int_equal(rec.pid, 42);
+	assert_int_equal(rec.tid, 43);
+	assert_int_equal(rec.start_ns, 1000);
+	assert_int_equal(rec.end_ns, 2500);
+	assert_string_equal(rec.name, "com.shop.Orders.price");
+	assert_int_equal(wire_next_record(&r, &rec, &scratch), 1);
+	assert_int_equal(strlen(rec.name), WIRE_NAME_MAX - 1);
+	assert_int_equal(wire_next_record(&r, &rec, &scratch), 0);
+
+	b.data[8 + 4 + 4 + 8 + 8 + 2 + 3] = '\0'; /* inside the first name */
+	r = (struct wire_reader){b.data, b.data + b.len, false};
+	assert_int_equal(wire_next_record(&r, &rec, &scratch), -EBADMSG);
+	wire_buf_free(&b);
+}
+
 /* The spool keeps batches across a restart, forgets acknowledged ones and
  * refuses what would exceed its bound. */
 static void test_spool(void **state)
@@ -220,11 +252,9 @@ static void test_long_reply(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_batch_roundtrip),
-		cmocka_unit_test(test_bad_frames),
-		cmocka_unit_test(test_bad_records),
-		cmocka_unit_test(test_spool),
-		cmocka_unit_test(test_long_reply),
+	    cmocka_unit_test(test_batch_roundtrip), cmocka_unit_test(test_bad_frames),
+	    cmocka_unit_test(test_bad_records),	    cmocka_unit_test(test_spool),
+	    cmocka_unit_test(test_long_reply),	    cmocka_unit_test(test_call_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
