@@ -46,7 +46,8 @@ int cmd_control(int argc, char **argv)
 			"status,\n"
 			"  profile find NAME[,NAME...], profile start ID NAME[,NAME...],\n"
 			"  profile stop ID (replies \"ok\" and the profile as JSON),\n"
-			"  profile abort ID, profile list\n");
+			"  profile abort ID, profile list, profile jvm NAME COMMAND,\n"
+			"  trace NAME on [FILTER], trace NAME off, trace list (with --server)\n");
 		return argc < 3 ? 2 : 0;
 	}
 	if (strlen(argv[1]) >= sizeof(addr.sun_path)) {
