@@ -172,12 +172,13 @@ static void walk_calls(struct correlator *c, struct walk *w, struct half *sv, si
 		       int depth)
 {
 	size_t open[MAX_DEPTH]; /* the enclosing calls' spans, outermost first */
-	int nopen = 0, k = 0;
+	int nopen = 0;
 
 	calls_adopt(c, sv);
-	for (const struct mcall *m = sv->calls; m; m = m->next, k++) {
+	for (const struct mcall *m = sv->calls; m; m = m->next) {
 		size_t idx = w->n, parent;
 		struct weft_span *s;
+		uint64_t h;
 
 		while (nopen && c->spans[open[nopen - 1]].server.end_ns < m->end_ns)
 			nopen--;
@@ -186,8 +187,11 @@ static void walk_calls(struct correlator *c, struct walk *w, struct half *sv, si
 			return;
 		w->n++;
 		c->span_parent_idx[idx] = (int)parent;
-		s->id = fnv1a(fnv1a(sv->id, &m->start_ns, sizeof(m->start_ns)), &k, sizeof(k)) >> 1
-			    ?: 1;
+		/* the same call keeps its span id when the trajectory is emitted again */
+		h = fnv1a(sv->id, &m->start_ns, sizeof(m->start_ns));
+		h = fnv1a(h, &m->end_ns, sizeof(m->end_ns));
+		h = fnv1a(h, m->name, strlen(m->name)) >> 1; /* positive in SQL */
+		s->id = h ? h : 1;
 		s->parent = c->spans[parent].id;
 		s->client_service = s->server_service = c->spans[sv_idx].server_service;
 		s->display_offset_ns = c->spans[sv_idx].display_offset_ns;

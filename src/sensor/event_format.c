@@ -9,6 +9,7 @@
 
 #include "common/base64.h"
 #include "common/event_util.h"
+#include "common/str.h"
 
 static char *put_str(char *p, const char *s, size_t max)
 {
@@ -42,29 +43,6 @@ static char *put_lit(char *p, const char *lit)
 	return p + n;
 }
 
-static char *put_u64(char *p, uint64_t v)
-{
-	char tmp[20];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
-static char *put_i64(char *p, int64_t v)
-{
-	if (v < 0) {
-		*p++ = '-';
-		return put_u64(p, -(uint64_t)v);
-	}
-	return put_u64(p, (uint64_t)v);
-}
-
 static char *put_bool(char *p, const char *key, int v)
 {
 	p = put_lit(p, key);
@@ -78,29 +56,29 @@ size_t event_format_json(char *buf, const struct weft_event *e, const struct eve
 	char addr[WEFT_ADDR_STRLEN];
 	char *p = buf;
 
-	p = put_u64(put_lit(p, "{\"ts_ns\":"), x->ts_wall_ns);
+	p = str_put_u64(put_lit(p, "{\"ts_ns\":"), x->ts_wall_ns);
 	p = put_str(put_lit(p, ",\"host\":"), x->host, 255);
-	p = put_u64(put_lit(p, ",\"pid\":"), e->pid);
-	p = put_u64(put_lit(p, ",\"tid\":"), e->tid);
+	p = str_put_u64(put_lit(p, ",\"pid\":"), e->pid);
+	p = str_put_u64(put_lit(p, ",\"tid\":"), e->tid);
 	p = put_str(put_lit(p, ",\"comm\":"), e->comm, WEFT_COMM_LEN);
 	p = put_str(put_lit(p, ",\"exe\":"), x->exe, 255);
 	p = put_lit(put_lit(p, ",\"type\":\""), weft_event_type_name(e->type));
 	p = put_lit(put_lit(p, "\",\"role\":\""), weft_role_name(weft_role_infer(e)));
 	weft_addr_str(e->family, e->saddr, addr);
 	p = put_lit(put_lit(p, "\",\"saddr\":\""), addr);
-	p = put_u64(put_lit(p, "\",\"sport\":"), e->sport);
+	p = str_put_u64(put_lit(p, "\",\"sport\":"), e->sport);
 	weft_addr_str(e->family, e->daddr, addr);
 	p = put_lit(put_lit(p, ",\"daddr\":\""), addr);
-	p = put_u64(put_lit(p, "\",\"dport\":"), e->dport);
-	p = put_u64(put_lit(p, ",\"seq\":"), e->seq);
-	p = put_u64(put_lit(p, ",\"len\":"), e->len);
-	p = put_u64(put_lit(p, ",\"netns\":"), e->netns);
-	p = put_u64(put_lit(p, ",\"cgroup\":"), e->cgroup_id);
-	p = put_u64(put_lit(p, ",\"sock_id\":"), e->sock_id);
-	p = put_u64(put_lit(p, ",\"duration_ns\":"), e->duration_ns);
+	p = str_put_u64(put_lit(p, "\",\"dport\":"), e->dport);
+	p = str_put_u64(put_lit(p, ",\"seq\":"), e->seq);
+	p = str_put_u64(put_lit(p, ",\"len\":"), e->len);
+	p = str_put_u64(put_lit(p, ",\"netns\":"), e->netns);
+	p = str_put_u64(put_lit(p, ",\"cgroup\":"), e->cgroup_id);
+	p = str_put_u64(put_lit(p, ",\"sock_id\":"), e->sock_id);
+	p = str_put_u64(put_lit(p, ",\"duration_ns\":"), e->duration_ns);
 	if (e->type == WEFT_EV_CONNECT) {
 		p = put_lit(put_lit(p, ",\"result\":\""), weft_connect_result(e->err));
-		p = put_i64(put_lit(p, "\",\"err\":"), e->err);
+		p = str_put_i64(put_lit(p, "\",\"err\":"), e->err);
 	}
 	if (e->type == WEFT_EV_CLOSE)
 		p = put_bool(p, ",\"reset\":", e->flags & WEFT_EVF_RESET);

@@ -1,6 +1,7 @@
 #include "sensor/jvm_trace.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #define TRACED_MAX    16
 #define TRACE_POLL_NS 200000000ull
 #define NAME_MAX_LEN  64
+#define METHOD_ID_MAX 32767 /* the agent numbers at most 32768 methods */
 
 struct traced {
 	uint32_t pid;
@@ -102,15 +104,20 @@ static int trace_on(struct jvm_traces *t, struct capture *capt, const char *name
 		snprintf(reply, cap, "error: no process named '%s'\n", name);
 		return found ? found : -ESRCH;
 	}
-	if (filter && snprintf(cmd, sizeof(cmd), "FILTER %s", filter) >= (int)sizeof(cmd))
-		return -EINVAL;
+	if (filter) {
+		size_t n = strlen(filter);
+
+		while (n && strchr(" \t\r\n", filter[n - 1]))
+			n--;
+		if (snprintf(cmd, sizeof(cmd), "FILTER %.*s", (int)n, filter) >= (int)sizeof(cmd))
+			return -EINVAL;
+	}
 	for (int k = 0; k < found; k++) {
 		int port = jvm_agent_port(pids[k]), err;
 
 		if (port > 0 && capt)
 			capture__ignore_port(capt, (uint16_t)port);
 		err = filter ? agent_ok(pids[k], cmd, why, sizeof(why)) : 0;
-
 		err = err ?: agent_ok(pids[k], "TRACE on", why, sizeof(why));
 		err = err ?: agent_ok(pids[k], "START", why, sizeof(why));
 		if (err) {
@@ -186,6 +193,22 @@ int jvm_traces__exec(struct jvm_traces *t, struct capture *capt, const char *arg
 	return -EINVAL;
 }
 
+/* Room for method id k in j->methods; false when out of memory. */
+static bool room_for(struct traced *j, size_t k)
+{
+	char **p;
+
+	if (k < j->nmethods)
+		return true;
+	p = realloc(j->methods, (k + 1) * sizeof(*p));
+	if (!p)
+		return false;
+	memset(p + j->nmethods, 0, (k + 1 - j->nmethods) * sizeof(*p));
+	j->methods = p;
+	j->nmethods = k + 1;
+	return true;
+}
+
 /* Method names by id, from the agent's DUMP. */
 static void learn_methods(struct traced *j)
 {
@@ -207,17 +230,9 @@ static void learn_methods(struct traced *j)
 		if (!json_object_object_get_ex(m, "id", &id) ||
 		    !json_object_object_get_ex(m, "class", &cls) ||
 		    !json_object_object_get_ex(m, "method", &mn) ||
-		    (k = json_object_get_int64(id)) < 0 || k > 1 << 20)
+		    (k = json_object_get_int64(id)) < 0 || k > METHOD_ID_MAX ||
+		    !room_for(j, (size_t)k))
 			continue;
-		if ((size_t)k >= j->nmethods) {
-			char **p = realloc(j->methods, ((size_t)k + 1) * sizeof(*p));
-
-			if (!p)
-				break;
-			memset(p + j->nmethods, 0, ((size_t)k + 1 - j->nmethods) * sizeof(*p));
-			j->methods = p;
-			j->nmethods = (size_t)k + 1;
-		}
 		snprintf(name, sizeof(name), "%s.%s", json_object_get_string(cls),
 			 json_object_get_string(mn));
 		free(j->methods[k]);
@@ -227,13 +242,20 @@ static void learn_methods(struct traced *j)
 	free(reply);
 }
 
+/* A method's name; an id the agent's DUMP does not know either is named
+ * method#ID once and for all, so that it costs one DUMP, not one a call. */
 static const char *method_name(struct traced *j, int64_t id, char *buf, size_t cap)
 {
-	if (id >= 0 && ((size_t)id >= j->nmethods || !j->methods[id]))
+	bool known = id >= 0 && id <= METHOD_ID_MAX;
+
+	if (known && ((size_t)id >= j->nmethods || !j->methods[id]))
 		learn_methods(j);
-	if (id >= 0 && (size_t)id < j->nmethods && j->methods[id])
+	known = known && room_for(j, (size_t)id);
+	if (known && j->methods[id])
 		return j->methods[id];
 	snprintf(buf, cap, "method#%lld", (long long)id);
+	if (known)
+		j->methods[id] = strdup(buf);
 	return buf;
 }
 

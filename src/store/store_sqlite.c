@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/str.h"
 #include "store/store_sqlite.h"
 
 #define BUSY_TIMEOUT_MS 5000
@@ -524,23 +525,6 @@ static const char *root_request(const struct weft_trajectory *t)
 	return t->nspans > 0 ? t->spans[0].request : "";
 }
 
-/* Decimal digits of v at p (no NUL); returns their count. */
-static size_t put_i64(char *p, int64_t v)
-{
-	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-	char rev[20];
-	size_t n = 0, k = 0;
-
-	do
-		rev[k++] = (char)('0' + u % 10);
-	while ((u /= 10));
-	if (v < 0)
-		p[n++] = '-';
-	while (k)
-		p[n++] = rev[--k];
-	return n;
-}
-
 /* The spans' start times as a JSON array in span order: the first column of
  * each span's key, by which the trajectory finds them. NULL when out of
  * memory. */
@@ -560,7 +544,7 @@ static const char *span_starts(struct store *s, const struct weft_trajectory *t)
 	for (int i = 0; i < t->nspans; i++) {
 		if (i)
 			b[n++] = ',';
-		n += put_i64(b + n, (int64_t)timing_side(&t->spans[i])->start_ns);
+		n = (size_t)(str_put_i64(b + n, (int64_t)timing_side(&t->spans[i])->start_ns) - b);
 	}
 	b[n++] = ']';
 	b[n] = '\0';
