@@ -27,7 +27,7 @@ fixture_server() {
 
 fixture_server
 node web/tests/e2e.mjs --url "$URL" --suite fixture --shots "$shots" \
-	--services client,front,back --edges 'client>front,front>back' --spans 3 --sensor h1
+	--services client,front,back --edges 'client>front,front>back' --spans 4 --sensor h1
 
 fixture_server --empty
 node web/tests/e2e.mjs --url "$URL" --suite empty --shots "$shots"

@@ -189,6 +189,10 @@ async function trajSuite() {
 		if (expSpans) assert(n === expSpans && bars === expSpans, `waterfall has ${n} spans (${bars} rows), expected ${expSpans}`);
 		const segs = await page.$$eval('#waterfall .seg', (s) => [...new Set(s.map((x) => x.className))]);
 		assert(segs.some((c) => c.includes('server')), `no server bars: ${segs}`);
+		if (suite === 'fixture') {
+			const m = await page.$$eval('#waterfall .wf-row', (rows) => rows.filter((r) => r.querySelector('.proto')?.textContent === 'method').map((r) => `${r.querySelector('.req').textContent} ${r.querySelector('.who').textContent} ${r.querySelectorAll('.seg.method').length}`));
+			assert(m.length === 1 && m[0] === 'com.shop.Stock.check back@h1 thread 301 1', `method row: ${JSON.stringify(m)}`);
+		}
 		const slow = await page.$$('#waterfall .wf-row.slow');
 		assert(slow.length === 1, 'slowest span not highlighted');
 		await page.click('#waterfall .wf-row.slow');

@@ -73,14 +73,16 @@ function trajectory(i) {
 	const t0 = nsNow() - BigInt(i) * 1000000000n;
 	const ms = 1000000n;
 	const id = hex(0xabc0000000000000n + BigInt(i));
-	const s1 = hex(0xabc0000000000000n + BigInt(i)), s2 = hex(0xbbc0000000000000n + BigInt(i)), s3 = hex(0xcbc0000000000000n + BigInt(i));
+	const s1 = hex(0xabc0000000000000n + BigInt(i)), s2 = hex(0xbbc0000000000000n + BigInt(i)), s3 = hex(0xcbc0000000000000n + BigInt(i)), s4 = hex(0xdbc0000000000000n + BigInt(i));
 	const err = i % 10 === 3;
 	const spans = [
 		{ id: s1, parent: null, client_service: sid(1), server_service: sid(2), client: side('h1', 100, 100, 'client', 40000 + i), server: side('h1', 200, 201 + (i % 3), 'front', 8081), start_ns: t0, end_ns: t0 + 9n * ms, server_start_ns: t0 + ms / 4n, server_end_ns: t0 + 9n * ms - ms / 4n, display_offset_ns: 0, protocol: 'http', request: `GET /order?id=${i}`, status: err ? 502 : 200, error: err, error_text: err ? 'HTTP 502' : '', uncertain: false, request_bytes: 120, response_bytes: 300 },
 		{ id: s2, parent: s1, client_service: sid(2), server_service: sid(3), client: side('h1', 200, 201 + (i % 3), 'front', 41000 + i), server: side('h1', 300, 301, 'back', 8082), start_ns: t0 + ms, end_ns: t0 + 5n * ms, server_start_ns: t0 + ms + ms / 2n, server_end_ns: t0 + 4n * ms, display_offset_ns: 0, protocol: 'http', request: `GET /stock?id=${i}`, status: err ? 503 : 200, error: err, error_text: err ? 'HTTP 503' : '', uncertain: false, request_bytes: 80, response_bytes: 50 },
+		// a JVM method call traced inside the back end's exchange (client side never observed)
+		{ id: s4, parent: s2, client_service: sid(3), server_service: sid(3), client: null, server: side('h1', 300, 301, 'back', 0), start_ns: t0 + 2n * ms, end_ns: t0 + 3n * ms, server_start_ns: t0 + 2n * ms, server_end_ns: t0 + 3n * ms, display_offset_ns: 0, protocol: 'method', request: 'com.shop.Stock.check', status: 0, error: false, error_text: '', uncertain: false, request_bytes: 0, response_bytes: 0 },
 		{ id: s3, parent: s1, client_service: sid(2), server_service: sid(3), client: side('h1', 200, 201 + (i % 3), 'front', 42000 + i), server: side('h1', 300, 302, 'back', 8082), start_ns: t0 + 5n * ms + ms / 2n, end_ns: t0 + 8n * ms, server_start_ns: t0 + 6n * ms, server_end_ns: t0 + 7n * ms, display_offset_ns: 0, protocol: 'http', request: `GET /price?id=${i}`, status: 200, error: false, error_text: '', uncertain: i % 4 === 0, request_bytes: 80, response_bytes: 50 },
 	];
-	return { id, start_ns: t0, duration_ns: 9n * ms, root: { service: sid(2), host: 'h1', exe: '/usr/bin/python3', comm: 'front', request: spans[0].request }, spans, depth: 2, error: err, uncertain: i % 4 === 0, slowest_span: s2, slowest_hop: s3 };
+	return { id, start_ns: t0, duration_ns: 9n * ms, root: { service: sid(2), host: 'h1', exe: '/usr/bin/python3', comm: 'front', request: spans[0].request }, spans, depth: 3, error: err, uncertain: i % 4 === 0, slowest_span: s2, slowest_hop: s3 };
 }
 const NTRAJ = args.empty ? 0 : 137;
 const sensors = args.empty ? [] : [{ id: 'h1', host: 'h1', last_seen_ns: nsNow(), events: 123456, drops: 0, spool_drops: 0, lag_ns: 2500000, mode: 'messages', connected: true }];

@@ -64,6 +64,7 @@ function sideText(x) {
 }
 function who(s) {
 	const srv = s.server;
+	if (s.protocol === 'method' && srv) return `${srv.comm || '?'}@${srv.host || '?'} thread ${srv.tid}`;
 	if (srv) return `${srv.comm || '?'}@${srv.host || '?'}:${srv.port || ''}`;
 	const c = s.client;
 	return c ? `→ ${c.comm || '?'}@${c.host || '?'} (server not observed)` : '';
@@ -110,7 +111,7 @@ export function mount(el, { arg }) {
 				if (r.ss !== null) segs.push(bar('net', r.cs, Math.max(r.cs, r.ss), `network + queue out ${dur(Math.max(0, r.ss - r.cs))}`));
 				if (r.se !== null) segs.push(bar('net', Math.min(r.se, r.ce), r.ce, `network back ${dur(Math.max(0, r.ce - r.se))}`));
 			}
-			if (r.ss !== null && r.se !== null) segs.push(bar('server', r.ss, r.se, `server ${dur(r.se - r.ss)}`));
+			if (r.ss !== null && r.se !== null) segs.push(s.protocol === 'method' ? bar('method', r.ss, r.se, `method ${dur(r.se - r.ss)}`) : bar('server', r.ss, r.se, `server ${dur(r.se - r.ss)}`));
 			const start = r.cs ?? r.ss ?? 0;
 			const end = r.ce ?? r.se ?? start;
 			const flags = [];
@@ -155,7 +156,7 @@ export function mount(el, { arg }) {
 				doc.error ? h('span', { class: 'badge bad' }, 'error') : null,
 				doc.uncertain ? h('span', { class: 'badge warn' }, 'uncertain links') : null),
 			answer,
-			h('div', { class: 'legend wf-legend' }, h('span', {}, h('i', { class: 'seg client' }), 'client waiting'), h('span', {}, h('i', { class: 'seg net' }), 'network and queues'), h('span', {}, h('i', { class: 'seg server' }), 'server')),
+			h('div', { class: 'legend wf-legend' }, h('span', {}, h('i', { class: 'seg client' }), 'client waiting'), h('span', {}, h('i', { class: 'seg net' }), 'network and queues'), h('span', {}, h('i', { class: 'seg server' }), 'server'), h('span', {}, h('i', { class: 'seg method' }), 'method (JVM trace)')),
 			h('div', { class: 'waterfall', id: 'waterfall', dataset: { spans: String(order.length) } },
 				h('div', { class: 'wf-row wf-axis' }, h('div', { class: 'wf-label' }, 'span'), h('div', { class: 'wf-track' }, ticks)),
 				rows),
