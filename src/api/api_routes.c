@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "version.h"
+#include "wire/wire.h"
 
 #define MAP_WINDOW_NS	   (15ull * 60 * 1000000000ull)
 #define TRAJ_LIMIT_DEFAULT 50
@@ -185,6 +186,7 @@ static int control_command(const char *body, char *cmd, size_t cap)
 {
 	json_object *doc = NULL, *v;
 	size_t n;
+	bool ok;
 
 	while (isspace((unsigned char)*body))
 		body++;
@@ -195,9 +197,12 @@ static int control_command(const char *body, char *cmd, size_t cap)
 			json_object_put(doc);
 			return -EINVAL;
 		}
-		snprintf(cmd, cap, "%s", json_object_get_string(v));
+		n = (size_t)json_object_get_string_len(v);
+		ok = n && n < cap && !memchr(json_object_get_string(v), '\n', n);
+		if (ok)
+			memcpy(cmd, json_object_get_string(v), n + 1);
 		json_object_put(doc);
-		return *cmd ? 0 : -EINVAL;
+		return ok ? 0 : -EINVAL;
 	}
 	n = strcspn(body, "\r\n");
 	while (n && isspace((unsigned char)body[n - 1]))
@@ -228,7 +233,7 @@ static json_object *reply_document(const char *reply)
 void api_route_control(struct api_call *c)
 {
 	const struct api_hooks *h = api_hooks(c);
-	char cmd[256], *reply;
+	char cmd[WIRE_COMMAND_MAX], *reply;
 	json_object *doc, *result;
 	int err;
 

@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "profile/jvm_agent.h"
 #include "profile/procfs.h"
+#include "wire/wire.h"
 
 /* ---- remote: a sensor through the server's control channel ------------------------------ */
 
@@ -142,7 +143,7 @@ static int local_check(struct prof_node *n, char *err, size_t errcap)
 static int jvm_cmd(struct prof_node *n, size_t i, const char *cmd, json_object **out, char *err,
 		   size_t errcap)
 {
-	char line[1024];
+	char line[WIRE_COMMAND_MAX];
 	const char *reply;
 	json_object *doc = NULL, *list;
 	int ret;
@@ -154,7 +155,13 @@ static int jvm_cmd(struct prof_node *n, size_t i, const char *cmd, json_object *
 		if ((ret = jvm_agents_call(n->procs[i].name, 0, cmd, out, why, sizeof(why))))
 			snprintf(err, errcap, "node '%s': %s", n->name, why);
 	} else {
-		snprintf(line, sizeof(line), "profile jvm %s %s", n->procs[i].name, cmd);
+		if (snprintf(line, sizeof(line), "profile jvm %s %s", n->procs[i].name, cmd) >=
+		    (int)sizeof(line)) {
+			snprintf(err, errcap,
+				 "node '%s': the command for JVM '%s' exceeds %d bytes", n->name,
+				 n->procs[i].name, WIRE_COMMAND_MAX - 1);
+			return -E2BIG;
+		}
 		if (!(ret = remote(n, line, &doc, &reply, err, errcap)) &&
 		    !(*out = json_tokener_parse(reply))) {
 			snprintf(err, errcap, "node '%s': a JVM reply that is not JSON", n->name);
@@ -194,7 +201,7 @@ static uint64_t agent_clock(json_object *out)
 static int jvms_do(struct prof_node *n, const char *const *cmds, size_t ncmds, char *err,
 		   size_t errcap)
 {
-	char cmd[900];
+	char cmd[WIRE_COMMAND_MAX];
 	json_object *out;
 	int ret;
 
@@ -202,8 +209,15 @@ static int jvms_do(struct prof_node *n, const char *const *cmds, size_t ncmds, c
 		struct prof_proc *p = &n->procs[i];
 
 		for (size_t c = 0; p->filter && c < ncmds; c++) {
-			snprintf(cmd, sizeof(cmd), "%s%s", cmds[c],
-				 strcmp(cmds[c], "FILTER ") ? "" : p->filter);
+			if (snprintf(cmd, sizeof(cmd), "%s%s", cmds[c],
+				     strcmp(cmds[c], "FILTER ") ? "" : p->filter) >=
+			    (int)sizeof(cmd)) {
+				snprintf(err, errcap,
+					 "node '%s': the components of '%s' make a filter over %d "
+					 "bytes",
+					 n->name, p->name, WIRE_COMMAND_MAX - 1);
+				return -E2BIG;
+			}
 			if ((ret = jvm_cmd(n, i, cmd, &out, err, errcap)))
 				return ret;
 			if (!strcmp(cmds[c], "STATUS"))

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/parse.h"
 #include "sensor/jvm_trace.h"
+#include "wire/wire.h"
 
 #define CONTROL_CLIENTS 8
 
@@ -162,7 +163,7 @@ static int write_all(int fd, const char *buf, size_t len, int timeout_ms)
 
 static void serve_client(struct control_server *s, int i, const struct control_ctx *x)
 {
-	char buf[512];
+	char buf[WIRE_COMMAND_MAX];
 	ssize_t n = read(s->clients[i], buf, sizeof(buf) - 1);
 	char *line, *save = NULL;
 

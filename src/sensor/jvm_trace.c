@@ -16,6 +16,7 @@
 #include "profile/procfs.h"
 #include "sensor/capture.h"
 #include "sensor/shipper.h"
+#include "wire/wire.h"
 
 #define TRACED_MAX    16
 #define TRACE_POLL_NS 200000000ull
@@ -97,7 +98,7 @@ static int trace_on(struct jvm_traces *t, struct capture *capt, const char *name
 {
 	uint32_t pids[TRACED_MAX];
 	int found = procfs_find(name, t->netns, pids, TRACED_MAX);
-	char why[256], cmd[1024];
+	char why[256], cmd[WIRE_COMMAND_MAX + 8];
 	size_t len;
 
 	if (found <= 0) {

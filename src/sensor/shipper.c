@@ -260,7 +260,7 @@ static void handle_frame(struct shipper *s, const struct wire_frame *f,
 		spool__ack(s->spool, wire_get_u64(&r));
 		return;
 	case WIRE_CONTROL: {
-		char cmd[512];
+		char cmd[WIRE_COMMAND_MAX];
 		uint32_t id = wire_get_u32(&r);
 		size_t off;
 

@@ -47,7 +47,7 @@ struct ingest_conn {
 struct control_req {
 	uint32_t id;
 	char sensor[WIRE_ID_MAX];
-	char command[256];
+	char command[WIRE_COMMAND_MAX];
 	char *reply;
 	size_t cap;
 	bool sent, done;

@@ -27,7 +27,10 @@ wait_for "grep -q listening '$TMP/web.log'" 30 || { fail "${checks[0]}" "$(cat "
 wait_for "curl -sf '$API/api/sensors' | grep -q '\"jt\"'" 10
 
 control() { curl -s -X POST --data "$1" "$API/api/sensors/jt/control"; }
-reply=$(control 'trace weft-jvm-t on com.shop.Orders.*')
+# The filter: the methods wanted, then 40 patterns that match nothing, so
+# that the command (about 1,100 bytes) is far longer than a short line.
+unused=$(for i in $(seq 40); do printf ';com.unused.pkg%02d.Service.method' "$i"; done)
+reply=$(control "trace weft-jvm-t on com.shop.Orders.*$unused")
 [[ $reply == *'"reply": *"ok pids='* || $reply == *'"reply":"ok pids='* ]] &&
 	ok "${checks[0]}" || fail "${checks[0]}" "$reply"
 

@@ -27,6 +27,7 @@ struct fixture {
 	struct store *w;
 	struct api *api;
 	char sensor[32], command[64]; /* what the control hook last saw */
+	size_t last_len;	      /* the whole command's length */
 	int control_calls;
 };
 
@@ -45,6 +46,7 @@ static int fake_control(const char *sensor, const char *command, char *reply, si
 	struct fixture *f = ctx;
 
 	f->control_calls++;
+	f->last_len = strlen(command);
 	snprintf(f->sensor, sizeof(f->sensor), "%s", sensor);
 	snprintf(f->command, sizeof(f->command), "%s", command);
 	if (strcmp(sensor, "web1"))
@@ -502,6 +504,27 @@ static void test_control(void **state)
 	r = request(f, "POST", "/api/sensors/web1/control", "messages on");
 	assert_false(json_object_object_get_ex(r->doc, "result", NULL));
 	reply_free(r);
+
+	/* Commands up to 2,047 bytes reach the hook whole; longer ones, and a
+	 * JSON command holding a line break, are refused before it. */
+	char body[2100], json[2200];
+	int calls;
+
+	memset(body, 'x', sizeof(body));
+	memcpy(body, "messages ", 9);
+	body[2047] = '\0';
+	r = request(f, "POST", "/api/sensors/web1/control", body);
+	assert_int_equal(f->last_len, 2047);
+	reply_free(r);
+	calls = f->control_calls;
+	body[2047] = 'x';
+	body[2048] = '\0';
+	expect_error(f, "POST", "/api/sensors/web1/control", body, 400);
+	snprintf(json, sizeof(json), "{\"command\":\"%s\"}", body);
+	expect_error(f, "POST", "/api/sensors/web1/control", json, 400);
+	expect_error(f, "POST", "/api/sensors/web1/control",
+		     "{\"command\":\"messages on\\nmessages off\"}", 400);
+	assert_int_equal(f->control_calls, calls);
 }
 
 /* Without hooks: no control (501), no static files; a taken port is refused. */
