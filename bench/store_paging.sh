@@ -58,6 +58,13 @@ echo "| --- | ---: | ---: | --- |"
 time_query "first page (50)" "/api/trajectories?limit=50"
 time_query "deep page (offset 500k)" "/api/trajectories?limit=50&offset=500000"
 time_query "last page (offset N-50)" "/api/trajectories?limit=50&offset=$((N - 50))"
+# the same depths by cursor: the "next" of the row just before them
+cursor_at() {
+	curl -fs "http://127.0.0.1:$port/api/trajectories?limit=1&offset=$(($1 - 1))" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["next"])'
+}
+time_query "deep page by cursor (500k)" "/api/trajectories?limit=50&before=$(cursor_at 500000)"
+time_query "last page by cursor (N-50)" "/api/trajectories?limit=50&before=$(cursor_at $((N - 50)))"
 time_query "filtered: errors, >= 400 ms" "/api/trajectories?limit=50&errors=true&min_ms=400"
 time_query "filtered: request substring" "/api/trajectories?limit=50&request=%2Fitem%2F42"
 time_query "filtered: application, last 1h" "/api/trajectories?limit=50&application=app-0000000000002000&since=1h"

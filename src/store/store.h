@@ -93,18 +93,23 @@ struct store_map_query {
 int store__query_map(struct store *s, const struct store_map_query *q, json_object **out);
 
 struct store_traj_query {
-	int limit;		 /* 1..1000 */
-	int offset;		 /* for paging */
-	uint64_t since_ns;	 /* start_ns >= since_ns */
-	uint64_t until_ns;	 /* 0: no bound */
-	uint64_t min_ns;	 /* duration_ns >= min_ns */
-	uint64_t max_ns;	 /* 0: no bound */
-	const char *application; /* NULL: all; else an application id from the map */
-	const char *request;	 /* NULL: all; else a substring of the root request */
+	int limit;		  /* 1..1000 */
+	int offset;		  /* rows skipped (after the cursor, if any) */
+	bool before;		  /* a cursor: only trajectories older than */
+	uint64_t before_start_ns; /* (before_start_ns, before_id) in the */
+	uint64_t before_id;	  /* list's order (its "next") */
+	uint64_t since_ns;	  /* start_ns >= since_ns */
+	uint64_t until_ns;	  /* 0: no bound */
+	uint64_t min_ns;	  /* duration_ns >= min_ns */
+	uint64_t max_ns;	  /* 0: no bound */
+	const char *application;  /* NULL: all; else an application id from the map */
+	const char *request;	  /* NULL: all; else a substring of the root request */
 	bool errors_only;
 };
 /* {"trajectories":[{id,start_ns,duration_ns,root:{service,host,exe,request},
- *   spans,depth,error,uncertain}], "total":N}, newest first. */
+ *   spans,depth,error,uncertain}], "total":N, "next":CURSOR|null}, newest
+ * first. "next" ("START_NS.ID", ID in hex) continues after the page's last
+ * row in one index seek, however deep; total counts the whole window. */
 int store__query_trajectories(struct store *s, const struct store_traj_query *q, json_object **out);
 /* {"id",...,"spans":[{id,parent,client:{host,pid,tid,comm,addr,port}|null,
  *   server:{...}|null,start_ns,end_ns,server_start_ns,server_end_ns,

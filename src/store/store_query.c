@@ -1,5 +1,6 @@
 /* Trajectory and sensor queries of the SQLite backend, as JSON documents. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,19 +58,21 @@ static int traj_variant(const struct store_traj_query *q, const char *app_ids)
 {
 	return (q->min_ns || q->max_ns ? STORE_TRAJ_DUR : 0) |
 	       (q->errors_only ? STORE_TRAJ_ERR : 0) |
-	       (q->request && q->request[0] ? STORE_TRAJ_REQ : 0) | (app_ids ? STORE_TRAJ_APP : 0);
+	       (q->request && q->request[0] ? STORE_TRAJ_REQ : 0) | (app_ids ? STORE_TRAJ_APP : 0) |
+	       (q->before ? STORE_TRAJ_BEFORE : 0);
 }
 
 /* The conditions of a filter set, joined by AND ("1" for none), tested on
  * each row as the walk in time order meets it. */
 static void traj_conditions(int variant, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "1%s%s%s%s",
+	snprintf(buf, cap, "1%s%s%s%s%s",
 		 variant & STORE_TRAJ_DUR ? " AND duration_ns >= ?3 AND duration_ns <= ?4" : "",
 		 variant & STORE_TRAJ_ERR ? " AND error" : "",
 		 variant & STORE_TRAJ_REQ ? " AND instr(root_request, ?6) > 0" : "",
 		 variant & STORE_TRAJ_APP ? " AND root_service IN (SELECT value FROM json_each(?7))"
-					  : "");
+					  : "",
+		 variant & STORE_TRAJ_BEFORE ? " AND (start_ns < ?11 OR id < ?12)" : "");
 }
 
 /* The page (ids, newest first, ?8 rows after ?9) or count statement of a
@@ -87,10 +90,11 @@ static sqlite3_stmt *traj_stmt(struct store *s, enum store_traj_kind kind, int v
 	}
 	traj_conditions(variant, cond, sizeof(cond));
 	if (kind == STORE_TRAJ_PAGE)
-		snprintf(sql, sizeof(sql),
-			 "SELECT id FROM trajectories WHERE start_ns >= ?1 AND start_ns <= ?2"
-			 " AND %s ORDER BY start_ns DESC, id DESC LIMIT ?8 OFFSET ?9",
-			 cond);
+		snprintf(
+		    sql, sizeof(sql),
+		    "SELECT id, start_ns FROM trajectories WHERE start_ns >= ?1 AND start_ns <= ?2"
+		    " AND %s ORDER BY start_ns DESC, id DESC LIMIT ?8 OFFSET ?9",
+		    cond);
 	else
 		snprintf(sql, sizeof(sql),
 			 "SELECT count(*) FROM (SELECT 1 FROM (SELECT (%s) AS m FROM trajectories"
@@ -114,6 +118,8 @@ static void bind_filters(sqlite3_stmt *st, const struct store_traj_query *q, con
 	sqlite3_bind_int64(st, 4, q->max_ns ? (sqlite3_int64)q->max_ns : INT64_MAX);
 	sqlite3_bind_text(st, 6, q->request, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, app_ids, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)q->before_start_ns);
+	sqlite3_bind_int64(st, 12, store_id_to_db(q->before_id));
 }
 
 /* The summary of one trajectory, from its row joined with its root service. */
@@ -154,9 +160,10 @@ static int traj_row(struct store *s, uint64_t id, sqlite3_stmt **out)
 	return rc == SQLITE_DONE ? -ENOENT : store_fail(s, "reading a trajectory");
 }
 
-/* The ids of one page, newest first, into ids (at most q->limit). */
+/* The ids of one page, newest first, into ids (at most q->limit); the last
+ * one's start in *last_start. */
 static int page_ids(struct store *s, const struct store_traj_query *q, const char *app_ids,
-		    uint64_t *ids, int *n)
+		    uint64_t *ids, int *n, uint64_t *last_start)
 {
 	sqlite3_stmt *st = traj_stmt(s, STORE_TRAJ_PAGE, traj_variant(q, app_ids));
 	int rc;
@@ -164,11 +171,17 @@ static int page_ids(struct store *s, const struct store_traj_query *q, const cha
 	if (!st)
 		return -EIO;
 	bind_filters(st, q, app_ids);
+	/* The cursor's start is the walk's upper bound: one seek, and only rows
+	 * of that same start are tested against its id. */
+	if (q->before && (!q->until_ns || q->before_start_ns < q->until_ns))
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)q->before_start_ns);
 	sqlite3_bind_int(st, 8, q->limit);
 	sqlite3_bind_int(st, 9, q->offset);
 	*n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < q->limit)
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < q->limit) {
 		ids[(*n)++] = store_id_from_db(sqlite3_column_int64(st, 0));
+		*last_start = (uint64_t)sqlite3_column_int64(st, 1);
+	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_fail(s, "paging trajectories");
 }
@@ -196,7 +209,8 @@ static int count_window(struct store *s, const struct store_traj_query *q, int l
 static int count_matches(struct store *s, const struct store_traj_query *q, const char *app_ids,
 			 int64_t *total, bool *exact)
 {
-	int variant = traj_variant(q, app_ids), rc, err = 0;
+	/* the total is the window's, wherever the cursor stands */
+	int variant = traj_variant(q, app_ids) & ~STORE_TRAJ_BEFORE, rc, err = 0;
 	sqlite3_stmt *st = traj_stmt(s, STORE_TRAJ_COUNT, variant);
 	int64_t window;
 
@@ -257,10 +271,12 @@ static int traj_list(struct store *s, const struct store_traj_query *q, uint64_t
 	int64_t total = 0;
 	bool exact = true;
 	int n = 0, err;
+	uint64_t last_start = 0;
+	char next[48];
 
 	err = app_filter(s, q, &app_ids);
 	if (!err)
-		err = page_ids(s, q, app_ids, ids, &n);
+		err = page_ids(s, q, app_ids, ids, &n, &last_start);
 	if (!err)
 		err = count_matches(s, q, app_ids, &total, &exact);
 	if (err)
@@ -277,6 +293,9 @@ static int traj_list(struct store *s, const struct store_traj_query *q, uint64_t
 	json_object_object_add(doc, "total_capped", json_object_new_boolean(!exact));
 	json_object_object_add(doc, "limit", json_object_new_int(q->limit));
 	json_object_object_add(doc, "offset", json_object_new_int(q->offset));
+	/* a full page may have more after it */
+	snprintf(next, sizeof(next), "%" PRIu64 ".%016" PRIx64, last_start, n ? ids[n - 1] : 0);
+	json_object_object_add(doc, "next", n == q->limit ? json_object_new_string(next) : NULL);
 	*out = doc;
 	doc = NULL;
 cleanup:

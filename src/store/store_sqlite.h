@@ -48,11 +48,12 @@ enum store_stmt {
 /* Trajectory list statements come in variants, one per set of active
  * filters, so that no row pays for a condition nobody asked for. */
 enum store_traj_kind { STORE_TRAJ_PAGE, STORE_TRAJ_COUNT, STORE_TRAJ_KINDS };
-#define STORE_TRAJ_DUR	    1 /* duration bounds, ?3 and ?4 */
-#define STORE_TRAJ_ERR	    2 /* errors only */
-#define STORE_TRAJ_REQ	    4 /* root request substring, ?6 */
-#define STORE_TRAJ_APP	    8 /* root service in a JSON array of ids, ?7 */
-#define STORE_TRAJ_VARIANTS 16
+#define STORE_TRAJ_DUR	    1  /* duration bounds, ?3 and ?4 */
+#define STORE_TRAJ_ERR	    2  /* errors only */
+#define STORE_TRAJ_REQ	    4  /* root request substring, ?6 */
+#define STORE_TRAJ_APP	    8  /* root service in a JSON array of ids, ?7 */
+#define STORE_TRAJ_BEFORE   16 /* older than the cursor (?11, ?12); pages only */
+#define STORE_TRAJ_VARIANTS 32
 
 struct store {
 	sqlite3 *db;

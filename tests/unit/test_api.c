@@ -346,6 +346,40 @@ static void test_trajectories(void **state)
 	assert_int_equal(json_object_get_int(get(r->doc, "total")), 1); /* 0x113 = 275 */
 	reply_free(r);
 
+	/* "next" walks the list: pages of 8, 8 and 5, the same ids as one page
+	 * of all, each with the window's total; the last page has no "next" */
+	{
+		struct reply *all = request(f, "GET", "/api/trajectories?limit=100", NULL);
+		json_object *want = get(all->doc, "trajectories");
+		char path[128] = "/api/trajectories?limit=8";
+		size_t seen = 0;
+
+		assert_true(json_object_get_type(get(all->doc, "next")) == json_type_null);
+		for (int page = 0; page < 3; page++) {
+			json_object *got, *next;
+
+			r = request(f, "GET", path, NULL);
+			assert_int_equal(r->status, 200);
+			assert_int_equal(json_object_get_int(get(r->doc, "total")), 21);
+			got = get(r->doc, "trajectories");
+			for (size_t i = 0; i < json_object_array_length(got); i++, seen++)
+				assert_string_equal(
+				    json_object_get_string(
+					get(json_object_array_get_idx(got, i), "id")),
+				    json_object_get_string(
+					get(json_object_array_get_idx(want, seen), "id")));
+			next = get(r->doc, "next");
+			if (page < 2)
+				snprintf(path, sizeof(path), "/api/trajectories?limit=8&before=%s",
+					 json_object_get_string(next));
+			else
+				assert_true(json_object_get_type(next) == json_type_null);
+			reply_free(r);
+		}
+		assert_int_equal(seen, 21);
+		reply_free(all);
+	}
+
 	/* the writer adds one while the API is up: the next read sees it */
 	put_traj(f->w, 0x999, 1, 2, wall_ns() - MS, MS, false);
 	r = request(f, "GET", "/api/trajectories?limit=1", NULL);
@@ -430,6 +464,10 @@ static void test_bad_parameters(void **state)
 	    "/api/trajectories?since=yesterday",
 	    "/api/trajectories?errors=maybe",
 	    "/api/trajectories?min_ms=10&max_ms=5",
+	    "/api/trajectories?before=123",
+	    "/api/trajectories?before=.abc",
+	    "/api/trajectories?before=12.xyz",
+	    "/api/trajectories?before=12.11111111111111111",
 	    "/api/map?window=0",
 	    "/api/map?since=abc",
 	    "/api/map?since=1h&until=2h",

@@ -1,6 +1,7 @@
 /* Unit tests of the SQLite store: schema, journal, trajectories, the map's
  * aggregation and components, trajectory filters and paging, pruning. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -562,6 +563,52 @@ static void test_traj_filters_paging(void **state)
 }
 
 /* Counting stops after 10,000 matches and says so. */
+/* Cursor paging ("next") yields what offset paging does, through a tie on
+ * the start time (trajectories 1050 and 9001 both start at 50 ms) and with
+ * a filter; the total stays the window's. */
+static void test_traj_cursor(void **state)
+{
+	struct fixture *f = *state;
+	struct store_traj_query q;
+	json_object *doc, *list, *all, *next;
+	size_t seen = 0;
+	int total;
+
+	fill_map(f->s);
+	for (int filtered = 0; filtered < 2; filtered++) {
+		/* unfiltered, pages of 17 end between the two at 50 ms (51st and 52nd) */
+		q = (struct store_traj_query){.limit = filtered ? 7 : 17,
+					      .min_ns = filtered ? 50 * MS : 0};
+		all = query(f->s, (struct store_traj_query){.limit = 500, .min_ns = q.min_ns},
+			    &total);
+		seen = 0;
+		for (;;) {
+			assert_int_equal(store__query_trajectories(f->s, &q, &doc), 0);
+			assert_int_equal((int)num(doc, "total"), total);
+			json_object_object_get_ex(doc, "trajectories", &list);
+			for (size_t i = 0; i < json_object_array_length(list); i++, seen++)
+				assert_string_equal(
+				    str(json_object_array_get_idx(list, i), "id"),
+				    str(json_object_array_get_idx(all, seen), "id"));
+			json_object_object_get_ex(doc, "next", &next);
+			if (!next) {
+				json_object_put(doc);
+				break;
+			}
+			assert_int_equal(sscanf(json_object_get_string(next),
+						"%" SCNu64 ".%" SCNx64, &q.before_start_ns,
+						&q.before_id),
+					 2);
+			q.before = true;
+			json_object_put(doc);
+		}
+		assert_int_equal(seen, (size_t)total);
+		assert_int_equal(seen, json_object_array_length(all));
+		json_object_put(all);
+	}
+	assert_int_equal(total, 51); /* durations 50..100 ms */
+}
+
 static void test_traj_total_capped(void **state)
 {
 	struct fixture *f = *state;
@@ -673,6 +720,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_map, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_external, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_traj_filters_paging, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_traj_cursor, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_traj_total_capped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sensors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prune, setup, teardown),

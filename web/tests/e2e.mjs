@@ -291,15 +291,23 @@ async function perfSuite() {
 		await page.goto(`${url}/?refresh=600000#/trajectories?window=all`);
 		await ready('trajectories', 20000);
 		const times = [];
+		const rowIds = () => page.$$eval('#traj-list tbody tr', (trs) => trs.map((tr) => tr.dataset.id));
+		const pages = [await rowIds()];
 		for (let i = 0; i < 3; i++) {
 			const t0 = Date.now();
 			await page.click('#traj-next');
 			await page.waitForFunction((n) => new URL(location.href).hash.includes(`page=${n}`) && !document.querySelector('#traj-list .loading'), i + 1, { timeout: 10000 });
 			times.push(Date.now() - t0);
+			pages.push(await rowIds());
 		}
 		const info = await page.textContent('#traj-info');
 		await shot('trajectories-large');
 		assert(Math.max(...times) < budget, `pages took ${times} ms`);
+		// four pages of different trajectories, and back one page shows the third again
+		assert(new Set(pages.flat()).size === 200, `pages overlap: ${new Set(pages.flat()).size} distinct of 200`);
+		await page.click('#traj-prev');
+		await page.waitForFunction(() => new URL(location.href).hash.includes('page=2') && !document.querySelector('#traj-list .loading'), null, { timeout: 10000 });
+		assert((await rowIds()).join() === pages[2].join(), 'back one page: not the page seen before');
 		return `${info}; next page in ${times.join('/')} ms`;
 	});
 }

@@ -1,7 +1,9 @@
 // Trajectories: a list filtered and paged on the server (application, entry
 // request, latency range, errors only, time window), newest first. Paging
 // pins the end of the window so later pages stay put while traffic flows;
-// page one follows live traffic.
+// page one follows live traffic. Older pages follow the server's cursor
+// ("next"), which costs the same however deep; offsets are the fallback
+// (a reloaded page deep in the list, a server without cursors).
 import { get, query, id, num, nowNs } from '../api.js';
 import { h, dur, clock, count, loading, empty, errorBox, code, basename } from '../format.js';
 import { WINDOWS, windowSeconds } from './map.js';
@@ -19,7 +21,9 @@ export function mount(el, { params, setParams }) {
 		errors: params.errors === '1',
 		page: Math.max(0, Number(params.page) || 0),
 		until: params.until || '', // pinned window end (ns) while paging
+		before: params.before || '', // the cursor this page starts after
 	};
+	const behind = []; // the cursors of the pages before this one, as visited
 	let gen = 0;
 	let last = null;
 
@@ -43,15 +47,17 @@ export function mount(el, { params, setParams }) {
 	el.append(h('div', { class: 'toolbar' }, h('h2', {}, 'Trajectories'), form), body, h('div', { class: 'pager' }, prev, info, pinned, next));
 
 	function save() {
-		setParams({ window: f.window, app: f.app, request: f.request, min_ms: f.min_ms, max_ms: f.max_ms, errors: f.errors ? '1' : '', page: f.page || '', until: f.until });
+		setParams({ window: f.window, app: f.app, request: f.request, min_ms: f.min_ms, max_ms: f.max_ms, errors: f.errors ? '1' : '', page: f.page || '', until: f.until, before: f.before });
 	}
 	function apply() {
-		Object.assign(f, { window: win.value, app: app.value, request: req.value.trim(), min_ms: minMs.value, max_ms: maxMs.value, errors: errs.checked, page: 0, until: '' });
+		Object.assign(f, { window: win.value, app: app.value, request: req.value.trim(), min_ms: minMs.value, max_ms: maxMs.value, errors: errs.checked, page: 0, until: '', before: '' });
+		behind.length = 0;
 		save();
 		load(true);
 	}
 	function reset() {
-		Object.assign(f, { window: '1h', app: '', request: '', min_ms: '', max_ms: '', errors: false, page: 0, until: '' });
+		Object.assign(f, { window: '1h', app: '', request: '', min_ms: '', max_ms: '', errors: false, page: 0, until: '', before: '' });
+		behind.length = 0;
 		win.value = '1h';
 		app.value = '';
 		req.value = minMs.value = maxMs.value = '';
@@ -63,6 +69,15 @@ export function mount(el, { params, setParams }) {
 		if (page < 0) return;
 		if (page > 0 && !f.until && last) f.until = last.until;
 		if (page === 0) f.until = '';
+		if (page === f.page + 1 && last && last.doc.next) {
+			behind.push(f.before);
+			f.before = String(last.doc.next);
+		} else if (page === f.page - 1 && behind.length) {
+			f.before = behind.pop();
+		} else {
+			f.before = '';
+			behind.length = 0;
+		}
 		f.page = page;
 		save();
 		load(true);
@@ -87,7 +102,8 @@ export function mount(el, { params, setParams }) {
 		const since = f.window === 'all' ? 0n : (until || now) - BigInt(windowSeconds(f.window)) * 1000000000n;
 		const q = {
 			limit: PAGE,
-			offset: f.page * PAGE,
+			offset: f.before ? undefined : f.page * PAGE,
+			before: f.before || undefined,
 			since: since ? since.toString() : undefined,
 			until: until ? until.toString() : undefined,
 			min_ms: f.min_ms === '' ? undefined : f.min_ms,
