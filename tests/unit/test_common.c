@@ -1,9 +1,10 @@
 /* Unit tests of the common helpers: number, duration, size and address
- * parsing, base64, and the names of events. */
+ * parsing, base64, decimal and string writers, and the names of events. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -11,6 +12,7 @@
 #include "common/base64.h"
 #include "common/event_util.h"
 #include "common/parse.h"
+#include "common/str.h"
 
 static void test_parse_u64(void **state)
 {
@@ -19,9 +21,11 @@ static void test_parse_u64(void **state)
 		int ok;
 		uint64_t want;
 	} cases[] = {
-		{"0", 1, 0},      {"42", 1, 42},   {"100", 1, 100}, {"101", 0, 0}, {"-1", 0, 0},
-		{"", 0, 0},       {"4x", 0, 0},    {" 4", 0, 0},    {"+4", 0, 0},
-		{"99999999999999999999999", 0, 0},
+	    {"0", 1, 0},     {"42", 1, 42},
+	    {"100", 1, 100}, {"101", 0, 0},
+	    {"-1", 0, 0},    {"", 0, 0},
+	    {"4x", 0, 0},    {" 4", 0, 0},
+	    {"+4", 0, 0},    {"99999999999999999999999", 0, 0},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -134,12 +138,61 @@ static void test_role_infer(void **state)
 	assert_string_equal(weft_connect_result(0), "ok");
 }
 
+/* The decimal writers against printf at every digit count's edges, and the
+ * bounded copy. */
+static void test_str_writers(void **state)
+{
+	uint64_t u[] = {0,
+			9,
+			10,
+			99,
+			100,
+			999,
+			1000,
+			4294967295ull,
+			4294967296ull,
+			999999999999999999ull,
+			1000000000000000000ull,
+			9999999999999999999ull,
+			10000000000000000000ull,
+			UINT64_MAX};
+	int64_t i[] = {0, -1, 7, -10, 123456789, INT64_MAX, INT64_MIN};
+	char got[32], want[32], *end;
+
+	(void)state;
+	for (uint64_t p = 1, k = 0; k < 20; k++, p *= 10) { /* every power of ten and one below */
+		for (uint64_t v = p - 1; v <= p; v++) {
+			end = str_put_u64(got, v);
+			*end = '\0';
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+			assert_string_equal(got, want);
+		}
+	}
+	for (size_t k = 0; k < sizeof(u) / sizeof(u[0]); k++) {
+		end = str_put_u64(got, u[k]);
+		*end = '\0';
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)u[k]);
+		assert_string_equal(got, want);
+	}
+	for (size_t k = 0; k < sizeof(i) / sizeof(i[0]); k++) {
+		end = str_put_i64(got, i[k]);
+		*end = '\0';
+		snprintf(want, sizeof(want), "%lld", (long long)i[k]);
+		assert_string_equal(got, want);
+	}
+	str_copy(got, 4, "abcdef");
+	assert_string_equal(got, "abc");
+	str_copy(got, 4, "ab");
+	assert_string_equal(got, "ab");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_u64),       cmocka_unit_test(test_parse_duration),
-		cmocka_unit_test(test_parse_size),      cmocka_unit_test(test_parse_host_port),
-		cmocka_unit_test(test_base64_roundtrip), cmocka_unit_test(test_role_infer),
+	    cmocka_unit_test(test_parse_u64),	     cmocka_unit_test(test_parse_duration),
+	    cmocka_unit_test(test_parse_size),	     cmocka_unit_test(test_parse_host_port),
+	    cmocka_unit_test(test_base64_roundtrip), cmocka_unit_test(test_role_infer),
+	    cmocka_unit_test(test_str_writers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
