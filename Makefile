@@ -80,7 +80,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-bench: all $(BUILD)/bench/correlate_bench
+bench: all $(BUILD)/bench/correlate_bench $(BUILD)/bench/event_format_bench
 	@bench/run.sh
 
 clean:
