@@ -47,9 +47,8 @@ static inline char *str_put_u64(char *p, uint64_t v)
 					   10000000000000000000ull};
 	/* the digit count from the bit length (1233/4096 ~ log10 2), no division */
 	int t = ((64 - __builtin_clzll(v | 1)) * 1233) >> 12, n = t + (v >= pow10[t]);
-	char *end;
+	char *end = p + (n ? n : 1);
 
-	end = p + (n ? n : 1);
 	p = end;
 	while (v >= 100) {
 		p -= 2;
