@@ -50,8 +50,7 @@ static const struct api_route routes[] = {
     {0},
 };
 
-/* ---- answers ----------------------------------------------------------------------------------
- */
+/* ---- answers -------------------------------------------------------------------------------- */
 
 void api_error(struct api_call *c, int status, const char *fmt, ...)
 {
@@ -102,8 +101,7 @@ static enum MHD_Result send_call(struct api_call *c)
 	return ret;
 }
 
-/* ---- readers ------------------------------------------------------------------------------------
- */
+/* ---- readers -------------------------------------------------------------------------------- */
 
 struct store *api_acquire(struct api_call *c)
 {
@@ -143,8 +141,7 @@ void api_release(struct api_call *c, struct store *s)
 	pthread_mutex_unlock(&a->lock);
 }
 
-/* ---- dispatch
- * ------------------------------------------------------------------------------------ */
+/* ---- dispatch ------------------------------------------------------------------------------- */
 
 /* Matches url against pattern; the segment under '*' goes to seg. */
 static bool route_match(const char *pattern, const char *url, char *seg, size_t cap)
@@ -273,8 +270,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("api: %s", msg);
 }
 
-/* ---- life cycle
- * ------------------------------------------------------------------------------------- */
+/* ---- life cycle ----------------------------------------------------------------------------- */
 
 static struct MHD_Daemon *start_daemon(struct api *a, const char *addr, uint16_t port)
 {
@@ -348,8 +344,7 @@ void api__stop(struct api *a)
 	free(a);
 }
 
-/* ---- parameters
- * ------------------------------------------------------------------------------------ */
+/* ---- parameters ----------------------------------------------------------------------------- */
 
 const char *api_param(struct api_call *c, const char *name)
 {

@@ -266,8 +266,7 @@ static int replay(struct server *s)
 	return 0;
 }
 
-/* ---- the API's hooks ---------------------------------------------------------------------------
- */
+/* ---- the API's hooks ------------------------------------------------------------------------ */
 
 static int api_control(const char *sensor, const char *command, char *reply, size_t cap, void *ctx)
 {

@@ -326,8 +326,7 @@ int store__query_trajectories(struct store *s, const struct store_traj_query *q,
 	return err;
 }
 
-/* ---- one trajectory ---------------------------------------------------------------------------
- */
+/* ---- one trajectory ------------------------------------------------------------------------- */
 
 /* One side of a span from its eight columns at col, or null. */
 static json_object *side_json(sqlite3_stmt *st, int col)
@@ -453,8 +452,7 @@ static int traj_doc(struct store *s, uint64_t id, json_object **out)
 	return 0;
 }
 
-/* ---- sensors ------------------------------------------------------------------------------------
- */
+/* ---- sensors -------------------------------------------------------------------------------- */
 
 static json_object *sensor_json(sqlite3_stmt *st)
 {

@@ -73,8 +73,7 @@ static void fake_health(json_object *doc, void *ctx)
 	json_object_object_add(doc, "sensors_connected", json_object_new_int(1));
 }
 
-/* ---- data ---------------------------------------------------------------------------------------
- */
+/* ---- data ----------------------------------------------------------------------------------- */
 
 static void put_svc(struct store *s, uint64_t id, const char *comm, uint16_t port)
 {
@@ -133,8 +132,7 @@ static void fill(struct store *s)
 	assert_int_equal(store__commit(s), 0);
 }
 
-/* ---- HTTP
- * ----------------------------------------------------------------------------------------- */
+/* ---- HTTP ----------------------------------------------------------------------------------- */
 
 static size_t collect(char *data, size_t size, size_t n, void *ctx)
 {
@@ -216,8 +214,7 @@ static void expect_error(struct fixture *f, const char *method, const char *path
 	reply_free(r);
 }
 
-/* ---- fixture
- * -------------------------------------------------------------------------------------- */
+/* ---- fixture -------------------------------------------------------------------------------- */
 
 static int setup(void **state)
 {
@@ -264,8 +261,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* ---- tests
- * ------------------------------------------------------------------------------------------ */
+/* ---- tests ---------------------------------------------------------------------------------- */
 
 static void test_health(void **state)
 {

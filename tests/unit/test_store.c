@@ -195,8 +195,7 @@ static void test_journal(void **state)
 	assert_int_equal(store__replay(f->s, 0, replay_write_cb, f->s), 0);
 }
 
-/* ---- trajectories ------------------------------------------------------------------------------
- */
+/* ---- trajectories --------------------------------------------------------------------------- */
 
 static int span_count(struct store *s, uint64_t id)
 {
@@ -292,8 +291,7 @@ static void test_put_replace_delete(void **state)
 	json_object_put(doc);
 }
 
-/* ---- map
- * ----------------------------------------------------------------------------------------- */
+/* ---- map ------------------------------------------------------------------------------------ */
 
 static json_object *find_by(json_object *arr, const char *key, const char *val)
 {
@@ -485,8 +483,7 @@ static void test_migrate_from_v1(void **state)
 	store__close(s);
 }
 
-/* ---- trajectory queries
- * ---------------------------------------------------------------------------- */
+/* ---- trajectory queries --------------------------------------------------------------------- */
 
 static json_object *query(struct store *s, struct store_traj_query q, int *total)
 {
@@ -635,8 +632,7 @@ static void test_traj_total_capped(void **state)
 	json_object_put(doc);
 }
 
-/* ---- sensors and pruning
- * -------------------------------------------------------------------------- */
+/* ---- sensors and pruning -------------------------------------------------------------------- */
 
 static void test_sensors(void **state)
 {
