@@ -39,17 +39,17 @@ int control_exec(const struct control_ctx *x, const char *line, char *reply, siz
 	char verb[16] = "", a[64] = "", b[64] = "";
 	int n = sscanf(line, "%15s %63s %63s", verb, a, b);
 	struct capture *c = x->cap;
+	/* what follows the verb, for the families other modules serve */
+	const char *args = line + strspn(line, " \t") + strlen(verb);
 	int err = -EINVAL;
 
+	reply[0] = '\0';
 	if (n >= 1 && !strcmp(verb, "profile")) {
 		if (!x->profiles) {
 			snprintf(reply, cap, "error: profiling is not available here\n");
 			return -ENOTSUP;
 		}
-		reply[0] = '\0';
-		err = profiles__exec(x->profiles, c, line + strspn(line, " \t") + 7, reply, cap);
-		if (err != -EINVAL || reply[0])
-			return err;
+		err = profiles__exec(x->profiles, c, args, reply, cap);
 	} else if (n >= 1 && !strcmp(verb, "trace")) {
 		if (!x->traces) {
 			snprintf(reply, cap,
@@ -57,10 +57,7 @@ int control_exec(const struct control_ctx *x, const char *line, char *reply, siz
 				 "(--server)\n");
 			return -ENOTSUP;
 		}
-		reply[0] = '\0';
-		err = jvm_traces__exec(x->traces, c, line + strspn(line, " \t") + 5, reply, cap);
-		if (err != -EINVAL || reply[0])
-			return err;
+		err = jvm_traces__exec(x->traces, c, args, reply, cap);
 	} else if (n >= 2 && !strcmp(verb, "messages") && (!strcmp(a, "on") || !strcmp(a, "off"))) {
 		err = capture__set_messages(c, !strcmp(a, "on"));
 	} else if (n == 2 && !strcmp(verb, "select") && !strcmp(a, "clear")) {
@@ -77,6 +74,8 @@ int control_exec(const struct control_ctx *x, const char *line, char *reply, siz
 			 (unsigned long long)cnt[WEFT_CNT_DROPS]);
 		return 0;
 	}
+	if (reply[0]) /* a family that answered itself */
+		return err;
 	if (err == -EINVAL) {
 		snprintf(reply, cap,
 			 "error: bad command '%.*s' (try: messages on|off, select "
