@@ -149,21 +149,35 @@ static int exchange(int fd, int port, const char *cmd, char **reply, uint64_t de
 	}
 }
 
-int jvm_agent_call(uint32_t pid, const char *cmd, char **reply, char *err, size_t errcap)
+int jvm_agent_find_port(uint32_t pid, char *err, size_t errcap)
 {
-	struct ns_socket s = {.pid = pid, .fd = -1};
-	int port = jvm_agent_port(pid), ret;
-	pthread_t t;
+	int port = jvm_agent_port(pid);
 
-	*reply = NULL;
-	if (port < 0) {
+	if (port < 0)
 		snprintf(err, errcap,
 			 port == -ENOENT ? "JVM %u runs without the weft agent's control port "
 					   "(start it with -agentpath:.../libweftjvm.so=port=N)"
 					 : "JVM %u: cannot read its command line",
 			 pid);
-		return port;
-	}
+	return port;
+}
+
+int jvm_agent_call(uint32_t pid, const char *cmd, char **reply, char *err, size_t errcap)
+{
+	int port = jvm_agent_find_port(pid, err, errcap);
+
+	*reply = NULL;
+	return port < 0 ? port : jvm_agent_call_port(pid, port, cmd, reply, err, errcap);
+}
+
+int jvm_agent_call_port(uint32_t pid, int port, const char *cmd, char **reply, char *err,
+			size_t errcap)
+{
+	struct ns_socket s = {.pid = pid, .fd = -1};
+	pthread_t t;
+	int ret;
+
+	*reply = NULL;
 	if ((ret = pthread_create(&t, NULL, socket_in_ns, &s))) {
 		snprintf(err, errcap, "JVM %u: %s", pid, strerror(ret));
 		return -ret;

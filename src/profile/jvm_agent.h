@@ -14,11 +14,17 @@
  * -ENOENT when the JVM runs without the agent or without a port, -errno
  * when its command line cannot be read. */
 int jvm_agent_port(uint32_t pid);
+/* The same, with err saying why in one line when there is none. */
+int jvm_agent_find_port(uint32_t pid, char *err, size_t errcap);
 
 /* Sends one command line to pid's agent and returns its one reply line
  * (malloc'd, without the newline) in *reply. 0, or -errno with err saying
  * why in one line (no agent, refused, no reply within 2 s, ...). */
 int jvm_agent_call(uint32_t pid, const char *cmd, char **reply, char *err, size_t errcap);
+/* The same with the port already known (jvm_agent_port): for a caller that
+ * talks to one agent again and again. */
+int jvm_agent_call_port(uint32_t pid, int port, const char *cmd, char **reply, char *err,
+			size_t errcap);
 
 /* The same command to the agent of every JVM named name (comm or
  * executable, as procfs_find; in network namespace netns when nonzero):

@@ -25,6 +25,7 @@
 
 struct traced {
 	uint32_t pid;
+	int port;		 /* its agent's control port */
 	char name[NAME_MAX_LEN]; /* as given to "trace NAME on" */
 	char **methods;		 /* "class.method" by the agent's method id */
 	size_t nmethods;
@@ -72,13 +73,13 @@ void jvm_traces__free(struct jvm_traces *t)
 }
 
 /* One agent command that must answer "OK ..."; 0 or -errno with why. */
-static int agent_ok(uint32_t pid, const char *cmd, char *why, size_t cap)
+static int agent_ok(const struct traced *j, const char *cmd, char *why, size_t cap)
 {
 	char *reply = NULL;
-	int err = jvm_agent_call(pid, cmd, &reply, why, cap);
+	int err = jvm_agent_call_port(j->pid, j->port, cmd, &reply, why, cap);
 
 	if (!err && strncmp(reply, "OK", 2)) {
-		snprintf(why, cap, "JVM %u: %s: %s", pid, cmd, reply);
+		snprintf(why, cap, "JVM %u: %s: %s", j->pid, cmd, reply);
 		err = -EINVAL;
 	}
 	free(reply);
@@ -114,13 +115,15 @@ static int trace_on(struct jvm_traces *t, struct capture *capt, const char *name
 			return -EINVAL;
 	}
 	for (int k = 0; k < found; k++) {
-		int port = jvm_agent_port(pids[k]), err;
+		struct traced j = {.pid = pids[k],
+				   .port = jvm_agent_find_port(pids[k], why, sizeof(why))};
+		int err = j.port < 0 ? j.port : 0;
 
-		if (port > 0 && capt)
-			capture__ignore_port(capt, (uint16_t)port);
-		err = filter ? agent_ok(pids[k], cmd, why, sizeof(why)) : 0;
-		err = err ?: agent_ok(pids[k], "TRACE on", why, sizeof(why));
-		err = err ?: agent_ok(pids[k], "START", why, sizeof(why));
+		if (!err && capt)
+			capture__ignore_port(capt, (uint16_t)j.port);
+		err = err ?: (filter ? agent_ok(&j, cmd, why, sizeof(why)) : 0);
+		err = err ?: agent_ok(&j, "TRACE on", why, sizeof(why));
+		err = err ?: agent_ok(&j, "START", why, sizeof(why));
 		if (err) {
 			snprintf(reply, cap, "error: %s\n", why);
 			return err;
@@ -132,9 +135,8 @@ static int trace_on(struct jvm_traces *t, struct capture *capt, const char *name
 				 TRACED_MAX);
 			return -ENOSPC;
 		}
-		t->jvms[t->n].pid = pids[k];
-		str_copy(t->jvms[t->n].name, sizeof(t->jvms[t->n].name), name);
-		t->n++;
+		str_copy(j.name, sizeof(j.name), name);
+		t->jvms[t->n++] = j;
 		log_info("sensor: tracing method calls of JVM %u (%s)", pids[k], name);
 	}
 	len = (size_t)snprintf(reply, cap, "ok pids=");
@@ -155,8 +157,8 @@ static int trace_off(struct jvm_traces *t, const char *name, char *reply, size_t
 			continue;
 		n++;
 		/* a JVM that exited meanwhile is simply forgotten */
-		if (!agent_ok(t->jvms[i].pid, "TRACE off", why, sizeof(why)))
-			agent_ok(t->jvms[i].pid, "STOP", why, sizeof(why));
+		if (!agent_ok(&t->jvms[i], "TRACE off", why, sizeof(why)))
+			agent_ok(&t->jvms[i], "STOP", why, sizeof(why));
 		log_info("sensor: method calls of JVM %u no longer traced", t->jvms[i].pid);
 		traced_drop(t, i);
 	}
@@ -216,7 +218,7 @@ static void learn_methods(struct traced *j)
 	char *reply = NULL, why[256];
 	json_object *doc = NULL, *methods;
 
-	if (jvm_agent_call(j->pid, "DUMP", &reply, why, sizeof(why)) ||
+	if (jvm_agent_call_port(j->pid, j->port, "DUMP", &reply, why, sizeof(why)) ||
 	    !(doc = json_tokener_parse(reply)) ||
 	    !json_object_object_get_ex(doc, "methods", &methods)) {
 		free(reply);
@@ -274,7 +276,7 @@ static int drain(struct traced *j, struct shipper *s, int64_t offset)
 {
 	char *reply = NULL, why[256], buf[32];
 	json_object *doc, *calls, *lost;
-	int err = jvm_agent_call(j->pid, "CALLS", &reply, why, sizeof(why));
+	int err = jvm_agent_call_port(j->pid, j->port, "CALLS", &reply, why, sizeof(why));
 
 	if (err) {
 		log_warn("sensor: %s; its calls are no longer traced", why);
