@@ -196,6 +196,8 @@ static uint64_t agent_clock(json_object *out)
 	return (uint64_t)cli_int(cli_member(first, "reply"), "monotonic_ns");
 }
 
+static const char *const agents_stop[] = {"STOP"};
+
 /* Runs cmds in turn on every JVM with a filter; stops at the first error.
  * A STATUS after START records when the agents started. */
 static int jvms_do(struct prof_node *n, const char *const *cmds, size_t ncmds, char *err,
@@ -296,12 +298,8 @@ int prof_node__stop(struct prof_node *n, const char *id, char *err, size_t errca
 		else if (p->dump && agent_clock(p->dump) > p->agent_from_ns)
 			p->agent_s = (double)(agent_clock(p->dump) - p->agent_from_ns) / 1e9;
 	}
-	{
-		static const char *const stop[] = {"STOP"};
-
-		if (jvms_do(n, stop, 1, err, errcap))
-			fprintf(stderr, "weft profile: %s\n", err);
-	}
+	if (jvms_do(n, agents_stop, 1, err, errcap))
+		fprintf(stderr, "weft profile: %s\n", err);
 	if (!n->api) {
 		ret = prof_session__stop(n->local, &json);
 		prof_session__free(n->local);
@@ -333,9 +331,7 @@ void prof_node__abort(struct prof_node *n, const char *id)
 	const char *reply;
 	json_object *doc = NULL;
 
-	static const char *const stop[] = {"STOP"};
-
-	jvms_do(n, stop, 1, err, sizeof(err));
+	jvms_do(n, agents_stop, 1, err, sizeof(err));
 	if (!n->api) {
 		prof_session__free(n->local);
 		n->local = NULL;

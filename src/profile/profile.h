@@ -55,6 +55,10 @@ json_object *profile_breakdown(const char *api, unsigned long long since_ns,
  * and max ms, calls and ms per transaction; GC pauses. */
 json_object *profile_components(json_object *dump, double transactions);
 
+/* The point whose figures head a transaction: the most users measured with
+ * some throughput; NULL when there is none. */
+json_object *profile_headline_point(json_object *points);
+
 /* report.json, report.html and the CSV files in dir (created if needed). */
 int profile_write_reports(json_object *report, const char *dir, char *err, size_t errcap);
 int profile_write_html(json_object *report, const char *path);

@@ -406,19 +406,9 @@ cleanup:
 	free(mr);
 }
 
-/* The point whose figures head the transaction (the most users measured). */
 static json_object *headline_point(json_object *tr)
 {
-	json_object *points = cli_member(tr, "points"), *best = NULL;
-
-	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
-		json_object *pt = json_object_array_get_idx(points, i);
-
-		if (!best || (cli_num(pt, "throughput") > 0 &&
-			      cli_num(pt, "users") >= cli_num(best, "users")))
-			best = pt;
-	}
-	return best;
+	return profile_headline_point(cli_member(tr, "points"));
 }
 
 int profile_write_html(json_object *report, const char *path)

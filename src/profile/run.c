@@ -156,7 +156,6 @@ static json_object *latency_json(const struct hist *h)
 	return o;
 }
 
-/* Per node and process: utilization and demand from the slaves' profiles. */
 /* The agents' figures of the node's process called name, if it has some:
  * per transaction over the agents' own window (it trails the load's by a
  * control round trip), the throughput being steady. */
@@ -168,6 +167,7 @@ static json_object *components_of(const struct prof_node *n, const char *name, d
 	return NULL;
 }
 
+/* Per node and process: utilization and demand from the slaves' profiles. */
 static void add_profiles(json_object *pt, const struct point *p, double x)
 {
 	json_object *nodes = json_object_new_array(), *hosts = json_object_new_array();
@@ -391,22 +391,28 @@ oom:
 	return -ENOMEM;
 }
 
-/* Copies the figures of the point with the most users to the transaction's
- * top level: the report's headline for that transaction. */
-static void headline(json_object *tr, json_object *points)
+json_object *profile_headline_point(json_object *points)
 {
-	static const char *keys[] = {"users", "throughput", "response_ms", "steady_state",
-				     "nodes", "breakdown",  "measure_s",   "errors"};
-	size_t n = json_object_array_length(points);
-	json_object *best = NULL, *v;
+	json_object *best = NULL;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
 		json_object *pt = json_object_array_get_idx(points, i);
 
 		if (!best || (cli_num(pt, "throughput") > 0 &&
 			      cli_num(pt, "users") >= cli_num(best, "users")))
 			best = pt;
 	}
+	return best;
+}
+
+/* Copies the figures of the point with the most users to the transaction's
+ * top level: the report's headline for that transaction. */
+static void headline(json_object *tr, json_object *points)
+{
+	static const char *keys[] = {"users", "throughput", "response_ms", "steady_state",
+				     "nodes", "breakdown",  "measure_s",   "errors"};
+	json_object *best = profile_headline_point(points), *v;
+
 	for (size_t k = 0; best && k < sizeof(keys) / sizeof(*keys); k++)
 		if (json_object_object_get_ex(best, keys[k], &v))
 			json_object_object_add(tr, keys[k], json_object_get(v));
