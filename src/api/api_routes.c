@@ -10,7 +10,6 @@
 #include "api/api_int.h"
 #include "common/clock.h"
 #include "common/log.h"
-#include "common/parse.h"
 #include "version.h"
 #include "wire/wire.h"
 
@@ -77,22 +76,6 @@ static int parse_id(const char *arg, uint64_t *id)
 	return errno || *end ? -EINVAL : 0;
 }
 
-/* A list's "next": "START_NS.ID", ID in hex; -EINVAL when malformed. */
-static int parse_cursor(const char *arg, struct store_traj_query *q)
-{
-	const char *dot = strchr(arg, '.');
-	char start[24];
-
-	if (!dot || dot == arg || (size_t)(dot - arg) >= sizeof(start))
-		return -EINVAL;
-	memcpy(start, arg, (size_t)(dot - arg));
-	start[dot - arg] = '\0';
-	if (parse_u64(start, &q->before_start_ns, 0, INT64_MAX) || parse_id(dot + 1, &q->before_id))
-		return -EINVAL;
-	q->before = true;
-	return 0;
-}
-
 /* The trajectory filters of the query string into q; -EINVAL after a 400. */
 static int traj_query(struct api_call *c, struct store_traj_query *q)
 {
@@ -108,7 +91,7 @@ static int traj_query(struct api_call *c, struct store_traj_query *q)
 		return -EINVAL;
 	q->limit = (int)limit;
 	q->offset = (int)offset;
-	if (api_param(c, "before") && parse_cursor(api_param(c, "before"), q)) {
+	if (api_param(c, "before") && store__parse_cursor(api_param(c, "before"), q)) {
 		api_error(c, MHD_HTTP_BAD_REQUEST,
 			  "before: expected a list's \"next\" (START_NS.ID)");
 		return -EINVAL;

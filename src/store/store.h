@@ -111,6 +111,8 @@ struct store_traj_query {
  * first. "next" ("START_NS.ID", ID in hex) continues after the page's last
  * row in one index seek, however deep; total counts the whole window. */
 int store__query_trajectories(struct store *s, const struct store_traj_query *q, json_object **out);
+/* A list's "next" into q's cursor; -EINVAL when it is not one. */
+int store__parse_cursor(const char *next, struct store_traj_query *q);
 /* {"id",...,"spans":[{id,parent,client:{host,pid,tid,comm,addr,port}|null,
  *   server:{...}|null,start_ns,end_ns,server_start_ns,server_end_ns,
  *   display_offset_ns,protocol,request,status,error,uncertain}],

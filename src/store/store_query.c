@@ -1,4 +1,5 @@
 /* Trajectory and sensor queries of the SQLite backend, as JSON documents. */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -8,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/parse.h"
 #include "store/store_sqlite.h"
 
 #define TRAJ_TOTAL_CAP	10000			  /* "total" says no more than this */
@@ -262,6 +264,33 @@ static int page_rows(struct store *s, const uint64_t *ids, int n, json_object *l
 	return 0;
 }
 
+/* A list's "next": its last row's key, the order it is walked in. */
+#define CURSOR_FORMAT "%" PRIu64 ".%016" PRIx64
+
+int store__parse_cursor(const char *next, struct store_traj_query *q)
+{
+	const char *dot = strchr(next, '.');
+	char start[24], *end;
+	uint64_t ns, id;
+	size_t n = dot ? (size_t)(dot - next) : 0;
+
+	if (!n || n >= sizeof(start) || !dot[1] || strlen(dot + 1) > 16 ||
+	    !isxdigit((unsigned char)dot[1]))
+		return -EINVAL;
+	memcpy(start, next, n);
+	start[n] = '\0';
+	if (parse_u64(start, &ns, 0, INT64_MAX))
+		return -EINVAL;
+	errno = 0;
+	id = strtoull(dot + 1, &end, 16);
+	if (errno || *end)
+		return -EINVAL;
+	q->before = true;
+	q->before_start_ns = ns;
+	q->before_id = id;
+	return 0;
+}
+
 /* The whole list document, read inside one snapshot by the caller. */
 static int traj_list(struct store *s, const struct store_traj_query *q, uint64_t *ids,
 		     json_object **out)
@@ -294,7 +323,7 @@ static int traj_list(struct store *s, const struct store_traj_query *q, uint64_t
 	json_object_object_add(doc, "limit", json_object_new_int(q->limit));
 	json_object_object_add(doc, "offset", json_object_new_int(q->offset));
 	/* a full page may have more after it */
-	snprintf(next, sizeof(next), "%" PRIu64 ".%016" PRIx64, last_start, n ? ids[n - 1] : 0);
+	snprintf(next, sizeof(next), CURSOR_FORMAT, last_start, n ? ids[n - 1] : 0);
 	json_object_object_add(doc, "next", n == q->limit ? json_object_new_string(next) : NULL);
 	*out = doc;
 	doc = NULL;

@@ -1,7 +1,6 @@
 /* Unit tests of the SQLite store: schema, journal, trajectories, the map's
  * aggregation and components, trajectory filters and paging, pruning. */
 #include <errno.h>
-#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -592,11 +591,8 @@ static void test_traj_cursor(void **state)
 				json_object_put(doc);
 				break;
 			}
-			assert_int_equal(sscanf(json_object_get_string(next),
-						"%" SCNu64 ".%" SCNx64, &q.before_start_ns,
-						&q.before_id),
-					 2);
-			q.before = true;
+			assert_int_equal(store__parse_cursor(json_object_get_string(next), &q), 0);
+			assert_true(q.before);
 			json_object_put(doc);
 		}
 		assert_int_equal(seen, (size_t)total);
