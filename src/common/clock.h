@@ -1,4 +1,5 @@
-/* Clocks. Kernel events carry CLOCK_BOOTTIME; people read wall-clock time. */
+/* Clocks. Kernel events carry CLOCK_BOOTTIME, the JVM agent CLOCK_MONOTONIC;
+ * people read wall-clock time. */
 #ifndef WEFT_CLOCK_H
 #define WEFT_CLOCK_H
 
@@ -23,12 +24,12 @@ static inline uint64_t wall_ns(void)
 	return clock_ns(CLOCK_REALTIME);
 }
 
-/* Offset to add to a CLOCK_BOOTTIME reading to get wall-clock time. */
-static inline int64_t boot_to_wall_offset(void)
+/* Offset to add to a reading of clock id to get wall-clock time. */
+static inline int64_t clock_to_wall_offset(clockid_t id)
 {
-	uint64_t w1 = wall_ns(), b = clock_ns(CLOCK_BOOTTIME), w2 = wall_ns();
+	uint64_t w1 = wall_ns(), c = clock_ns(id), w2 = wall_ns();
 
-	return (int64_t)(w1 / 2 + w2 / 2) - (int64_t)b;
+	return (int64_t)(w1 / 2 + w2 / 2) - (int64_t)c;
 }
 
 #endif

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "profile/jvm_agent.h"
@@ -262,15 +262,6 @@ static const char *method_name(struct traced *j, int64_t id, char *buf, size_t c
 	return buf;
 }
 
-static int64_t mono_to_wall(void)
-{
-	struct timespec r, m;
-
-	clock_gettime(CLOCK_REALTIME, &r);
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	return (r.tv_sec - m.tv_sec) * 1000000000ll + (r.tv_nsec - m.tv_nsec);
-}
-
 /* Ships one JVM's calls; -errno when its agent cannot be reached. */
 static int drain(struct traced *j, struct shipper *s, int64_t offset)
 {
@@ -319,7 +310,7 @@ void jvm_traces__poll(struct jvm_traces *t, struct shipper *s, uint64_t now_mono
 	if (!t->n || now_mono < t->next_poll)
 		return;
 	t->next_poll = now_mono + TRACE_POLL_NS;
-	offset = mono_to_wall();
+	offset = clock_to_wall_offset(CLOCK_MONOTONIC); /* the JVM's System.nanoTime() */
 	for (int i = t->n - 1; i >= 0; i--)
 		if (drain(&t->jvms[i], s, offset))
 			traced_drop(t, i);

@@ -372,7 +372,7 @@ int cmd_sensor(int argc, char **argv)
 		uint64_t now = mono_ns();
 
 		if (now >= next_clock) { /* follow wall-clock adjustments */
-			out.wall_offset = boot_to_wall_offset();
+			out.wall_offset = clock_to_wall_offset(CLOCK_BOOTTIME);
 			next_clock = now + 1000000000ull;
 		}
 		err = capture__poll(cap, 10);
