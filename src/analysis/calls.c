@@ -152,9 +152,8 @@ void calls_adopt(struct correlator *c, struct half *sv)
 	}
 }
 
-void calls_half_free(struct correlator *c, struct half *h)
+void calls_half_free(struct half *h)
 {
-	(void)c;
 	if (h->ct)
 		forget(h->ct, h);
 	h->ct = NULL;

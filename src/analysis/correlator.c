@@ -276,7 +276,7 @@ static struct half *half_new(struct correlator *c, struct endpoint *ep, const st
 
 void corr_half_free(struct correlator *c, struct half *h)
 {
-	calls_half_free(c, h);
+	calls_half_free(h);
 	match_remove(c, h);
 	thread_close(c, h);
 	unlink_child(h);
@@ -528,7 +528,7 @@ void correlator__free(struct correlator *c)
 
 		c->all_head = x->all_next;
 		x->ct = NULL; /* the threads go below */
-		calls_half_free(c, x);
+		calls_half_free(x);
 		free(x);
 	}
 	calls_free(c);

@@ -184,7 +184,7 @@ void corr_half_free(struct correlator *c, struct half *h);
 /* At assembly: sv takes the waiting calls it contains and is remembered by
  * its thread for calls that come later. */
 void calls_adopt(struct correlator *c, struct half *sv);
-void calls_half_free(struct correlator *c, struct half *h);
+void calls_half_free(struct half *h);
 void calls_expire(struct correlator *c, uint64_t now_mono);
 void calls_free(struct correlator *c);
 uint32_t corr_host_id(struct correlator *c, const char *name);
