@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /* weft sensor: every TCP message on the host, with the thread that moved it.
  *
- * Hooks (all tracepoints: this kernel has no kprobes and refuses fentry):
- *   syscalls:sys_enter_{read,write,...}  remember the user buffer and start time
- *   sock:sock_send_length / recv_length  one event per call that moved bytes
- *   sock:inet_sock_set_state              connect start/result, server establish, close
- *   syscalls:sys_exit_accept[4]           which thread accepted a connection
- *   tcp:tcp_receive_reset / send_reset    resets
+ * Hooks, all tracepoints (this kernel has no kprobes and refuses fentry),
+ * taken as BTF-typed raw tracepoints: the arguments come as typed kernel
+ * pointers read directly, with no perf record built and no helper call per
+ * field, and the socket's state lives in its own local storage.
+ *   sock_send_length / sock_recv_length  one event per call that moved bytes;
+ *                                        the user buffer is read from the
+ *                                        system call's saved registers
+ *   inet_sock_set_state                  connect start/result, server establish, close
+ *   tcp_receive_reset / tcp_send_reset   resets
+ *   sched_process_exec                   executable paths of new programs
+ * With call times on (off by default: any system call hook puts every system
+ * call of every process on the kernel's slow path):
+ *   sys_enter                            when a read or write call started
+ *   sys_exit                             which thread accept() handed a connection to
  *
  * pid and tid are taken only in hooks that run in the calling thread; state
  * changes may run in softirq on behalf of another task, so everything they
@@ -33,6 +41,37 @@
 #define TCP_SYN_RECV	3
 #define TCP_CLOSE	7
 
+/* The system calls whose buffer holds a message, and accept. */
+#if defined(__TARGET_ARCH_x86)
+#define NR_READ	    0
+#define NR_WRITE    1
+#define NR_READV    19
+#define NR_WRITEV   20
+#define NR_SENDFILE 40
+#define NR_ACCEPT   43
+#define NR_SENDTO   44
+#define NR_RECVFROM 45
+#define NR_SENDMSG  46
+#define NR_RECVMSG  47
+#define NR_SPLICE   275
+#define NR_ACCEPT4  288
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_READ	    63
+#define NR_WRITE    64
+#define NR_READV    65
+#define NR_WRITEV   66
+#define NR_SPLICE   76
+#define NR_SENDFILE 71
+#define NR_ACCEPT   202
+#define NR_SENDTO   206
+#define NR_RECVFROM 207
+#define NR_SENDMSG  211
+#define NR_RECVMSG  212
+#define NR_ACCEPT4  242
+#else
+#error "system call numbers of this architecture are not listed"
+#endif
+
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set by user space before load. */
@@ -40,6 +79,7 @@ const volatile __u32 self_tgid = 0;    /* the sensor itself: never traced */
 const volatile __u32 target_netns = 0; /* nonzero: only sockets of this network namespace */
 const volatile __u32 payload_max = WEFT_PAYLOAD_DEFAULT;
 const volatile __u64 wakeup_bytes = 1 << 20; /* wake the reader only past this backlog */
+const volatile bool call_time = false;	     /* the system call hooks are attached */
 
 struct sock_state {
 	__u64 id;
@@ -55,18 +95,27 @@ struct sock_state {
 	__u8 last_dir; /* direction of the previous message: a change starts a new one */
 	__u8 reset;
 	__u8 ignore; /* outside the sensor's scope (--netns): remembered to skip fast */
-	__u8 pad[6];
+	__u8 owned;  /* pid/tid/comm name the owner (else accept() has not been seen) */
+	__u8 pad[5];
 	__u8 saddr[16];
 	__u8 daddr[16];
 	char comm[WEFT_COMM_LEN];
 };
 
-/* What a system call was given, kept until its socket-layer event fires. */
+/* The thread accept() returned a connection in (call times only), kept by
+ * socket address until the connection's state is at hand. */
+struct owner {
+	__u64 ts;
+	__u64 cgroup_id;
+	__u32 pid;
+	__u32 tid;
+	char comm[WEFT_COMM_LEN];
+};
+
+/* When the thread's current system call started (call times only). */
 struct call_ctx {
 	__u64 ts;
-	__u64 buf; /* user buffer, or user iovec array when iov is set */
-	__u32 nr;  /* system call number, to ignore a stale context */
-	__u32 iov;
+	__u64 nr; /* system call number, to ignore a stale context */
 };
 
 struct {
@@ -74,15 +123,24 @@ struct {
 	__uint(max_entries, 8 << 20); /* resized by user space before load */
 } events SEC(".maps");
 
+/* Per-socket state in the socket itself: found without hashing, and freed
+ * with the socket, so no table can fill up or keep a dead connection. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64); /* struct sock * */
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct sock_state);
 } socks SEC(".maps");
 
-/* Per-thread call context: task storage costs a fraction of a hash update,
- * and these are written on every read and write of every process. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64); /* struct sock * */
+	__type(value, struct owner);
+} accepted SEC(".maps");
+
+/* Per-thread call start: task storage costs a fraction of a hash update,
+ * and it is written on every read and write of every process. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -129,11 +187,6 @@ static __always_inline void count(__u32 which)
 		*c += 1; /* per-CPU: no atomics needed */
 }
 
-static __always_inline __u32 sk_netns(struct sock *sk)
-{
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-}
-
 static __always_inline __u64 new_sock_id(void)
 {
 	/* Boot-time ns with the CPU in the low byte: unique on this host across
@@ -145,20 +198,20 @@ static __always_inline __u64 new_sock_id(void)
  * false for sockets outside the sensor's scope. */
 static __always_inline bool sock_identity(struct sock *sk, struct sock_state *st)
 {
-	st->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	st->family = sk->__sk_common.skc_family;
 	if (st->family != AF_INET && st->family != AF_INET6)
 		return false;
-	st->netns = sk_netns(sk);
+	st->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	if (target_netns && st->netns != target_netns)
 		return false;
-	st->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	st->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	st->sport = sk->__sk_common.skc_num;
+	st->dport = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (bpf_map_lookup_elem(&ignore_port, &st->sport) ||
 	    bpf_map_lookup_elem(&ignore_port, &st->dport))
 		return false;
 	if (st->family == AF_INET) {
-		BPF_CORE_READ_INTO((__u32 *)st->saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)st->daddr, sk, __sk_common.skc_daddr);
+		*(__u32 *)st->saddr = sk->__sk_common.skc_rcv_saddr;
+		*(__u32 *)st->daddr = sk->__sk_common.skc_daddr;
 	} else {
 		BPF_CORE_READ_INTO(&st->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 		BPF_CORE_READ_INTO(&st->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
@@ -166,37 +219,41 @@ static __always_inline bool sock_identity(struct sock *sk, struct sock_state *st
 	return true;
 }
 
-/* Creates the state of a socket; `owner` makes the calling thread its owner
- * (it is not when the hook runs in softirq). A socket out of scope is
+/* The calling thread owns the connection. */
+static __always_inline void sock_set_owner(struct sock_state *st, __u64 pid_tgid)
+{
+	st->pid = pid_tgid >> 32;
+	st->tid = (__u32)pid_tgid;
+	st->cgroup_id = bpf_get_current_cgroup_id();
+	st->owned = 1;
+	bpf_get_current_comm(st->comm, sizeof(st->comm));
+}
+
+/* (Re)starts the state of a socket; `owner` makes the calling thread its
+ * owner (it is not when the hook runs in softirq). A socket out of scope is
  * remembered as such, and NULL returned. */
 static __always_inline struct sock_state *sock_state_new(struct sock *sk, __u8 role, bool owner)
 {
-	__u64 key = (__u64)sk;
-	struct sock_state init = {};
+	struct sock_state *st = bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 
-	init.ignore = !sock_identity(sk, &init);
-	init.id = new_sock_id();
-	init.role = role;
-	if (owner) {
-		__u64 pid_tgid = bpf_get_current_pid_tgid();
-
-		init.pid = pid_tgid >> 32;
-		init.tid = (__u32)pid_tgid;
-		init.cgroup_id = bpf_get_current_cgroup_id();
-		bpf_get_current_comm(init.comm, sizeof(init.comm));
-	}
-	bpf_map_update_elem(&socks, &key, &init, BPF_ANY);
-	if (init.ignore)
+	if (!st)
 		return NULL;
+	__builtin_memset(st, 0, sizeof(*st));
+	st->ignore = !sock_identity(sk, st);
+	if (st->ignore)
+		return NULL;
+	st->id = new_sock_id();
+	st->role = role;
+	if (owner)
+		sock_set_owner(st, bpf_get_current_pid_tgid());
 	count(WEFT_CNT_SOCK_NEW);
-	return bpf_map_lookup_elem(&socks, &key);
+	return st;
 }
 
 /* The state of a socket in scope, created on first sight; NULL otherwise. */
 static __always_inline struct sock_state *sock_state_get(struct sock *sk, __u8 role)
 {
-	__u64 key = (__u64)sk;
-	struct sock_state *st = bpf_map_lookup_elem(&socks, &key);
+	struct sock_state *st = bpf_sk_storage_get(&socks, sk, 0, 0);
 
 	if (!st)
 		return sock_state_new(sk, role, true);
@@ -242,14 +299,16 @@ static __always_inline void event_fill(struct weft_event *e, struct sock_state *
 	__builtin_memcpy(e->daddr, st->daddr, sizeof(e->daddr));
 }
 
-/* The task fields of an event raised in the calling thread. */
-static __always_inline void event_set_task(struct weft_event *e)
+/* The task fields of an event raised in the calling thread. The owner's
+ * cgroup, read when it took the connection, is the caller's when the caller
+ * is the owner: one helper call less per message. */
+static __always_inline void event_set_task(struct weft_event *e, struct sock_state *st,
+					   __u64 pid_tgid)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
-	e->cgroup_id = bpf_get_current_cgroup_id();
+	if (e->tid != st->tid)
+		e->cgroup_id = bpf_get_current_cgroup_id();
 	e->flags &= ~WEFT_EVF_NO_TASK;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
@@ -264,6 +323,53 @@ static __always_inline void submit(struct weft_event *e)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
 	count(WEFT_CNT_EVENTS);
+}
+
+static __always_inline void emit_lifecycle(struct sock_state *st, __u8 type, __s32 err, __u32 flags)
+{
+	struct weft_event *e;
+
+	if (st->pid == self_tgid || !(e = event_reserve(false)))
+		return;
+	event_fill(e, st, type);
+	e->err = err;
+	e->flags |= flags;
+	if (type == WEFT_EV_CONNECT && st->connect_ns) {
+		e->duration_ns = e->ts_ns - st->connect_ns;
+		e->flags |= WEFT_EVF_DURATION;
+	}
+	submit(e);
+}
+
+/* The calling thread takes a connection whose owner is not known yet: the
+ * accept() side's, created in softirq. Its accept event is raised then,
+ * with the thread and time accept() returned when call times are on, else
+ * with the thread that moves the connection's first bytes. */
+static __always_inline void sock_claim(struct sock *sk, struct sock_state *st, __u64 pid_tgid)
+{
+	__u64 key = (__u64)sk, ts = 0;
+	struct weft_event *e;
+	struct owner *o;
+
+	o = call_time ? bpf_map_lookup_elem(&accepted, &key) : NULL;
+	if (o) {
+		st->pid = o->pid;
+		st->tid = o->tid;
+		st->cgroup_id = o->cgroup_id;
+		st->owned = 1;
+		__builtin_memcpy(st->comm, o->comm, sizeof(st->comm));
+		ts = o->ts;
+		bpf_map_delete_elem(&accepted, &key);
+	} else {
+		sock_set_owner(st, pid_tgid);
+	}
+	if (st->role != WEFT_ROLE_SERVER || st->pid == self_tgid || !(e = event_reserve(false)))
+		return;
+	event_fill(e, st, WEFT_EV_ACCEPT);
+	e->flags &= ~WEFT_EVF_NO_TASK;
+	if (ts)
+		e->ts_ns = ts;
+	submit(e);
 }
 
 static __always_inline bool messages_wanted(struct sock_state *st)
@@ -301,123 +407,72 @@ static __always_inline bool messages_wanted(struct sock_state *st)
 	return false;
 }
 
-/* ---- system call entries: remember buffer and start time ---------------- */
+/* ---- where a message's bytes are in user memory --------------------------- */
 
-static __always_inline int remember_call(struct trace_event_raw_sys_enter *ctx, __u64 buf,
-					 __u32 iov)
+/* The registers the thread entered the kernel with, saved on its stack. */
+static __always_inline struct pt_regs *syscall_regs(void)
 {
-	struct call_ctx *c = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
-						  BPF_LOCAL_STORAGE_GET_F_CREATE);
-
-	if (!c)
-		return 0;
-	c->ts = bpf_ktime_get_boot_ns();
-	c->buf = buf;
-	c->nr = (__u32)ctx->id;
-	c->iov = iov;
-	return 0;
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
-/* msghdr is in user memory: take its iovec pointer now. */
-static __always_inline __u64 msghdr_iov(__u64 msg)
+static __always_inline long syscall_nr(struct pt_regs *regs)
 {
+#if defined(__TARGET_ARCH_x86)
+	return regs->orig_ax;
+#else
+	return regs->syscallno;
+#endif
+}
+
+/* The user buffer of the system call in progress, from its second argument:
+ * the buffer itself (read, write, sendto, recvfrom), an iovec array (readv,
+ * writev; *iov set) or a msghdr (sendmsg, recvmsg). 0 for the other calls
+ * (sendfile, splice, io_uring), whose bytes were never in this call's user
+ * memory. Saves a system call entry hook on every read and write. */
+static __always_inline __u64 call_buffer(bool *iov)
+{
+	struct pt_regs *regs = syscall_regs();
+	__u64 arg = PT_REGS_PARM2_SYSCALL(regs);
 	struct user_msghdr m;
 
-	if (bpf_probe_read_user(&m, sizeof(m), (void *)msg))
+	*iov = false;
+	switch (syscall_nr(regs)) {
+	case NR_READ:
+	case NR_WRITE:
+	case NR_SENDTO:
+	case NR_RECVFROM:
+		return arg;
+	case NR_READV:
+	case NR_WRITEV:
+		*iov = true;
+		return arg;
+	case NR_SENDMSG:
+	case NR_RECVMSG:
+		*iov = true;
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)arg))
+			return 0;
+		return (__u64)m.msg_iov;
+	default:
 		return 0;
-	return (__u64)m.msg_iov;
+	}
 }
 
-SEC("tracepoint/syscalls/sys_enter_write")
-int enter_write(struct trace_event_raw_sys_enter *ctx)
+static __always_inline void copy_payload(struct weft_event *e, int ret)
 {
-	return remember_call(ctx, ctx->args[1], 0);
-}
-SEC("tracepoint/syscalls/sys_enter_read")
-int enter_read(struct trace_event_raw_sys_enter *ctx)
-{
-	return remember_call(ctx, ctx->args[1], 0);
-}
-SEC("tracepoint/syscalls/sys_enter_sendto")
-int enter_sendto(struct trace_event_raw_sys_enter *ctx)
-{
-	return remember_call(ctx, ctx->args[1], 0);
-}
-SEC("tracepoint/syscalls/sys_enter_recvfrom")
-int enter_recvfrom(struct trace_event_raw_sys_enter *ctx)
-{
-	return remember_call(ctx, ctx->args[1], 0);
-}
-SEC("tracepoint/syscalls/sys_enter_writev")
-int enter_writev(struct trace_event_raw_sys_enter *ctx)
-{
-	return remember_call(ctx, ctx->args[1], 1);
-}
-SEC("tracepoint/syscalls/sys_enter_readv")
-int enter_readv(struct trace_event_raw_sys_enter *ctx)
-{
-	return remember_call(ctx, ctx->args[1], 1);
-}
-SEC("tracepoint/syscalls/sys_enter_sendmsg")
-int enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
-{
-	return remember_call(ctx, msghdr_iov(ctx->args[1]), 1);
-}
-SEC("tracepoint/syscalls/sys_enter_recvmsg")
-int enter_recvmsg(struct trace_event_raw_sys_enter *ctx)
-{
-	return remember_call(ctx, msghdr_iov(ctx->args[1]), 1);
-}
-SEC("tracepoint/syscalls/sys_enter_sendfile64")
-int enter_sendfile(struct trace_event_raw_sys_enter *ctx)
-{
-	return remember_call(ctx, 0, 0);
-}
-SEC("tracepoint/syscalls/sys_enter_splice")
-int enter_splice(struct trace_event_raw_sys_enter *ctx)
-{
-	return remember_call(ctx, 0, 0);
-}
-
-/* ---- messages ------------------------------------------------------------ */
-
-/* The context left by this same system call, or NULL if it is stale. */
-/* The context left by this same system call, or NULL if it is stale. */
-static __always_inline struct call_ctx *current_call(void)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct call_ctx *c = bpf_task_storage_get(&calls, task, 0, 0);
-	struct pt_regs *regs;
-	long nr;
-
-	if (!c)
-		return NULL;
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-#if defined(__TARGET_ARCH_x86)
-	nr = BPF_CORE_READ(regs, orig_ax);
-#elif defined(__TARGET_ARCH_arm64)
-	nr = BPF_CORE_READ((struct user_pt_regs *)regs, regs[8]);
-#else
-	nr = c->nr;
-#endif
-	return nr == c->nr ? c : NULL;
-}
-
-static __always_inline void copy_payload(struct weft_event *e, struct call_ctx *c, int ret)
-{
-	__u64 src = c->buf;
+	bool iov;
+	__u64 src = call_buffer(&iov);
 	__u64 n = ret;
 
-	if (!src || !payload_max)
+	if (!src)
 		return;
-	if (c->iov) {
-		struct iovec iov;
+	if (iov) {
+		struct iovec v;
 
-		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)src))
+		if (bpf_probe_read_user(&v, sizeof(v), (void *)src))
 			return;
-		src = (__u64)iov.iov_base;
-		if (n > iov.iov_len)
-			n = iov.iov_len;
+		src = (__u64)v.iov_base;
+		if (n > v.iov_len)
+			n = v.iov_len;
 	}
 	if (n > payload_max)
 		n = payload_max;
@@ -430,22 +485,114 @@ static __always_inline void copy_payload(struct weft_event *e, struct call_ctx *
 	e->payload_len = n;
 }
 
-static __always_inline int on_message(void *ctx, struct sock *sk, int ret, int msgflags, __u8 dir)
+/* ---- call times (optional hooks) ------------------------------------------ */
+
+static __always_inline bool moves_bytes(long nr)
 {
+	switch (nr) {
+	case NR_READ:
+	case NR_WRITE:
+	case NR_READV:
+	case NR_WRITEV:
+	case NR_SENDTO:
+	case NR_RECVFROM:
+	case NR_SENDMSG:
+	case NR_RECVMSG:
+	case NR_SENDFILE:
+	case NR_SPLICE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(enter_call, struct pt_regs *regs, long nr)
+{
+	struct call_ctx *c;
+
+	if (!moves_bytes(nr))
+		return 0;
+	c = bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (c) {
+		c->ts = bpf_ktime_get_boot_ns();
+		c->nr = nr;
+	}
+	return 0;
+}
+
+/* When the system call in progress started, if the entry hook saw it. */
+static __always_inline bool call_start(__u64 *ts)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct call_ctx *c = bpf_task_storage_get(&calls, task, 0, 0);
+
+	if (!c || c->nr != syscall_nr((struct pt_regs *)bpf_task_pt_regs(task)))
+		return false;
+	*ts = c->ts;
+	return true;
+}
+
+/* accept() returned a descriptor (call times only): find its socket through
+ * the task's file table and remember the accepting thread for it. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(exit_call, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	long nr = syscall_nr(regs);
+	struct file **fds, *file;
+	struct owner o = {};
+	struct socket *sock;
+	struct sock *sk;
+	__u64 key;
+
+	if (ret < 0 || (nr != NR_ACCEPT && nr != NR_ACCEPT4))
+		return 0;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[ret]) || !file)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	key = (__u64)sk;
+	o.ts = bpf_ktime_get_boot_ns();
+	o.pid = pid_tgid >> 32;
+	o.tid = (__u32)pid_tgid;
+	o.cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(o.comm, sizeof(o.comm));
+	bpf_map_update_elem(&accepted, &key, &o, BPF_ANY);
+	return 0;
+}
+
+/* ---- messages ------------------------------------------------------------ */
+
+static __always_inline int on_message(struct sock *sk, int ret, int msgflags, __u8 dir)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct sock_state *st;
 	struct weft_event *e;
-	struct call_ctx *c;
+	struct tcp_sock *tp;
+	__u64 started;
 	bool start;
-	__u32 seq;
 
 	if (ret <= 0)
 		return 0;
 	if (dir == DIR_RECV && (msgflags & MSG_PEEK))
 		return 0; /* peeked bytes are read again later */
-	if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
+	if ((pid_tgid >> 32) == self_tgid)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(sk); /* NULL for any other protocol */
+	if (!tp)
 		return 0;
 	st = sock_state_get(sk, WEFT_ROLE_UNKNOWN);
-	if (!st || !messages_wanted(st))
+	if (!st)
+		return 0;
+	if (!st->owned)
+		sock_claim(sk, st, pid_tgid);
+	if (!messages_wanted(st))
 		return 0;
 	/* A change of direction starts a message: its first bytes are kept. */
 	start = st->last_dir != dir;
@@ -454,180 +601,88 @@ static __always_inline int on_message(void *ctx, struct sock *sk, int ret, int m
 	if (!e)
 		return 0;
 	event_fill(e, st, dir == DIR_SEND ? WEFT_EV_SEND : WEFT_EV_RECV);
-	event_set_task(e);
-
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	event_set_task(e, st, pid_tgid);
+	e->len = ret;
 	if (dir == DIR_SEND) {
 		/* The bytes were just queued: they end at write_seq. */
-		seq = BPF_CORE_READ(tp, write_seq) - ret;
+		e->seq = tp->write_seq - ret;
 	} else {
 		/* copied_seq counts a FIN consumed in the same call as one more. */
-		__u32 copied = BPF_CORE_READ(tp, copied_seq);
-		__u8 shut = BPF_CORE_READ(sk, sk_shutdown);
-
-		seq = copied - ret;
-		if ((shut & RCV_SHUTDOWN) && copied == BPF_CORE_READ(tp, rcv_nxt))
-			seq -= 1;
+		e->seq = tp->copied_seq - ret;
+		if ((sk->sk_shutdown & RCV_SHUTDOWN) && tp->copied_seq == tp->rcv_nxt)
+			e->seq -= 1;
 	}
-	e->seq = seq;
-	e->len = ret;
-
-	c = current_call();
-	if (c)
-		e->duration_ns = e->ts_ns - c->ts;
+	if (call_time && call_start(&started)) {
+		e->duration_ns = e->ts_ns - started;
+		e->flags |= WEFT_EVF_DURATION;
+	}
 	if (start) {
 		e->flags |= WEFT_EVF_MSG_START;
-		if (c && payload_max)
-			copy_payload(e, c, ret);
+		if (payload_max)
+			copy_payload(e, ret);
 	}
 	submit(e);
 	return 0;
 }
 
-SEC("tracepoint/sock/sock_send_length")
-int on_send(struct trace_event_raw_sock_msg_length *ctx)
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(on_send, struct sock *sk, int ret, int flags)
 {
-	if (ctx->protocol != IPPROTO_TCP)
-		return 0;
-	return on_message(ctx, ctx->sk, ctx->ret, ctx->flags, DIR_SEND);
+	return on_message(sk, ret, flags, DIR_SEND);
 }
 
-SEC("tracepoint/sock/sock_recv_length")
-int on_recv(struct trace_event_raw_sock_msg_length *ctx)
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(on_recv, struct sock *sk, int ret, int flags)
 {
-	if (ctx->protocol != IPPROTO_TCP)
-		return 0;
-	return on_message(ctx, ctx->sk, ctx->ret, ctx->flags, DIR_RECV);
+	return on_message(sk, ret, flags, DIR_RECV);
 }
 
 /* ---- connection lifecycle -------------------------------------------------- */
 
-static __always_inline void emit_lifecycle(struct sock_state *st, __u8 type, __s32 err, __u32 flags)
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(on_state, struct sock *sk, int oldstate, int newstate)
 {
-	struct weft_event *e;
-
-	if (st->pid == self_tgid || !(e = event_reserve(false)))
-		return;
-	event_fill(e, st, type);
-	e->err = err;
-	e->flags |= flags;
-	if (type == WEFT_EV_CONNECT && st->connect_ns)
-		e->duration_ns = e->ts_ns - st->connect_ns;
-	submit(e);
-}
-
-SEC("tracepoint/sock/inet_sock_set_state")
-int on_state(struct trace_event_raw_inet_sock_set_state *ctx)
-{
-	struct sock *sk = (struct sock *)ctx->skaddr;
-	__u64 key = (__u64)sk;
 	struct sock_state *st;
 
-	if (ctx->protocol != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 
-	if (ctx->newstate == TCP_SYN_SENT) {
+	if (newstate == TCP_SYN_SENT) {
 		/* connect() itself: the calling thread is the owner. */
 		st = sock_state_new(sk, WEFT_ROLE_CLIENT, true);
 		if (st)
 			st->connect_ns = bpf_ktime_get_boot_ns();
 		return 0;
 	}
-	if (ctx->oldstate == TCP_SYN_RECV && ctx->newstate == TCP_ESTABLISHED) {
+	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
 		/* Runs in softirq: the owner is unknown until accept(). */
 		sock_state_new(sk, WEFT_ROLE_SERVER, false);
 		return 0;
 	}
 
-	st = bpf_map_lookup_elem(&socks, &key);
-	if (!st)
+	st = bpf_sk_storage_get(&socks, sk, 0, 0);
+	if (!st || st->ignore)
 		return 0;
-	if (st->ignore) {
-		if (ctx->newstate == TCP_CLOSE)
-			bpf_map_delete_elem(&socks, &key);
-		return 0;
-	}
-	if (ctx->oldstate == TCP_SYN_SENT) {
-		__s32 err = 0;
-
+	if (oldstate == TCP_SYN_SENT) {
 		/* connect() picks the local port after entering SYN_SENT. */
-		st->sport = ctx->sport;
-
-		if (ctx->newstate != TCP_ESTABLISHED)
-			err = -BPF_CORE_READ(sk, sk_err);
-		emit_lifecycle(st, WEFT_EV_CONNECT, err ? err : 0, 0);
-		if (ctx->newstate == TCP_CLOSE)
-			bpf_map_delete_elem(&socks, &key);
-		return 0;
-	}
-	if (ctx->newstate == TCP_CLOSE) {
+		st->sport = sk->__sk_common.skc_num;
+		emit_lifecycle(st, WEFT_EV_CONNECT, newstate == TCP_ESTABLISHED ? 0 : -sk->sk_err,
+			       0);
+	} else if (newstate == TCP_CLOSE) {
 		emit_lifecycle(st, WEFT_EV_CLOSE, 0, st->reset ? WEFT_EVF_RESET : 0);
-		bpf_map_delete_elem(&socks, &key);
 	}
+	if (newstate == TCP_CLOSE)
+		bpf_sk_storage_delete(&socks, sk);
 	return 0;
 }
 
-/* accept() returned a descriptor: find its socket through the task's file
- * table and make the accepting thread the connection's owner. */
-static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int on_reset(struct sock *sk, __u32 flags)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct file **fds, *file;
-	struct socket *sock;
-	struct sock_state *st;
-	struct weft_event *e;
-	struct sock *sk;
-	long fd = ctx->ret;
-
-	if (fd < 0)
-		return 0;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return 0;
-	sock = BPF_CORE_READ(file, private_data);
-	sk = BPF_CORE_READ(sock, sk);
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
-		return 0;
-
-	st = sock_state_get(sk, WEFT_ROLE_SERVER);
-	if (!st)
-		return 0;
-	{
-		__u64 pid_tgid = bpf_get_current_pid_tgid();
-
-		st->pid = pid_tgid >> 32;
-		st->tid = (__u32)pid_tgid;
-		st->cgroup_id = bpf_get_current_cgroup_id();
-		st->role = WEFT_ROLE_SERVER;
-		bpf_get_current_comm(st->comm, sizeof(st->comm));
-	}
-	if (st->pid == self_tgid || !(e = event_reserve(false)))
-		return 0;
-	event_fill(e, st, WEFT_EV_ACCEPT);
-	event_set_task(e);
-	submit(e);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept4")
-int exit_accept4(struct trace_event_raw_sys_exit *ctx)
-{
-	return on_accept_exit(ctx);
-}
-SEC("tracepoint/syscalls/sys_exit_accept")
-int exit_accept(struct trace_event_raw_sys_exit *ctx)
-{
-	return on_accept_exit(ctx);
-}
-
-static __always_inline int on_reset(void *ctx, struct sock *sk, __u32 flags)
-{
-	__u64 key = (__u64)sk;
 	struct sock_state *st;
 
 	if (!sk)
 		return 0;
-	st = bpf_map_lookup_elem(&socks, &key);
+	st = bpf_sk_storage_get(&socks, sk, 0, 0);
 	if (!st || st->ignore)
 		return 0;
 	st->reset = 1;
@@ -635,12 +690,24 @@ static __always_inline int on_reset(void *ctx, struct sock *sk, __u32 flags)
 	return 0;
 }
 
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(on_receive_reset, struct sock *sk)
+{
+	return on_reset(sk, 0);
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(on_send_reset, struct sock *sk)
+{
+	return on_reset(sk, WEFT_EVF_RST_SENT);
+}
+
 /* The executable of every new program, while its path is at hand: a
  * short-lived client may be gone before user space could read /proc. */
-SEC("tracepoint/sched/sched_process_exec")
-int on_exec(struct trace_event_raw_sched_process_exec *ctx)
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	__u32 off = ctx->__data_loc_filename & 0xffff;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct weft_event *e;
 	long n;
 
@@ -652,11 +719,11 @@ int on_exec(struct trace_event_raw_sched_process_exec *ctx)
 	__builtin_memset(e, 0, sizeof(*e));
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	e->type = WEFT_EV_EXEC;
-	e->pid = bpf_get_current_pid_tgid() >> 32;
-	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	n = bpf_probe_read_kernel_str(e->payload, 256, (void *)ctx + off);
+	n = bpf_probe_read_kernel_str(e->payload, 256, bprm->filename);
 	if (n <= 0) {
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return 0;
@@ -664,16 +731,4 @@ int on_exec(struct trace_event_raw_sched_process_exec *ctx)
 	e->payload_len = n - 1;
 	submit(e);
 	return 0;
-}
-
-SEC("tracepoint/tcp/tcp_receive_reset")
-int on_receive_reset(struct trace_event_raw_tcp_event_sk *ctx)
-{
-	return on_reset(ctx, (struct sock *)ctx->skaddr, 0);
-}
-
-SEC("tracepoint/tcp/tcp_send_reset")
-int on_send_reset(struct trace_event_raw_tcp_send_reset *ctx)
-{
-	return on_reset(ctx, (struct sock *)ctx->skaddr, WEFT_EVF_RST_SENT);
 }

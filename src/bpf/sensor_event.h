@@ -34,13 +34,16 @@ enum weft_ev_flags {
 	WEFT_EVF_RESET = 1 << 1,     /* close: the connection was reset */
 	WEFT_EVF_RST_SENT = 1 << 2,  /* reset: we sent it (else it was received) */
 	WEFT_EVF_NO_TASK = 1 << 3,   /* pid/tid are the socket owner's, not the caller's */
+	WEFT_EVF_DURATION =
+	    1 << 4, /* duration_ns was measured (connect; send/recv with call times) */
 };
 
 struct weft_event {
 	__u64 ts_ns;	   /* CLOCK_BOOTTIME; user space adds the offset to wall-clock time */
 	__u64 sock_id;	   /* stable for the connection's life on this host */
 	__u64 cgroup_id;   /* cgroup v2 id of the task */
-	__u64 duration_ns; /* send/recv: time inside the system call; connect: the handshake */
+	__u64 duration_ns; /* with WEFT_EVF_DURATION: time inside the system call (send/recv),
+			      the handshake (connect); else 0 */
 	__u32 pid;	   /* process (tgid) */
 	__u32 tid;	   /* thread */
 	__u32 netns;	   /* network namespace inode */

@@ -82,6 +82,8 @@ static int attach_all(struct capture *c)
 	{
 		struct bpf_link *link;
 
+		if (!bpf_program__autoload(prog))
+			continue;
 		if (c->nlinks == (int)(sizeof(c->links) / sizeof(c->links[0])))
 			return -E2BIG;
 		link = bpf_program__attach(prog);
@@ -127,6 +129,9 @@ struct capture *capture__open(const struct capture_opts *opts, capture_event_fn 
 	c->skel->rodata->target_netns = opts->netns;
 	c->skel->rodata->payload_max = opts->payload;
 	c->skel->rodata->wakeup_bytes = opts->ring_bytes / 4;
+	c->skel->rodata->call_time = opts->call_time;
+	bpf_program__set_autoload(c->skel->progs.enter_call, opts->call_time);
+	bpf_program__set_autoload(c->skel->progs.exit_call, opts->call_time);
 	err = bpf_map__set_max_entries(c->skel->maps.events, opts->ring_bytes);
 	if (err)
 		goto cleanup;

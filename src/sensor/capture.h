@@ -15,6 +15,7 @@ struct capture_opts {
 	uint32_t payload;      /* payload prefix bytes, 0..WEFT_PAYLOAD_MAX */
 	uint64_t ring_bytes;   /* ring buffer size, a power of two */
 	bool connections_only; /* start in connection-only mode */
+	bool call_time;	       /* hook system calls: call durations, accepting threads */
 };
 
 /* Called for every event, in the order the ring buffer holds them. The

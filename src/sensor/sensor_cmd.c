@@ -1,10 +1,12 @@
 /* weft sensor: the per-host daemon. Captures every TCP message with the
  * thread that moved it and prints the events (or, with --server, ships them). */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +36,8 @@ enum {
 	OPT_SPOOL,
 	OPT_SPOOL_MAX,
 	OPT_IGNORE_PORT,
+	OPT_CALL_TIME,
+	OPT_NICE,
 };
 
 #define MAX_SELECTORS 64
@@ -45,6 +49,8 @@ struct sensor_config {
 	uint64_t payload;
 	uint64_t ring_bytes;
 	bool connections_only;
+	bool call_time;
+	uint64_t nice; /* 0..19 */
 	bool json;
 	const char *control_path;
 	const char *server; /* ship to this server instead of printing */
@@ -67,6 +73,13 @@ static const struct weft_opt sensor_opts[] = {
     {"host", 'H', "NAME", "host name to report (default: the netns name or hostname)"},
     {"payload", 'p', "BYTES", "payload prefix to capture, 0 disables (default 256, max 1024)"},
     {"connections-only", OPT_CONN_ONLY, NULL, "lifecycle events only, no messages"},
+    {"call-time", OPT_CALL_TIME, NULL,
+     "also hook system calls: each send and recv carries its call's duration and accept "
+     "events the thread accept() returned in (costs more: every system call of every "
+     "process takes the kernel's slow path)"},
+    {"nice", OPT_NICE, "N",
+     "scheduling priority, 0 to 19 (default 19: the sensor uses the CPU the applications "
+     "leave idle)"},
     {"pid", OPT_PID, "PID", "message capture for this process (repeatable)"},
     {"comm", OPT_COMM, "NAME", "message capture for this process name (repeatable)"},
     {"port", OPT_PORT, "PORT", "message capture for this local or remote port (repeatable)"},
@@ -133,6 +146,13 @@ static int sensor_opt(int key, const char *arg, void *ctx)
 		return 0;
 	case OPT_CONN_ONLY:
 		cfg->connections_only = true;
+		return 0;
+	case OPT_CALL_TIME:
+		cfg->call_time = true;
+		return 0;
+	case OPT_NICE:
+		if (parse_u64(arg, &cfg->nice, 0, 19))
+			return bad_value("nice", arg, "0 to 19");
 		return 0;
 	case OPT_PID:
 		if (parse_u64(arg, &v, 1, UINT32_MAX) || cfg->npids == MAX_SELECTORS)
@@ -278,6 +298,7 @@ int cmd_sensor(int argc, char **argv)
 	    .payload = WEFT_PAYLOAD_DEFAULT,
 	    .ring_bytes = 8 << 20,
 	    .spool_max = 64 << 20,
+	    .nice = 19,
 	};
 	struct capture_opts copts = {0};
 	struct control_server *ctl = NULL;
@@ -309,10 +330,22 @@ int cmd_sensor(int argc, char **argv)
 			strcpy(cfg.host, "localhost");
 	}
 
+	/* Below the applications: the events wait in the ring buffer while
+	 * they run, and SCHED_BATCH keeps the sensor's wake-ups from preempting
+	 * them. Set before any thread starts, so that every thread inherits it. */
+	if (cfg.nice) {
+		struct sched_param sp = {0};
+
+		if (sched_setscheduler(0, SCHED_BATCH, &sp) ||
+		    setpriority(PRIO_PROCESS, 0, (int)cfg.nice))
+			log_warn("sensor: cannot lower its priority: %s", strerror(errno));
+	}
+
 	/* 2. Load and attach the kernel programs, then narrow the filter. */
 	copts.payload = (uint32_t)cfg.payload;
 	copts.ring_bytes = cfg.ring_bytes;
 	copts.connections_only = cfg.connections_only;
+	copts.call_time = cfg.call_time;
 	out.procs = proc_cache__new();
 	out.profiles = profiles__new(cfg.host, copts.netns);
 	if (!out.procs || !out.profiles)

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Capture modes and failure paths: connection-only mode, filters switched at
-# run time, a refused connect, a FIN consumed with the data, bad options,
-# missing privileges.
+# run time, a refused connect, a FIN consumed with the data, call times,
+# bad options, missing privileges.
 source "$(dirname "$0")/../lib/tap.sh"
 TOOLS=$WEFT_ROOT/tests/tools
 
 # Options are checked before anything is loaded: these run without root too.
-for bad in "--payload 5000" "--duration -1" "--port 0" "--bogus" "--ring-size 3000" "--netns no-such-ns$$"; do
+for bad in "--payload 5000" "--duration -1" "--port 0" "--bogus" "--ring-size 3000" "--nice 20" "--netns no-such-ns$$"; do
 	# shellcheck disable=SC2086
 	"$WEFT" sensor $bad >"$TMP/out" 2>"$TMP/err"
 	rc=$?
@@ -19,7 +19,8 @@ done
 
 reason=$(bpf_unavailable)
 [[ -z $reason ]] || skip_all "$reason" "not root: one line, non-zero exit" "connection-only mode" \
-	"messages off/on at run time" "port selector at run time" "refused connect" "FIN consumed with data"
+	"messages off/on at run time" "port selector at run time" "refused connect" "FIN consumed with data" \
+	"default: no call times, accept by the serving thread" "--call-time: call times, accept by the accepting thread"
 
 # Not root: one clear line, non-zero exit, no crash.
 setpriv --reuid=65534 --regid=65534 --clear-groups "$WEFT" sensor --duration 1 >"$TMP/out" 2>"$TMP/err"
@@ -125,3 +126,53 @@ rcv = [(e["seq"], e["len"]) for e in evs if e["role"] == "client" and e["type"] 
 print("# server send", snd, "client recv", rcv)
 sys.exit(0 if snd and snd == rcv else 1)
 PY
+
+# 5. Call times. The workload's server accepts in its main thread (tid ==
+# pid) and hands each connection to a thread of its own. By default no system
+# call is hooked: messages carry no call duration, and the accept event names
+# the thread that moves the connection's bytes. With --call-time every send
+# and recv carries its duration and the accept event the accepting thread.
+# calls FILE PORT MODE: checks one capture; prints what it found.
+calls() {
+	python3 - "$@" <<'PY'
+import json, sys
+port, mode = int(sys.argv[2]), sys.argv[3]
+evs = [json.loads(l) for l in open(sys.argv[1])]
+evs = [e for e in evs if port in (e["sport"], e["dport"])]
+msgs = [e for e in evs if e["type"] in ("send", "recv")]
+timed = [e for e in msgs if "duration_ns" in e]
+acc = [e for e in evs if e["type"] == "accept"]
+by_main = [e for e in acc if e["tid"] == e["pid"]]
+print("# %s: %d messages, %d timed; %d accepts, %d by the main thread"
+      % (mode, len(msgs), len(timed), len(acc), len(by_main)))
+if mode == "default":
+    good = msgs and not timed and len(acc) == 2 and not by_main
+else:
+    good = msgs and len(timed) == len(msgs) and len(acc) == 2 and len(by_main) == 2 and \
+        all(0 <= e["duration_ns"] < 10**9 for e in timed)
+sys.exit(0 if good else 1)
+PY
+}
+start_sensor "$TMP/plain.json" || exit 0
+pp=$(free_port)
+python3 "$TOOLS/tcp_workload.py" server --port "$pp" --threads 2 --log "$TMP/plain.s" >"$TMP/plain.out" 2>&1 &
+spid=$!
+wait_for "grep -q listening '$TMP/plain.out'" 10
+python3 "$TOOLS/tcp_workload.py" client --port "$pp" --threads 2 --rounds 3 --log "$TMP/plain.c"
+wait "$spid"
+sleep 0.1
+stop_sensor "$SENSOR_PID"
+if calls "$TMP/plain.json" "$pp" default; then ok "default: no call times, accept by the serving thread"; else
+	fail "default: no call times, accept by the serving thread"; fi
+
+start_sensor "$TMP/timed.json" --call-time || exit 0
+pt=$(free_port)
+python3 "$TOOLS/tcp_workload.py" server --port "$pt" --threads 2 --log "$TMP/timed.s" >"$TMP/timed.out" 2>&1 &
+spid=$!
+wait_for "grep -q listening '$TMP/timed.out'" 10
+python3 "$TOOLS/tcp_workload.py" client --port "$pt" --threads 2 --rounds 3 --log "$TMP/timed.c"
+wait "$spid"
+sleep 0.1
+stop_sensor "$SENSOR_PID"
+if calls "$TMP/timed.json" "$pt" call-time; then ok "--call-time: call times, accept by the accepting thread"; else
+	fail "--call-time: call times, accept by the accepting thread"; fi
