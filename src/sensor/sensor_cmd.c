@@ -1,12 +1,10 @@
 /* weft sensor: the per-host daemon. Captures every TCP message with the
  * thread that moved it and prints the events (or, with --server, ships them). */
 #include <errno.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,7 +35,6 @@ enum {
 	OPT_SPOOL_MAX,
 	OPT_IGNORE_PORT,
 	OPT_CALL_TIME,
-	OPT_NICE,
 };
 
 #define MAX_SELECTORS 64
@@ -50,7 +47,6 @@ struct sensor_config {
 	uint64_t ring_bytes;
 	bool connections_only;
 	bool call_time;
-	uint64_t nice; /* 0..19 */
 	bool json;
 	const char *control_path;
 	const char *server; /* ship to this server instead of printing */
@@ -77,9 +73,6 @@ static const struct weft_opt sensor_opts[] = {
      "also hook system calls: each send and recv carries its call's duration and accept "
      "events the thread accept() returned in (costs more: every system call of every "
      "process takes the kernel's slow path)"},
-    {"nice", OPT_NICE, "N",
-     "scheduling priority, 0 to 19 (default 19: the sensor uses the CPU the applications "
-     "leave idle)"},
     {"pid", OPT_PID, "PID", "message capture for this process (repeatable)"},
     {"comm", OPT_COMM, "NAME", "message capture for this process name (repeatable)"},
     {"port", OPT_PORT, "PORT", "message capture for this local or remote port (repeatable)"},
@@ -149,10 +142,6 @@ static int sensor_opt(int key, const char *arg, void *ctx)
 		return 0;
 	case OPT_CALL_TIME:
 		cfg->call_time = true;
-		return 0;
-	case OPT_NICE:
-		if (parse_u64(arg, &cfg->nice, 0, 19))
-			return bad_value("nice", arg, "0 to 19");
 		return 0;
 	case OPT_PID:
 		if (parse_u64(arg, &v, 1, UINT32_MAX) || cfg->npids == MAX_SELECTORS)
@@ -298,7 +287,6 @@ int cmd_sensor(int argc, char **argv)
 	    .payload = WEFT_PAYLOAD_DEFAULT,
 	    .ring_bytes = 8 << 20,
 	    .spool_max = 64 << 20,
-	    .nice = 19,
 	};
 	struct capture_opts copts = {0};
 	struct control_server *ctl = NULL;
@@ -328,17 +316,6 @@ int cmd_sensor(int argc, char **argv)
 			snprintf(cfg.host, sizeof(cfg.host), "%s", cfg.netns);
 		else if (gethostname(cfg.host, sizeof(cfg.host) - 1))
 			strcpy(cfg.host, "localhost");
-	}
-
-	/* Below the applications: the events wait in the ring buffer while
-	 * they run, and SCHED_BATCH keeps the sensor's wake-ups from preempting
-	 * them. Set before any thread starts, so that every thread inherits it. */
-	if (cfg.nice) {
-		struct sched_param sp = {0};
-
-		if (sched_setscheduler(0, SCHED_BATCH, &sp) ||
-		    setpriority(PRIO_PROCESS, 0, (int)cfg.nice))
-			log_warn("sensor: cannot lower its priority: %s", strerror(errno));
 	}
 
 	/* 2. Load and attach the kernel programs, then narrow the filter. */

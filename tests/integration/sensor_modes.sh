@@ -6,7 +6,7 @@ source "$(dirname "$0")/../lib/tap.sh"
 TOOLS=$WEFT_ROOT/tests/tools
 
 # Options are checked before anything is loaded: these run without root too.
-for bad in "--payload 5000" "--duration -1" "--port 0" "--bogus" "--ring-size 3000" "--nice 20" "--netns no-such-ns$$"; do
+for bad in "--payload 5000" "--duration -1" "--port 0" "--bogus" "--ring-size 3000" "--netns no-such-ns$$"; do
 	# shellcheck disable=SC2086
 	"$WEFT" sensor $bad >"$TMP/out" 2>"$TMP/err"
 	rc=$?
