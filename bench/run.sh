@@ -13,7 +13,9 @@ echo "== the sensor's JSON line (one core)"
 build/bench/event_format_bench
 if [[ $EUID -eq 0 ]]; then
 	echo "== sensor overhead (nginx under wrk, sensor off and on)"
-	bench/sensor_overhead.sh 3 10
+	bench/sensor_overhead.sh 5 10
+	echo "== the sensor's kernel programs, per run"
+	bench/sensor_bpf_cost.sh 5
 fi
 for extra in bench/*_vs_*.sh bench/jvm_overhead.sh bench/store_paging.sh; do
 	[[ -x $extra ]] && { echo "== $extra"; "$extra"; }

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # nginx serving a 1 KiB file under wrk on loopback, sensor off and on (full
-# message capture, JSON to /dev/null), alternated to spread the noise.
-#   bench/sensor_overhead.sh [ROUNDS] [SECONDS]
-# Prints requests/s for each run, the ratio, and the sensor's CPU time per
-# million events (user and system time of the sensor process itself).
+# message capture, JSON to /dev/null), alternated round by round so that the
+# machine's drift falls on both alike.
+#   bench/sensor_overhead.sh [ROUNDS] [SECONDS] [-- SENSOR OPTIONS...]
+# Prints each round's requests/s, the on/off ratio (median and mean of the
+# rounds' ratios), the CPU time the nginx worker spent per request in each
+# mode (the BPF programs run in its context), and the sensor's own CPU time
+# (user + system) per million events.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${1:-3} secs=${2:-10}
+rounds=${1:-5} secs=${2:-10}
+shift $(($# < 2 ? $# : 2))
+[[ ${1:-} == -- ]] && shift
+extra=("$@")
 WEFT=build/weft
 tmp=$(mktemp -d)
 port=18181
@@ -25,28 +31,39 @@ http {
 CONF
 nginx -c "$tmp/nginx.conf"
 sleep 0.5
-
-wrk_rps() { wrk -t1 -c50 -d"${secs}s" "http://127.0.0.1:$port/index.html" | awk '/Requests\/sec/ {print $2}'; }
+worker=$(pgrep -P "$(cat "$tmp/nginx.pid")")
 ticks=$(getconf CLK_TCK)
 
-off_all=() on_all=() cpu_s=0 events=0
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# run: requests/s and the nginx worker's CPU microseconds per request
+run() {
+	local t0 t1 rps
+	t0=$(cpu_ticks "$worker")
+	rps=$(wrk -t1 -c50 -d"${secs}s" "http://127.0.0.1:$port/index.html" | awk '/Requests\/sec/ {print $2}')
+	t1=$(cpu_ticks "$worker")
+	echo "$rps $(echo "($t1 - $t0) * 1000000 / $ticks / ($rps * $secs)" | bc -l)"
+}
+
+ratios=() ngx_off=0 ngx_on=0 cpu_s=0 events=0
 for ((r = 1; r <= rounds; r++)); do
-	off=$(wrk_rps)
-	$WEFT sensor --json >/dev/null 2>"$tmp/sensor.err" &
+	read -r off noff < <(run)
+	$WEFT sensor --json "${extra[@]}" >/dev/null 2>"$tmp/sensor.err" &
 	spid=$!
 	until grep -q 'capturing on' "$tmp/sensor.err"; do sleep 0.1; done
-	on=$(wrk_rps)
+	read -r on non < <(run)
 	read -r ut st < <(awk '{print $14, $15}' /proc/$spid/stat)
 	kill -INT $spid
 	wait $spid || true
 	n=$(sed -n 's/.* \([0-9]*\) events captured.*/\1/p' "$tmp/sensor.err")
 	cpu_s=$(echo "$cpu_s + ($ut + $st) / $ticks" | bc -l)
 	events=$((events + n))
-	echo "round $r: off ${off} req/s, on ${on} req/s, sensor $(((ut + st) * 1000 / ticks)) ms CPU for $n events"
-	off_all+=("$off") on_all+=("$on")
+	ratios+=("$(echo "$on / $off" | bc -l)")
+	ngx_off=$(echo "$ngx_off + $noff" | bc -l) ngx_on=$(echo "$ngx_on + $non" | bc -l)
+	printf 'round %d: off %.0f req/s, on %.0f req/s (%.3f), nginx %.2f / %.2f us/request, sensor %d ms CPU for %d events\n' \
+		"$r" "$off" "$on" "${ratios[-1]}" "$noff" "$non" $(((ut + st) * 1000 / ticks)) "$n"
 done
-sum() { local s=0 x; for x in "$@"; do s=$(echo "$s + $x" | bc -l); done; echo "$s"; }
-off_mean=$(echo "$(sum "${off_all[@]}") / $rounds" | bc -l)
-on_mean=$(echo "$(sum "${on_all[@]}") / $rounds" | bc -l)
-printf 'mean: off %.0f req/s, on %.0f req/s, ratio %.3f\n' "$off_mean" "$on_mean" "$(echo "$on_mean / $off_mean" | bc -l)"
+printf '%s\n' "${ratios[@]}" | sort -g | awk '{a[NR] = $1; s += $1}
+	END {printf "ratio on/off: median %.3f, mean %.3f (rounds %.3f to %.3f)\n",
+		NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2, s / NR, a[1], a[NR]}'
+printf 'nginx CPU per request: off %.2f us, on %.2f us\n' "$(echo "$ngx_off / $rounds" | bc -l)" "$(echo "$ngx_on / $rounds" | bc -l)"
 printf 'sensor CPU: %.3f s per million events (%d events)\n' "$(echo "$cpu_s * 1000000 / $events" | bc -l)" "$events"

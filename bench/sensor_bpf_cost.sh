@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# What each of the sensor's kernel programs costs per run, from the kernel's
+# own accounting (kernel.bpf_stats_enabled, switched on only while wrk runs;
+# it adds two clock reads to every run it measures), with nginx serving a
+# 1 KiB file under wrk on loopback as in sensor_overhead.sh.
+#   bench/sensor_bpf_cost.sh [SECONDS] [-- SENSOR OPTIONS...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-5}
+shift $(($# < 1 ? $# : 1))
+[[ ${1:-} == -- ]] && shift
+WEFT=${WEFT:-build/weft}
+tmp=$(mktemp -d)
+port=18181
+cleanup() {
+	sysctl -q kernel.bpf_stats_enabled=0
+	[[ -n ${spid:-} ]] && kill -INT "$spid" 2>/dev/null && wait "$spid"
+	kill "$(cat "$tmp/nginx.pid" 2>/dev/null)" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+head -c 1024 /dev/urandom | base64 -w0 | head -c 1024 >"$tmp/index.html"
+cat >"$tmp/nginx.conf" <<CONF
+worker_processes 1;
+pid $tmp/nginx.pid;
+error_log $tmp/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	server { listen 127.0.0.1:$port; root $tmp; }
+}
+CONF
+nginx -c "$tmp/nginx.conf"
+sleep 0.5
+# The sensor's programs are the ones loaded after this point.
+before=$(bpftool prog show --json | python3 -c 'import json, sys; print(max([p["id"] for p in json.load(sys.stdin)], default=0))')
+$WEFT sensor --json "$@" >/dev/null 2>"$tmp/sensor.err" &
+spid=$!
+until grep -q 'capturing on' "$tmp/sensor.err"; do sleep 0.1; done
+sysctl -q kernel.bpf_stats_enabled=1
+wrk -t1 -c50 -d"${secs}s" "http://127.0.0.1:$port/index.html" | awk '/Requests\/sec/ {print "requests/s", $2}'
+bpftool prog show --json | python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    if p["id"] > int(sys.argv[1]) and p.get("run_cnt"):
+        print("%-18s %10d runs %8.1f ns a run" % (p["name"], p["run_cnt"], p["run_time_ns"] / p["run_cnt"]))
+' "$before"
