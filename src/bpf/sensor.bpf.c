@@ -236,8 +236,10 @@ static __always_inline struct sock_state *sock_state_new(struct sock *sk, __u8 r
 {
 	struct sock_state *st = bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 
-	if (!st)
+	if (!st) {
+		count(WEFT_CNT_NO_STATE);
 		return NULL;
+	}
 	__builtin_memset(st, 0, sizeof(*st));
 	st->ignore = !sock_identity(sk, st);
 	if (st->ignore)
@@ -671,8 +673,13 @@ int BPF_PROG(on_state, struct sock *sk, int oldstate, int newstate)
 	} else if (newstate == TCP_CLOSE) {
 		emit_lifecycle(st, WEFT_EV_CLOSE, 0, st->reset ? WEFT_EVF_RESET : 0);
 	}
-	if (newstate == TCP_CLOSE)
+	if (newstate == TCP_CLOSE) {
+		__u64 key = (__u64)sk;
+
 		bpf_sk_storage_delete(&socks, sk);
+		if (call_time) /* accepted, closed before its first bytes */
+			bpf_map_delete_elem(&accepted, &key);
+	}
 	return 0;
 }
 

@@ -82,6 +82,7 @@ enum weft_counter {
 	WEFT_CNT_EVENTS = 0, /* events written to the ring buffer */
 	WEFT_CNT_DROPS,	     /* events lost because the ring buffer was full */
 	WEFT_CNT_SOCK_NEW,   /* connections first seen */
+	WEFT_CNT_NO_STATE,   /* connections untracked: no memory for their state */
 	WEFT_CNT_MAX,
 };
 

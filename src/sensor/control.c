@@ -68,10 +68,12 @@ int control_exec(const struct control_ctx *x, const char *line, char *reply, siz
 		uint64_t cnt[WEFT_CNT_MAX];
 
 		capture__counters(c, cnt);
-		snprintf(reply, cap, "ok messages=%s selectors=%#x events=%llu drops=%llu\n",
+		snprintf(reply, cap,
+			 "ok messages=%s selectors=%#x events=%llu drops=%llu untracked=%llu\n",
 			 capture__messages(c) ? "on" : "off", capture__selectors(c),
 			 (unsigned long long)cnt[WEFT_CNT_EVENTS],
-			 (unsigned long long)cnt[WEFT_CNT_DROPS]);
+			 (unsigned long long)cnt[WEFT_CNT_DROPS],
+			 (unsigned long long)cnt[WEFT_CNT_NO_STATE]);
 		return 0;
 	}
 	if (reply[0]) /* a family that answered itself */

@@ -275,6 +275,9 @@ static void report_counters(struct capture *c, struct shipper *sh)
 	capture__counters(c, cnt);
 	fprintf(stderr, "weft sensor: %llu events captured, %llu dropped (ring buffer full)",
 		(unsigned long long)cnt[WEFT_CNT_EVENTS], (unsigned long long)cnt[WEFT_CNT_DROPS]);
+	if (cnt[WEFT_CNT_NO_STATE])
+		fprintf(stderr, ", %llu connections untracked (no kernel memory for their state)",
+			(unsigned long long)cnt[WEFT_CNT_NO_STATE]);
 	if (sh)
 		fprintf(stderr, ", %llu batches dropped (spool full)",
 			(unsigned long long)shipper__spool_drops(sh));
