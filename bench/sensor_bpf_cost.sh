@@ -14,8 +14,8 @@ tmp=$(mktemp -d)
 port=18181
 cleanup() {
 	sysctl -q kernel.bpf_stats_enabled=0
-	[[ -n ${spid:-} ]] && kill -INT "$spid" 2>/dev/null && wait "$spid"
-	kill "$(cat "$tmp/nginx.pid" 2>/dev/null)" 2>/dev/null
+	if [[ -n ${spid:-} ]]; then kill -INT "$spid" 2>/dev/null; wait "$spid" || true; fi
+	kill "$(cat "$tmp/nginx.pid" 2>/dev/null)" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -37,7 +37,10 @@ sleep 0.5
 before=$(bpftool prog show --json | python3 -c 'import json, sys; print(max([p["id"] for p in json.load(sys.stdin)], default=0))')
 $WEFT sensor --json "$@" >/dev/null 2>"$tmp/sensor.err" &
 spid=$!
-until grep -q 'capturing on' "$tmp/sensor.err"; do sleep 0.1; done
+until grep -q 'capturing on' "$tmp/sensor.err"; do
+	kill -0 "$spid" 2>/dev/null || { cat "$tmp/sensor.err" >&2; exit 1; }
+	sleep 0.1
+done
 sysctl -q kernel.bpf_stats_enabled=1
 wrk -t1 -c50 -d"${secs}s" "http://127.0.0.1:$port/index.html" | awk '/Requests\/sec/ {print "requests/s", $2}'
 bpftool prog show --json | python3 -c '

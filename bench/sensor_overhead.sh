@@ -49,7 +49,10 @@ for ((r = 1; r <= rounds; r++)); do
 	read -r off noff < <(run)
 	$WEFT sensor --json "${extra[@]}" >/dev/null 2>"$tmp/sensor.err" &
 	spid=$!
-	until grep -q 'capturing on' "$tmp/sensor.err"; do sleep 0.1; done
+	until grep -q 'capturing on' "$tmp/sensor.err"; do
+		kill -0 "$spid" 2>/dev/null || { cat "$tmp/sensor.err" >&2; exit 1; }
+		sleep 0.1
+	done
 	read -r on non < <(run)
 	read -r ut st < <(awk '{print $14, $15}' /proc/$spid/stat)
 	kill -INT $spid

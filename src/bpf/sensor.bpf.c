@@ -18,7 +18,7 @@
  *
  * pid and tid are taken only in hooks that run in the calling thread; state
  * changes may run in softirq on behalf of another task, so everything they
- * report comes from the per-socket state keyed by the socket address. */
+ * report comes from the socket's own state. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
