@@ -20,27 +20,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-head -c 1024 /dev/urandom | base64 -w0 | head -c 1024 >"$tmp/index.html"
-cat >"$tmp/nginx.conf" <<CONF
-worker_processes 1;
-pid $tmp/nginx.pid;
-error_log $tmp/error.log;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	server { listen 127.0.0.1:$port; root $tmp; }
-}
-CONF
-nginx -c "$tmp/nginx.conf"
-sleep 0.5
+source bench/sensor_bench.bash
+nginx_small_file "$tmp" "$port"
 # The sensor's programs are the ones loaded after this point.
 before=$(bpftool prog show --json | python3 -c 'import json, sys; print(max([p["id"] for p in json.load(sys.stdin)], default=0))')
-$WEFT sensor --json "$@" >/dev/null 2>"$tmp/sensor.err" &
-spid=$!
-until grep -q 'capturing on' "$tmp/sensor.err"; do
-	kill -0 "$spid" 2>/dev/null || { cat "$tmp/sensor.err" >&2; exit 1; }
-	sleep 0.1
-done
+sensor_start "$tmp/sensor.err" $WEFT sensor --json "$@"
 sysctl -q kernel.bpf_stats_enabled=1
 wrk -t1 -c50 -d"${secs}s" "http://127.0.0.1:$port/index.html" | awk '/Requests\/sec/ {print "requests/s", $2}'
 bpftool prog show --json | python3 -c '

@@ -18,19 +18,8 @@ tmp=$(mktemp -d)
 port=18181
 trap 'kill $(cat $tmp/nginx.pid 2>/dev/null) 2>/dev/null; rm -rf $tmp' EXIT
 
-head -c 1024 /dev/urandom | base64 -w0 | head -c 1024 >"$tmp/index.html"
-cat >"$tmp/nginx.conf" <<CONF
-worker_processes 1;
-pid $tmp/nginx.pid;
-error_log $tmp/error.log;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	server { listen 127.0.0.1:$port; root $tmp; }
-}
-CONF
-nginx -c "$tmp/nginx.conf"
-sleep 0.5
+source bench/sensor_bench.bash
+nginx_small_file "$tmp" "$port"
 worker=$(pgrep -P "$(cat "$tmp/nginx.pid")")
 ticks=$(getconf CLK_TCK)
 
@@ -47,12 +36,7 @@ run() {
 ratios=() ngx_off=0 ngx_on=0 cpu_s=0 events=0
 for ((r = 1; r <= rounds; r++)); do
 	read -r off noff < <(run)
-	$WEFT sensor --json "${extra[@]}" >/dev/null 2>"$tmp/sensor.err" &
-	spid=$!
-	until grep -q 'capturing on' "$tmp/sensor.err"; do
-		kill -0 "$spid" 2>/dev/null || { cat "$tmp/sensor.err" >&2; exit 1; }
-		sleep 0.1
-	done
+	sensor_start "$tmp/sensor.err" $WEFT sensor --json "${extra[@]}"
 	read -r on non < <(run)
 	read -r ut st < <(awk '{print $14, $15}' /proc/$spid/stat)
 	kill -INT $spid

@@ -31,12 +31,14 @@ else
 	fail "not root: one line, non-zero exit" "exit $rc: $(cat "$TMP/err")"
 fi
 
-# workload PORT LABEL: a short exchange on loopback, logged.
+# workload PORT LABEL [CONNECTIONS]: a short exchange on loopback, logged;
+# each connection is served by a thread of its own.
 workload() {
-	python3 "$TOOLS/tcp_workload.py" server --port "$1" --threads 1 --log "$TMP/$2.s" >"$TMP/$2.out" 2>&1 &
+	local n=${3:-1}
+	python3 "$TOOLS/tcp_workload.py" server --port "$1" --threads "$n" --log "$TMP/$2.s" >"$TMP/$2.out" 2>&1 &
 	local spid=$!
 	wait_for "grep -q listening '$TMP/$2.out'" 10
-	python3 "$TOOLS/tcp_workload.py" client --port "$1" --threads 1 --rounds 3 --log "$TMP/$2.c"
+	python3 "$TOOLS/tcp_workload.py" client --port "$1" --threads "$n" --rounds 3 --log "$TMP/$2.c"
 	wait "$spid"
 	sleep 0.1
 }
@@ -155,24 +157,14 @@ PY
 }
 start_sensor "$TMP/plain.json" || exit 0
 pp=$(free_port)
-python3 "$TOOLS/tcp_workload.py" server --port "$pp" --threads 2 --log "$TMP/plain.s" >"$TMP/plain.out" 2>&1 &
-spid=$!
-wait_for "grep -q listening '$TMP/plain.out'" 10
-python3 "$TOOLS/tcp_workload.py" client --port "$pp" --threads 2 --rounds 3 --log "$TMP/plain.c"
-wait "$spid"
-sleep 0.1
+workload "$pp" plain 2
 stop_sensor "$SENSOR_PID"
 if calls "$TMP/plain.json" "$pp" default; then ok "default: no call times, accept by the serving thread"; else
 	fail "default: no call times, accept by the serving thread"; fi
 
 start_sensor "$TMP/timed.json" --call-time || exit 0
 pt=$(free_port)
-python3 "$TOOLS/tcp_workload.py" server --port "$pt" --threads 2 --log "$TMP/timed.s" >"$TMP/timed.out" 2>&1 &
-spid=$!
-wait_for "grep -q listening '$TMP/timed.out'" 10
-python3 "$TOOLS/tcp_workload.py" client --port "$pt" --threads 2 --rounds 3 --log "$TMP/timed.c"
-wait "$spid"
-sleep 0.1
+workload "$pt" timed 2
 stop_sensor "$SENSOR_PID"
 if calls "$TMP/timed.json" "$pt" call-time; then ok "--call-time: call times, accept by the accepting thread"; else
 	fail "--call-time: call times, accept by the accepting thread"; fi
