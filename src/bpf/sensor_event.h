@@ -34,8 +34,7 @@ enum weft_ev_flags {
 	WEFT_EVF_RESET = 1 << 1,     /* close: the connection was reset */
 	WEFT_EVF_RST_SENT = 1 << 2,  /* reset: we sent it (else it was received) */
 	WEFT_EVF_NO_TASK = 1 << 3,   /* pid/tid are the socket owner's, not the caller's */
-	WEFT_EVF_DURATION =
-	    1 << 4, /* duration_ns was measured (connect; send/recv with call times) */
+	WEFT_EVF_DURATION = 1 << 4,  /* duration_ns measured: connect, or call times on */
 };
 
 struct weft_event {
