@@ -81,12 +81,18 @@ const volatile __u32 payload_max = WEFT_PAYLOAD_DEFAULT;
 const volatile __u64 wakeup_bytes = 1 << 20; /* wake the reader only past this backlog */
 const volatile bool call_time = false;	     /* the system call hooks are attached */
 
+/* A thread, as events name it. */
+struct owner {
+	__u64 cgroup_id;
+	__u32 pid;
+	__u32 tid;
+	char comm[WEFT_COMM_LEN];
+};
+
 struct sock_state {
 	__u64 id;
-	__u64 cgroup_id;
 	__u64 connect_ns; /* when connect() started: the handshake's duration */
-	__u32 pid;	  /* owner: the connecting or accepting thread */
-	__u32 tid;
+	struct owner own; /* the connecting or accepting thread */
 	__u32 netns;
 	__u16 family;
 	__u16 sport; /* kept: the kernel clears the local port before the close event */
@@ -95,21 +101,17 @@ struct sock_state {
 	__u8 last_dir; /* direction of the previous message: a change starts a new one */
 	__u8 reset;
 	__u8 ignore; /* outside the sensor's scope (--netns): remembered to skip fast */
-	__u8 owned;  /* pid/tid/comm name the owner (else accept() has not been seen) */
-	__u8 pad[5];
+	__u8 owned;  /* `own` is known (else accept() has not been seen) */
+	__u8 pad;
 	__u8 saddr[16];
 	__u8 daddr[16];
-	char comm[WEFT_COMM_LEN];
 };
 
-/* The thread accept() returned a connection in (call times only), kept by
- * socket address until the connection's state is at hand. */
-struct owner {
+/* The thread accept() returned a connection in, and when (call times only),
+ * kept by socket address until the connection's state is at hand. */
+struct accept_rec {
 	__u64 ts;
-	__u64 cgroup_id;
-	__u32 pid;
-	__u32 tid;
-	char comm[WEFT_COMM_LEN];
+	struct owner by;
 };
 
 /* When the thread's current system call started (call times only). */
@@ -136,7 +138,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u64); /* struct sock * */
-	__type(value, struct owner);
+	__type(value, struct accept_rec);
 } accepted SEC(".maps");
 
 /* Per-thread call start: task storage costs a fraction of a hash update,
@@ -219,14 +221,19 @@ static __always_inline bool sock_identity(struct sock *sk, struct sock_state *st
 	return true;
 }
 
+static __always_inline void owner_current(struct owner *o, __u64 pid_tgid)
+{
+	o->pid = pid_tgid >> 32;
+	o->tid = (__u32)pid_tgid;
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+}
+
 /* The calling thread owns the connection. */
 static __always_inline void sock_set_owner(struct sock_state *st, __u64 pid_tgid)
 {
-	st->pid = pid_tgid >> 32;
-	st->tid = (__u32)pid_tgid;
-	st->cgroup_id = bpf_get_current_cgroup_id();
+	owner_current(&st->own, pid_tgid);
 	st->owned = 1;
-	bpf_get_current_comm(st->comm, sizeof(st->comm));
 }
 
 /* (Re)starts the state of a socket; `owner` makes the calling thread its
@@ -281,10 +288,10 @@ static __always_inline void event_fill(struct weft_event *e, struct sock_state *
 {
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	e->sock_id = st->id;
-	e->cgroup_id = st->cgroup_id;
+	e->cgroup_id = st->own.cgroup_id;
 	e->duration_ns = 0;
-	e->pid = st->pid;
-	e->tid = st->tid;
+	e->pid = st->own.pid;
+	e->tid = st->own.tid;
 	e->seq = 0;
 	e->len = 0;
 	e->payload_len = 0;
@@ -292,7 +299,7 @@ static __always_inline void event_fill(struct weft_event *e, struct sock_state *
 	e->flags = WEFT_EVF_NO_TASK;
 	e->type = type;
 	e->role = st->role;
-	__builtin_memcpy(e->comm, st->comm, sizeof(e->comm));
+	__builtin_memcpy(e->comm, st->own.comm, sizeof(e->comm));
 	e->family = st->family;
 	e->sport = st->sport;
 	e->dport = st->dport;
@@ -309,7 +316,7 @@ static __always_inline void event_set_task(struct weft_event *e, struct sock_sta
 {
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
-	if (e->tid != st->tid)
+	if (e->tid != st->own.tid)
 		e->cgroup_id = bpf_get_current_cgroup_id();
 	e->flags &= ~WEFT_EVF_NO_TASK;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
@@ -331,7 +338,7 @@ static __always_inline void emit_lifecycle(struct sock_state *st, __u8 type, __s
 {
 	struct weft_event *e;
 
-	if (st->pid == self_tgid || !(e = event_reserve(false)))
+	if (st->own.pid == self_tgid || !(e = event_reserve(false)))
 		return;
 	event_fill(e, st, type);
 	e->err = err;
@@ -350,22 +357,19 @@ static __always_inline void emit_lifecycle(struct sock_state *st, __u8 type, __s
 static __always_inline void sock_claim(struct sock *sk, struct sock_state *st, __u64 pid_tgid)
 {
 	__u64 key = (__u64)sk, ts = 0;
+	struct accept_rec *a;
 	struct weft_event *e;
-	struct owner *o;
 
-	o = call_time ? bpf_map_lookup_elem(&accepted, &key) : NULL;
-	if (o) {
-		st->pid = o->pid;
-		st->tid = o->tid;
-		st->cgroup_id = o->cgroup_id;
+	a = call_time ? bpf_map_lookup_elem(&accepted, &key) : NULL;
+	if (a) {
+		st->own = a->by;
 		st->owned = 1;
-		__builtin_memcpy(st->comm, o->comm, sizeof(st->comm));
-		ts = o->ts;
+		ts = a->ts;
 		bpf_map_delete_elem(&accepted, &key);
 	} else {
 		sock_set_owner(st, pid_tgid);
 	}
-	if (st->role != WEFT_ROLE_SERVER || st->pid == self_tgid || !(e = event_reserve(false)))
+	if (st->role != WEFT_ROLE_SERVER || st->own.pid == self_tgid || !(e = event_reserve(false)))
 		return;
 	event_fill(e, st, WEFT_EV_ACCEPT);
 	e->flags &= ~WEFT_EVF_NO_TASK;
@@ -374,9 +378,9 @@ static __always_inline void sock_claim(struct sock *sk, struct sock_state *st, _
 	submit(e);
 }
 
-static __always_inline bool messages_wanted(struct sock_state *st)
+static __always_inline bool messages_wanted(struct sock_state *st, __u64 pid_tgid)
 {
-	__u32 zero = 0, pid;
+	__u32 zero = 0, pid = pid_tgid >> 32;
 	struct weft_filter *f = bpf_map_lookup_elem(&filter, &zero);
 	char comm[WEFT_COMM_LEN];
 	__u64 cg;
@@ -385,11 +389,8 @@ static __always_inline bool messages_wanted(struct sock_state *st)
 		return false;
 	if (!f->selectors)
 		return true;
-	if (f->selectors & WEFT_SEL_PID) {
-		pid = bpf_get_current_pid_tgid() >> 32;
-		if (bpf_map_lookup_elem(&sel_pid, &pid))
-			return true;
-	}
+	if ((f->selectors & WEFT_SEL_PID) && bpf_map_lookup_elem(&sel_pid, &pid))
+		return true;
 	if (f->selectors & WEFT_SEL_COMM) {
 		__builtin_memset(comm, 0, sizeof(comm));
 		bpf_get_current_comm(comm, sizeof(comm));
@@ -542,10 +543,9 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(exit_call, struct pt_regs *regs, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	long nr = syscall_nr(regs);
 	struct file **fds, *file;
-	struct owner o = {};
+	struct accept_rec a = {};
 	struct socket *sock;
 	struct sock *sk;
 	__u64 key;
@@ -560,12 +560,9 @@ int BPF_PROG(exit_call, struct pt_regs *regs, long ret)
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 	key = (__u64)sk;
-	o.ts = bpf_ktime_get_boot_ns();
-	o.pid = pid_tgid >> 32;
-	o.tid = (__u32)pid_tgid;
-	o.cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(o.comm, sizeof(o.comm));
-	bpf_map_update_elem(&accepted, &key, &o, BPF_ANY);
+	a.ts = bpf_ktime_get_boot_ns();
+	owner_current(&a.by, bpf_get_current_pid_tgid());
+	bpf_map_update_elem(&accepted, &key, &a, BPF_ANY);
 	return 0;
 }
 
@@ -594,7 +591,7 @@ static __always_inline int on_message(struct sock *sk, int ret, int msgflags, __
 		return 0;
 	if (!st->owned)
 		sock_claim(sk, st, pid_tgid);
-	if (!messages_wanted(st))
+	if (!messages_wanted(st, pid_tgid))
 		return 0;
 	/* A change of direction starts a message: its first bytes are kept. */
 	start = st->last_dir != dir;
