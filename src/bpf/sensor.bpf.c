@@ -81,6 +81,8 @@ const volatile __u32 payload_max = WEFT_PAYLOAD_DEFAULT;
 const volatile __u64 wakeup_bytes = 1 << 20; /* wake the reader only past this backlog */
 const volatile bool call_time = false;	     /* the system call hooks are attached */
 
+#define PAYLOAD_SHORT 64 /* the smaller of the two record sizes with a payload */
+
 /* A thread, as events name it. */
 struct owner {
 	__u64 cgroup_id;
@@ -181,12 +183,14 @@ SELECTOR_MAP(sel_port, __u16);
 SELECTOR_MAP(sel_cgroup, __u64);
 SELECTOR_MAP(sel_netns, __u32);
 
-static __always_inline void count(__u32 which)
+/* Counts one more of `which` on this CPU; returns the CPU's new count. */
+static __always_inline __u64 count(__u32 which)
 {
 	__u64 *c = bpf_map_lookup_elem(&counters, &which);
 
-	if (c)
-		*c += 1; /* per-CPU: no atomics needed */
+	if (!c)
+		return 0;
+	return ++*c; /* per-CPU: no atomics needed */
 }
 
 static __always_inline __u64 new_sock_id(void)
@@ -269,16 +273,13 @@ static __always_inline struct sock_state *sock_state_get(struct sock *sk, __u8 r
 	return st->ignore ? NULL : st;
 }
 
-/* Reserves an event in the ring itself, with room for the payload only when
- * one will be captured: no staging copy. NULL, counted, when the ring is full. */
-static __always_inline struct weft_event *event_reserve(bool with_payload)
+/* Reserves an event in the ring itself with room for `room` payload bytes:
+ * no staging copy. NULL, counted, when the ring is full. The verifier wants
+ * a constant size, so the callers pass one. */
+static __always_inline struct weft_event *event_reserve(__u32 room)
 {
-	struct weft_event *e;
+	struct weft_event *e = bpf_ringbuf_reserve(&events, sizeof(*e) + room, 0);
 
-	if (with_payload)
-		e = bpf_ringbuf_reserve(&events, sizeof(*e) + payload_max, 0);
-	else
-		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
 		count(WEFT_CNT_DROPS);
 	return e;
@@ -309,17 +310,19 @@ static __always_inline void event_fill(struct weft_event *e, struct sock_state *
 }
 
 /* The task fields of an event raised in the calling thread. The owner's
- * cgroup, read when it took the connection, is the caller's when the caller
- * is the owner: one helper call less per message. */
+ * cgroup and name, read when it took the connection, are the caller's when
+ * the caller is the owner: two helper calls less per message. (A thread
+ * renamed since keeps its old name on this connection's events.) */
 static __always_inline void event_set_task(struct weft_event *e, struct sock_state *st,
 					   __u64 pid_tgid)
 {
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
-	if (e->tid != st->own.tid)
-		e->cgroup_id = bpf_get_current_cgroup_id();
 	e->flags &= ~WEFT_EVF_NO_TASK;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (e->tid != st->own.tid) {
+		e->cgroup_id = bpf_get_current_cgroup_id();
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	}
 }
 
 static __always_inline void submit(struct weft_event *e)
@@ -327,18 +330,19 @@ static __always_inline void submit(struct weft_event *e)
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	/* Wake-ups cost more than the copy: the reader drains on a timer and
-	 * is woken only when a backlog builds up. */
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes)
+	 * is woken only when a backlog builds up. Looked at every 32nd event of
+	 * a CPU: the backlog is a line all CPUs write. */
+	if (!(count(WEFT_CNT_EVENTS) & 31) &&
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
-	count(WEFT_CNT_EVENTS);
 }
 
 static __always_inline void emit_lifecycle(struct sock_state *st, __u8 type, __s32 err, __u32 flags)
 {
 	struct weft_event *e;
 
-	if (st->own.pid == self_tgid || !(e = event_reserve(false)))
+	if (st->own.pid == self_tgid || !(e = event_reserve(0)))
 		return;
 	event_fill(e, st, type);
 	e->err = err;
@@ -369,7 +373,7 @@ static __always_inline void sock_claim(struct sock *sk, struct sock_state *st, _
 	} else {
 		sock_set_owner(st, pid_tgid);
 	}
-	if (st->role != WEFT_ROLE_SERVER || st->own.pid == self_tgid || !(e = event_reserve(false)))
+	if (st->role != WEFT_ROLE_SERVER || st->own.pid == self_tgid || !(e = event_reserve(0)))
 		return;
 	event_fill(e, st, WEFT_EV_ACCEPT);
 	e->flags &= ~WEFT_EVF_NO_TASK;
@@ -460,29 +464,40 @@ static __always_inline __u64 call_buffer(bool *iov)
 	}
 }
 
-static __always_inline void copy_payload(struct weft_event *e, int ret)
+/* Where a message's first bytes are in user memory and how many to keep
+ * (*n, at most payload_max); 0 when the call has no user buffer. */
+static __always_inline __u64 payload_source(int ret, __u64 *n)
 {
 	bool iov;
 	__u64 src = call_buffer(&iov);
-	__u64 n = ret;
+	__u64 len = ret;
 
+	*n = 0;
 	if (!src)
-		return;
+		return 0;
 	if (iov) {
 		struct iovec v;
 
 		if (bpf_probe_read_user(&v, sizeof(v), (void *)src))
-			return;
+			return 0;
 		src = (__u64)v.iov_base;
-		if (n > v.iov_len)
-			n = v.iov_len;
+		if (len > v.iov_len)
+			len = v.iov_len;
 	}
-	if (n > payload_max)
-		n = payload_max;
+	*n = len < payload_max ? len : payload_max;
+	return *n ? src : 0;
+}
+
+/* Copies n payload bytes into an event with room for `room` of them. */
+static __always_inline void payload_copy(struct weft_event *e, __u64 src, __u64 n, __u64 room)
+{
+	if (n == 0)
+		return;
 	/* Keep the compiler from folding this bound away: the verifier needs it. */
 	barrier_var(n);
-	if (n == 0 || n > payload_max)
-		return;
+	if (n > room)
+		n = room;
+	barrier_var(n);
 	if (bpf_probe_read_user(e->payload, n, (void *)src))
 		return;
 	e->payload_len = n;
@@ -574,7 +589,7 @@ static __always_inline int on_message(struct sock *sk, int ret, int msgflags, __
 	struct sock_state *st;
 	struct weft_event *e;
 	struct tcp_sock *tp;
-	__u64 started;
+	__u64 started, src = 0, n = 0, room;
 	bool start;
 
 	if (ret <= 0)
@@ -596,7 +611,19 @@ static __always_inline int on_message(struct sock *sk, int ret, int msgflags, __
 	/* A change of direction starts a message: its first bytes are kept. */
 	start = st->last_dir != dir;
 	st->last_dir = dir;
-	e = event_reserve(start && payload_max);
+	if (start && payload_max)
+		src = payload_source(ret, &n);
+	/* A record no larger than its payload needs: short requests (most of
+	 * them) take three cache lines fewer in the ring. */
+	room = src ? payload_max : 0;
+	if (room > PAYLOAD_SHORT && n <= PAYLOAD_SHORT)
+		room = PAYLOAD_SHORT;
+	if (room == PAYLOAD_SHORT)
+		e = event_reserve(PAYLOAD_SHORT);
+	else if (room)
+		e = event_reserve(payload_max);
+	else
+		e = event_reserve(0);
 	if (!e)
 		return 0;
 	event_fill(e, st, dir == DIR_SEND ? WEFT_EV_SEND : WEFT_EV_RECV);
@@ -615,11 +642,10 @@ static __always_inline int on_message(struct sock *sk, int ret, int msgflags, __
 		e->duration_ns = e->ts_ns - started;
 		e->flags |= WEFT_EVF_DURATION;
 	}
-	if (start) {
+	if (start)
 		e->flags |= WEFT_EVF_MSG_START;
-		if (payload_max)
-			copy_payload(e, ret);
-	}
+	if (src)
+		payload_copy(e, src, n, room);
 	submit(e);
 	return 0;
 }
