@@ -122,10 +122,20 @@ struct call_ctx {
 	__u64 nr; /* system call number, to ignore a stale context */
 };
 
-struct {
+/* One ring per CPU: a program writes to its own CPU's ring, so no lock or
+ * position is shared between CPUs. User space makes the rings (their size
+ * is its choice), puts them in here, and merges them back in time order. */
+struct ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20); /* resized by user space before load */
-} events SEC(".maps");
+	__uint(max_entries, 1 << 20); /* the template's; the rings' own sizes rule */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1); /* one per possible CPU, set by user space */
+	__type(key, __u32);
+	__array(values, struct ring);
+} rings SEC(".maps");
 
 /* Per-socket state in the socket itself: found without hashing, and freed
  * with the socket, so no table can fill up or keep a dead connection. */
@@ -278,8 +288,12 @@ static __always_inline struct sock_state *sock_state_get(struct sock *sk, __u8 r
  * a constant size, so the callers pass one. */
 static __always_inline struct weft_event *event_reserve(__u32 room)
 {
-	struct weft_event *e = bpf_ringbuf_reserve(&events, sizeof(*e) + room, 0);
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct weft_event *e = NULL;
+	void *ring = bpf_map_lookup_elem(&rings, &cpu);
 
+	if (ring)
+		e = bpf_ringbuf_reserve(ring, sizeof(*e) + room, 0);
 	if (!e)
 		count(WEFT_CNT_DROPS);
 	return e;
@@ -327,13 +341,15 @@ static __always_inline void event_set_task(struct weft_event *e, struct sock_sta
 
 static __always_inline void submit(struct weft_event *e)
 {
+	__u32 cpu = bpf_get_smp_processor_id();
 	__u64 flags = BPF_RB_NO_WAKEUP;
+	void *ring;
 
 	/* Wake-ups cost more than the copy: the reader drains on a timer and
 	 * is woken only when a backlog builds up. Looked at every 32nd event of
 	 * a CPU: the backlog is a line all CPUs write. */
-	if (!(count(WEFT_CNT_EVENTS) & 31) &&
-	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes)
+	if (!(count(WEFT_CNT_EVENTS) & 31) && (ring = bpf_map_lookup_elem(&rings, &cpu)) &&
+	    bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) > wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
 }
@@ -741,11 +757,9 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	struct weft_event *e;
 	long n;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e) + 256, 0);
-	if (!e) {
-		count(WEFT_CNT_DROPS);
+	e = event_reserve(256);
+	if (!e)
 		return 0;
-	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	e->type = WEFT_EV_EXEC;

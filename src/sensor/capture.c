@@ -10,14 +10,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "sensor.skel.h"
+#include "sensor/ring_reader.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 
+/* How long an event waits for the other CPUs' rings to catch up: longer
+ * than a program takes from its clock read to its commit, unless it is
+ * preempted for longer (the event then comes out of order, not lost). */
+#define MERGE_HOLD_NS 5000000ull
+
 struct capture {
 	struct sensor_bpf *skel;
-	struct ring_buffer *rb;
+	int *ring_fds;		    /* one per possible CPU */
+	struct ring_reader *reader; /* reads them all in time order */
 	struct bpf_link *links[32]; /* one per program */
 	int nlinks;
 	capture_event_fn fn;
@@ -37,14 +45,48 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-static int handle_event(void *ctx, void *data, size_t size)
+/* Each CPU's share of the ring bytes: a power of two, at least a page. */
+static uint64_t ring_share(uint64_t total, int ncpus)
 {
-	struct capture *c = ctx;
-	const struct weft_event *e = data;
+	uint64_t share = (uint64_t)sysconf(_SC_PAGESIZE);
 
-	if (size < sizeof(*e) || size < sizeof(*e) + e->payload_len)
-		return 0; /* cannot happen: the kernel writes whole events */
-	c->fn(e, c->ctx);
+	while (share * 2 <= total / (uint64_t)ncpus)
+		share *= 2;
+	return share;
+}
+
+/* Makes one ring per possible CPU, puts each where that CPU's programs
+ * look for it, and reads them all with one reader. */
+static int rings_make(struct capture *c, uint64_t size)
+{
+	int outer = bpf_map__fd(c->skel->maps.rings);
+
+	c->ring_fds = malloc(c->ncpus * sizeof(*c->ring_fds));
+	if (!c->ring_fds)
+		return -ENOMEM;
+	for (int i = 0; i < c->ncpus; i++)
+		c->ring_fds[i] = -1;
+	for (int i = 0; i < c->ncpus; i++) {
+		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "weft_ring", 0, 0, size, NULL);
+
+		if (fd < 0 || bpf_map_update_elem(outer, &i, &fd, BPF_ANY)) {
+			int err = -errno;
+
+			if (fd >= 0)
+				close(fd);
+			log_error("sensor: cannot make the ring buffer of CPU %d: %s", i,
+				  strerror(-err));
+			return err;
+		}
+		c->ring_fds[i] = fd;
+	}
+	c->reader = ring_reader__new(c->ring_fds, c->ncpus, size);
+	if (!c->reader) {
+		int err = -errno;
+
+		log_error("sensor: cannot map the ring buffers: %s", strerror(-err));
+		return err;
+	}
 	return 0;
 }
 
@@ -102,6 +144,7 @@ static int attach_all(struct capture *c)
 struct capture *capture__open(const struct capture_opts *opts, capture_event_fn fn, void *ctx)
 {
 	struct capture *c;
+	uint64_t ring;
 	int err;
 
 	err = check_prerequisites();
@@ -117,6 +160,11 @@ struct capture *capture__open(const struct capture_opts *opts, capture_event_fn 
 	c->fn = fn;
 	c->ctx = ctx;
 	c->ncpus = libbpf_num_possible_cpus();
+	if (c->ncpus <= 0) {
+		err = c->ncpus;
+		goto cleanup;
+	}
+	ring = ring_share(opts->ring_bytes, c->ncpus);
 
 	/* Open, configure before load, load, attach, then the reader. */
 	c->skel = sensor_bpf__open();
@@ -128,11 +176,11 @@ struct capture *capture__open(const struct capture_opts *opts, capture_event_fn 
 	c->skel->rodata->self_tgid = getpid();
 	c->skel->rodata->target_netns = opts->netns;
 	c->skel->rodata->payload_max = opts->payload;
-	c->skel->rodata->wakeup_bytes = opts->ring_bytes / 4;
+	c->skel->rodata->wakeup_bytes = ring / 4;
 	c->skel->rodata->call_time = opts->call_time;
 	bpf_program__set_autoload(c->skel->progs.enter_call, opts->call_time);
 	bpf_program__set_autoload(c->skel->progs.exit_call, opts->call_time);
-	err = bpf_map__set_max_entries(c->skel->maps.events, opts->ring_bytes);
+	err = bpf_map__set_max_entries(c->skel->maps.rings, c->ncpus);
 	if (err)
 		goto cleanup;
 
@@ -146,16 +194,12 @@ struct capture *capture__open(const struct capture_opts *opts, capture_event_fn 
 	err = capture__set_messages(c, !opts->connections_only);
 	if (err)
 		goto cleanup;
+	err = rings_make(c, ring);
+	if (err)
+		goto cleanup;
 	err = attach_all(c);
 	if (err)
 		goto cleanup;
-
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), handle_event, c, NULL);
-	if (!c->rb) {
-		err = -errno;
-		log_error("sensor: cannot read the ring buffer: %s", strerror(errno));
-		goto cleanup;
-	}
 	return c;
 
 cleanup:
@@ -166,17 +210,20 @@ cleanup:
 
 int capture__poll(struct capture *c, int timeout_ms)
 {
-	int n, m;
+	/* Events are written without wake-ups, so a timed-out wait is the
+	 * normal case. The clock is read before the rings: whatever is older
+	 * than it less the hold was committed by then, on every CPU. */
+	int err = ring_reader__wait(c->reader, timeout_ms);
 
-	/* Events are written without wake-ups, so a timed-out poll is the
-	 * normal case and the ring is drained explicitly after it. */
-	n = ring_buffer__poll(c->rb, timeout_ms);
-	if (n < 0 && n != -EINTR)
-		return n;
-	m = ring_buffer__consume(c->rb);
-	if (m < 0)
-		return m;
-	return (n > 0 ? n : 0) + m;
+	if (err)
+		return err;
+	return ring_reader__read(c->reader, clock_ns(CLOCK_BOOTTIME) - MERGE_HOLD_NS, c->fn,
+				 c->ctx);
+}
+
+int capture__flush(struct capture *c)
+{
+	return ring_reader__read(c->reader, UINT64_MAX, c->fn, c->ctx);
 }
 
 static int filter_push(struct capture *c)
@@ -300,9 +347,13 @@ void capture__close(struct capture *c)
 {
 	if (!c)
 		return;
-	ring_buffer__free(c->rb);
 	for (int i = c->nlinks - 1; i >= 0; i--)
 		bpf_link__destroy(c->links[i]);
+	ring_reader__free(c->reader);
+	for (int i = 0; c->ring_fds && i < c->ncpus; i++)
+		if (c->ring_fds[i] >= 0)
+			close(c->ring_fds[i]);
+	free(c->ring_fds);
 	sensor_bpf__destroy(c->skel);
 	free(c);
 }

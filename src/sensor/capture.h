@@ -13,22 +13,25 @@ struct capture;
 struct capture_opts {
 	uint32_t netns;	       /* only this network namespace inode; 0 for all */
 	uint32_t payload;      /* payload prefix bytes, 0..WEFT_PAYLOAD_MAX */
-	uint64_t ring_bytes;   /* ring buffer size, a power of two */
+	uint64_t ring_bytes;   /* ring buffer bytes, shared out among the CPUs */
 	bool connections_only; /* start in connection-only mode */
 	bool call_time;	       /* hook system calls: call durations, accepting threads */
 };
 
-/* Called for every event, in the order the ring buffer holds them. The
- * event and its payload are valid only during the call. */
+/* Called for every event, oldest first. The event and its payload are
+ * valid only during the call. */
 typedef void (*capture_event_fn)(const struct weft_event *e, void *ctx);
 
 /* Loads and attaches everything. Returns NULL with errno set after logging
  * one line that says what is missing (privileges, BTF, a tracepoint). */
 struct capture *capture__open(const struct capture_opts *opts, capture_event_fn fn, void *ctx);
 
-/* Waits at most timeout_ms, then hands over everything the ring holds.
- * Returns the number of events, or a negative errno. */
+/* Waits at most timeout_ms, then hands over the events the rings hold
+ * except the last few milliseconds' (held back until every CPU's ring has
+ * caught up). Returns the number of events, or a negative errno. */
 int capture__poll(struct capture *c, int timeout_ms);
+/* Hands over every event still held or in the rings (at the end). */
+int capture__flush(struct capture *c);
 
 /* Message-level capture on or off; selectors narrow it to matching
  * processes, ports, cgroups or namespaces. Takes effect at once. */

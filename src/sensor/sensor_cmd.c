@@ -76,7 +76,8 @@ static const struct weft_opt sensor_opts[] = {
     {"pid", OPT_PID, "PID", "message capture for this process (repeatable)"},
     {"comm", OPT_COMM, "NAME", "message capture for this process name (repeatable)"},
     {"port", OPT_PORT, "PORT", "message capture for this local or remote port (repeatable)"},
-    {"ring-size", OPT_RING, "SIZE", "kernel ring buffer size (default 8MiB)"},
+    {"ring-size", OPT_RING, "SIZE",
+     "kernel ring buffer bytes, shared out among the CPUs (default 8MiB)"},
     {"control", OPT_CONTROL, "PATH", "unix socket taking control commands at run time"},
     {"ignore-port", OPT_IGNORE_PORT, "PORT",
      "never trace connections on this port (repeatable; "
@@ -403,7 +404,7 @@ int cmd_sensor(int argc, char **argv)
 		if (deadline && mono_ns() >= deadline)
 			break;
 	}
-	capture__poll(cap, 0);
+	capture__flush(cap);
 	if (out.shipper)
 		shipper__flush(out.shipper, &ctlx, 2000);
 	fflush(stdout);

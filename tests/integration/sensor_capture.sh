@@ -39,6 +39,12 @@ python3 "$TOOLS/check_capture.py" --label "loopback ipv4" --events "$TMP/lo.json
 python3 "$TOOLS/check_capture.py" --label "loopback ipv6" --events "$TMP/lo.json" \
 	--server-log "$TMP/lo6.server" --client-log "$TMP/lo6.client" --port "$p6"
 if grep -q '"saddr":"::1"' "$TMP/lo.json"; then ok "ipv6 addresses reported"; else fail "ipv6 addresses reported"; fi
+# Each CPU writes its own ring; the sensor merges them back in time order.
+if python3 - "$TMP/lo.json" <<'PY'; then ok "events in time order across CPUs"; else fail "events in time order across CPUs"; fi
+import json, sys
+ts = [json.loads(l)["ts_ns"] for l in open(sys.argv[1]) if l.strip()]
+sys.exit(0 if len(ts) > 100 and all(a <= b for a, b in zip(ts, ts[1:])) else 1)
+PY
 
 # 2. Two namespaces, one sensor each (--netns), client in one, server in the other.
 ns_a=weft-t-a$$ ns_b=weft-t-b$$
