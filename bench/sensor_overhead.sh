@@ -13,7 +13,7 @@ rounds=${1:-5} secs=${2:-10}
 shift $(($# < 2 ? $# : 2))
 [[ ${1:-} == -- ]] && shift
 extra=("$@")
-WEFT=build/weft
+WEFT=${WEFT:-build/weft}
 tmp=$(mktemp -d)
 port=18181
 trap 'kill $(cat $tmp/nginx.pid 2>/dev/null) 2>/dev/null; rm -rf $tmp' EXIT
