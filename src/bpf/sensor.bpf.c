@@ -347,7 +347,7 @@ static __always_inline void submit(struct weft_event *e)
 
 	/* Wake-ups cost more than the copy: the reader drains on a timer and
 	 * is woken only when a backlog builds up. Looked at every 32nd event of
-	 * a CPU: the backlog is a line all CPUs write. */
+	 * a CPU: the query reads the consumer's position, a line the reader writes. */
 	if (!(count(WEFT_CNT_EVENTS) & 31) && (ring = bpf_map_lookup_elem(&rings, &cpu)) &&
 	    bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) > wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;

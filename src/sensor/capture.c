@@ -162,6 +162,7 @@ struct capture *capture__open(const struct capture_opts *opts, capture_event_fn 
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus <= 0) {
 		err = c->ncpus;
+		log_error("sensor: cannot count the CPUs: %s", strerror(-err));
 		goto cleanup;
 	}
 	ring = ring_share(opts->ring_bytes, c->ncpus);
