@@ -284,8 +284,8 @@ static __always_inline struct sock_state *sock_state_get(struct sock *sk, __u8 r
 }
 
 /* Reserves an event in the ring itself with room for `room` payload bytes:
- * no staging copy. NULL, counted, when the ring is full. The verifier wants
- * a constant size, so the callers pass one. */
+ * no staging copy. NULL, counted, when the ring is full. The verifier must
+ * know `room` on every path: 0, PAYLOAD_SHORT or payload_max (read-only). */
 static __always_inline struct weft_event *event_reserve(__u32 room)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
@@ -507,12 +507,9 @@ static __always_inline __u64 payload_source(int ret, __u64 *n)
 /* Copies n payload bytes into an event with room for `room` of them. */
 static __always_inline void payload_copy(struct weft_event *e, __u64 src, __u64 n, __u64 room)
 {
-	if (n == 0)
-		return;
-	/* Keep the compiler from folding this bound away: the verifier needs it. */
-	barrier_var(n);
 	if (n > room)
 		n = room;
+	/* Keep the compiler from folding this bound away: the verifier needs it. */
 	barrier_var(n);
 	if (bpf_probe_read_user(e->payload, n, (void *)src))
 		return;
@@ -634,12 +631,7 @@ static __always_inline int on_message(struct sock *sk, int ret, int msgflags, __
 	room = src ? payload_max : 0;
 	if (room > PAYLOAD_SHORT && n <= PAYLOAD_SHORT)
 		room = PAYLOAD_SHORT;
-	if (room == PAYLOAD_SHORT)
-		e = event_reserve(PAYLOAD_SHORT);
-	else if (room)
-		e = event_reserve(payload_max);
-	else
-		e = event_reserve(0);
+	e = event_reserve(room);
 	if (!e)
 		return 0;
 	event_fill(e, st, dir == DIR_SEND ? WEFT_EV_SEND : WEFT_EV_RECV);

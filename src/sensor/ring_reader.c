@@ -60,7 +60,7 @@ struct ring_reader *ring_reader__new(const int *fds, int n, size_t size)
 	r->size = size;
 	for (int i = 0; i < n; i++) {
 		struct ring *g = &r->rings[i];
-		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};
+		struct epoll_event ev = {.events = EPOLLIN};
 		void *p;
 
 		p = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, fds[i], 0);
