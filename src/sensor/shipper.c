@@ -2,6 +2,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -18,10 +19,13 @@
 #include "wire/wire.h"
 
 #define BATCH_MAX_BYTES	 (256u << 10)
+#define BATCH_SLACK	 (16u << 10)  /* the record that crosses the bound fits too */
 #define BATCH_MAX_AGE_NS 100000000ull /* 100 ms: the server sees events within this */
 #define STATUS_EVERY_NS	 1000000000ull
 #define BACKOFF_MIN_NS	 200000000ull
 #define BACKOFF_MAX_NS	 5000000000ull
+/* A batch the server has not acknowledged this long goes to disk too. */
+#define SPOOL_GRACE_NS 1000000000ull
 
 enum conn_state {
 	CONN_DOWN,	 /* waiting for the next attempt */
@@ -51,9 +55,11 @@ struct shipper {
 	int fd;
 	uint64_t next_attempt;
 	uint64_t backoff;
-	struct wire_buf out; /* bytes to write */
-	size_t out_off;	     /* how much of out is written */
-	uint8_t in[1 << 16]; /* bytes read, not yet parsed */
+	struct wire_buf out;	 /* frames of our own to write (hello, status, replies) */
+	size_t out_off;		 /* how much of out is written */
+	struct spool_entry *cur; /* the batch being written, straight from the spool */
+	size_t cur_off;		 /* how much of it is written */
+	uint8_t in[1 << 16];	 /* bytes read, not yet parsed */
 	size_t in_len;
 	uint64_t next_status;
 	char reply[CONTROL_REPLY_MAX]; /* a control command's reply (a profile can be long) */
@@ -66,6 +72,12 @@ struct shipper *shipper__new(const struct shipper_opts *opts)
 
 	if (!s)
 		return NULL;
+	/* Batches are a quarter megabyte, made and freed ten times a second:
+	 * glibc would map each from the kernel and unmap it when acknowledged,
+	 * and zeroing the fresh pages cost half the sensor's time. Kept in the
+	 * heap instead, their memory is reused. */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	if (parse_host_port(opts->server, s->host_name, sizeof(s->host_name), &port)) {
 		log_error("sensor: bad --server '%s': expected HOST:PORT", opts->server);
 		free(s);
@@ -89,6 +101,8 @@ struct shipper *shipper__new(const struct shipper_opts *opts)
 
 static void batch_open(struct shipper *s)
 {
+	/* Its whole size at once: no copy as it grows. */
+	wire_buf_reserve(&s->batch, BATCH_MAX_BYTES + BATCH_SLACK);
 	s->batch_off = wire_frame_begin(&s->batch, WIRE_BATCH);
 	wire_put_u64(&s->batch, s->next_seq);
 	wire_put_u32(&s->batch, 0); /* count, filled in when sealed */
@@ -108,6 +122,7 @@ static void batch_renumber(struct shipper *s)
 static void batch_seal(struct shipper *s)
 {
 	uint32_t count = htole32(s->batch_count);
+	uint8_t *p;
 	int err;
 
 	if (!s->batch_count)
@@ -122,7 +137,11 @@ static void batch_seal(struct shipper *s)
 	}
 	memcpy(s->batch.data + s->batch_off + WIRE_HEADER_LEN + 8, &count, 4);
 	wire_frame_end(&s->batch, s->batch_off);
-	err = spool__push(s->spool, s->next_seq, s->batch.data, s->batch.len);
+	/* The room it did not use goes back (in place): the spool may hold
+	 * thousands of small batches while the server is away. */
+	if (s->batch.cap - s->batch.len > 4096 && (p = realloc(s->batch.data, s->batch.len)))
+		s->batch.data = p;
+	err = spool__push(s->spool, s->next_seq, s->batch.data, s->batch.len, mono_ns());
 	if (err) {
 		s->spool_drops++;
 		s->dropped_events += s->batch_count;
@@ -180,6 +199,8 @@ static void conn_close(struct shipper *s, const char *why)
 	s->next_attempt = mono_ns() + s->backoff;
 	s->backoff = s->backoff * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : s->backoff * 2;
 	s->out.len = s->out_off = s->in_len = 0;
+	s->cur = NULL;
+	s->cur_off = 0;
 	spool__mark_unsent(s->spool);
 }
 
@@ -256,9 +277,16 @@ static void handle_frame(struct shipper *s, const struct wire_frame *f,
 			 s->port, spool__count(s->spool));
 		return;
 	}
-	case WIRE_ACK:
-		spool__ack(s->spool, wire_get_u64(&r));
+	case WIRE_ACK: {
+		uint64_t seq = wire_get_u64(&r);
+
+		if (s->cur && s->cur->seq <= seq) { /* it is still being written */
+			conn_close(s, "acknowledgement of a batch not sent yet");
+			return;
+		}
+		spool__ack(s->spool, seq);
 		return;
+	}
 	case WIRE_CONTROL: {
 		char cmd[WIRE_COMMAND_MAX];
 		uint32_t id = wire_get_u32(&r);
@@ -316,37 +344,47 @@ static void conn_read(struct shipper *s, const struct control_ctx *ctl)
 	}
 }
 
-static void conn_write(struct shipper *s)
+/* Writes data[*off..len) as far as the socket takes it; true when all is. */
+static bool send_rest(struct shipper *s, const uint8_t *data, size_t len, size_t *off)
 {
-	struct spool_entry *e;
-
-	/* Keep a bounded amount of unacknowledged data queued in the socket. */
-	while (s->state == CONN_READY && s->out.len - s->out_off < (1u << 20) &&
-	       (e = spool__next_unsent(s->spool))) {
-		wire_put_bytes(&s->out, e->frame, e->len);
-		e->sent = 1;
-	}
-	while (s->out_off < s->out.len) {
-		ssize_t n =
-		    send(s->fd, s->out.data + s->out_off, s->out.len - s->out_off, MSG_NOSIGNAL);
+	while (*off < len) {
+		ssize_t n = send(s->fd, data + *off, len - *off, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				conn_close(s, strerror(errno));
-			return;
+			return false;
 		}
-		s->out_off += n;
+		*off += n;
 	}
-	s->out.len = s->out_off = 0;
+	return true;
 }
 
-void shipper__tick(struct shipper *s, const struct control_ctx *ctl)
+/* Batches go out from the spool's own memory, whole frames one after the
+ * other (our own frames only between them); the socket's buffer bounds what
+ * is in flight. */
+static void conn_write(struct shipper *s)
 {
-	uint64_t now = mono_ns();
+	for (;;) {
+		if (s->cur) {
+			if (!send_rest(s, s->cur->frame, s->cur->len, &s->cur_off))
+				return;
+			s->cur->sent = 1;
+			s->cur = NULL;
+		}
+		if (!send_rest(s, s->out.data, s->out.len, &s->out_off))
+			return;
+		s->out.len = s->out_off = 0;
+		if (s->state != CONN_READY || !(s->cur = spool__next_unsent(s->spool)))
+			return;
+		s->cur_off = 0;
+	}
+}
+
+static void conn_tick(struct shipper *s, const struct control_ctx *ctl, uint64_t now)
+{
 	struct pollfd p;
 
-	if (s->batch_count && now - s->batch_started >= BATCH_MAX_AGE_NS)
-		batch_seal(s);
 	if (s->state == CONN_DOWN) {
 		if (now < s->next_attempt)
 			return;
@@ -380,6 +418,19 @@ void shipper__tick(struct shipper *s, const struct control_ctx *ctl)
 	}
 	if (s->fd >= 0)
 		conn_write(s);
+}
+
+void shipper__tick(struct shipper *s, const struct control_ctx *ctl)
+{
+	uint64_t now = mono_ns();
+
+	if (s->batch_count && now - s->batch_started >= BATCH_MAX_AGE_NS)
+		batch_seal(s);
+	conn_tick(s, ctl, now);
+	/* While the server takes batches, only the slow ones go to disk. */
+	spool__persist(s->spool, s->state == CONN_READY && now > SPOOL_GRACE_NS
+				     ? now - SPOOL_GRACE_NS
+				     : UINT64_MAX);
 }
 
 void shipper__flush(struct shipper *s, const struct control_ctx *ctl, int timeout_ms)

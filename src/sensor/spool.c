@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,10 @@ struct spool {
 	size_t count;
 	uint64_t max_seq;
 	uint64_t acked;			 /* highest acknowledged seq, also in the file "acked" */
+	bool acked_stale;		 /* the file holds an older number */
 	struct spool_entry *head, *tail; /* ascending seq */
+	struct spool_entry *unsent;	 /* no entry before it is unsent */
+	struct spool_entry *fresh;	 /* no entry before it waits for its file */
 };
 
 static void entry_path(const struct spool *s, uint64_t seq, char *out, size_t cap)
@@ -60,6 +64,10 @@ static void append(struct spool *s, struct spool_entry *e)
 	else
 		s->head = e;
 	s->tail = e;
+	if (!s->unsent)
+		s->unsent = e;
+	if (!s->fresh)
+		s->fresh = e;
 	s->bytes += e->len;
 	s->count++;
 	if (e->seq > s->max_seq)
@@ -151,6 +159,7 @@ static void load_existing(struct spool *s)
 			continue;
 		}
 		e->seq = seqs[i];
+		e->on_disk = 1;
 		append(s, e);
 	}
 	free(seqs);
@@ -178,11 +187,9 @@ struct spool *spool__open(const char *dir, uint64_t max_bytes)
 	return s;
 }
 
-int spool__push(struct spool *s, uint64_t seq, uint8_t *frame, size_t len)
+int spool__push(struct spool *s, uint64_t seq, uint8_t *frame, size_t len, uint64_t now_ns)
 {
 	struct spool_entry *e;
-	char path[600];
-	int err;
 
 	if (s->bytes + len > s->max_bytes) {
 		free(frame);
@@ -193,40 +200,70 @@ int spool__push(struct spool *s, uint64_t seq, uint8_t *frame, size_t len)
 		free(frame);
 		return -ENOMEM;
 	}
-	entry_path(s, seq, path, sizeof(path));
-	err = write_file(path, frame, len);
-	if (err) /* still sendable from memory: only a restart would lose it */
-		log_warn_ratelimited("spool: cannot write %s: %s", path, strerror(-err));
 	e->seq = seq;
 	e->frame = frame;
 	e->len = len;
+	e->born_ns = now_ns;
 	append(s, e);
 	return 0;
 }
 
+static void persist(struct spool *s, struct spool_entry *e)
+{
+	char path[600];
+	int err;
+
+	entry_path(s, e->seq, path, sizeof(path));
+	err = write_file(path, e->frame, e->len);
+	if (err) /* still sendable from memory: only a restart would lose it */
+		log_warn_ratelimited("spool: cannot write %s: %s", path, strerror(-err));
+	e->on_disk = !err;
+}
+
+void spool__persist(struct spool *s, uint64_t before_ns)
+{
+	/* Pushed in order, so written in order: a failed one is not retried
+	 * (it was said; the batch is still sent from memory). */
+	for (; s->fresh && s->fresh->born_ns < before_ns; s->fresh = s->fresh->next)
+		if (!s->fresh->on_disk)
+			persist(s, s->fresh);
+}
+
+static void write_acked(struct spool *s)
+{
+	char path[600], num[24];
+	int n = snprintf(num, sizeof(num), "%" PRIu64 "\n", s->acked);
+
+	acked_path(s, path, sizeof(path));
+	if (write_file(path, (const uint8_t *)num, (size_t)n))
+		log_warn_ratelimited("spool: cannot record acknowledged batch %" PRIu64 " in %s",
+				     s->acked, path);
+	s->acked_stale = false;
+}
+
 void spool__ack(struct spool *s, uint64_t seq)
 {
-	char num[24];
-	int n;
-
-	if (seq > s->acked) { /* recorded before the files go */
-		char path[600];
-
-		acked_path(s, path, sizeof(path));
-		n = snprintf(num, sizeof(num), "%" PRIu64 "\n", seq);
-		if (write_file(path, (const uint8_t *)num, (size_t)n))
-			log_warn_ratelimited(
-			    "spool: cannot record acknowledged batch %" PRIu64 " in %s", seq, path);
+	if (seq > s->acked) {
 		s->acked = seq;
+		s->acked_stale = true;
 		if (seq > s->max_seq)
 			s->max_seq = seq;
 	}
 	while (s->head && s->head->seq <= seq) {
 		struct spool_entry *e = s->head;
-		char path[600];
 
-		entry_path(s, e->seq, path, sizeof(path));
-		unlink(path);
+		if (e->on_disk) {
+			char path[600];
+
+			if (s->acked_stale) /* recorded before the files go */
+				write_acked(s);
+			entry_path(s, e->seq, path, sizeof(path));
+			unlink(path);
+		}
+		if (s->unsent == e)
+			s->unsent = e->next;
+		if (s->fresh == e)
+			s->fresh = e->next;
 		s->head = e->next;
 		s->bytes -= e->len;
 		s->count--;
@@ -251,10 +288,12 @@ uint64_t spool__renumber(struct spool *s, uint64_t from, uint64_t last)
 		e->seq = next++;
 		le = htole64(e->seq);
 		memcpy(e->frame + WIRE_HEADER_LEN, &le, sizeof(le));
-		entry_path(s, e->seq, path, sizeof(path));
-		if (write_file(path, e->frame, e->len))
-			log_warn_ratelimited("spool: cannot write %s", path);
-		unlink(old);
+		if (e->on_disk) {
+			entry_path(s, e->seq, path, sizeof(path));
+			if (write_file(path, e->frame, e->len))
+				log_warn_ratelimited("spool: cannot write %s", path);
+			unlink(old);
+		}
 		if (e->seq > s->max_seq)
 			s->max_seq = e->seq;
 	}
@@ -263,16 +302,16 @@ uint64_t spool__renumber(struct spool *s, uint64_t from, uint64_t last)
 
 struct spool_entry *spool__next_unsent(struct spool *s)
 {
-	for (struct spool_entry *e = s->head; e; e = e->next)
-		if (!e->sent)
-			return e;
-	return NULL;
+	while (s->unsent && s->unsent->sent)
+		s->unsent = s->unsent->next;
+	return s->unsent;
 }
 
 void spool__mark_unsent(struct spool *s)
 {
 	for (struct spool_entry *e = s->head; e; e = e->next)
 		e->sent = 0;
+	s->unsent = s->head;
 }
 
 uint64_t spool__max_seq(const struct spool *s)
@@ -294,6 +333,9 @@ void spool__close(struct spool *s)
 {
 	if (!s)
 		return;
+	spool__persist(s, UINT64_MAX);
+	if (s->acked_stale)
+		write_acked(s);
 	while (s->head) {
 		struct spool_entry *e = s->head;
 

@@ -11,23 +11,33 @@ void wire_buf_free(struct wire_buf *b)
 	*b = (struct wire_buf){0};
 }
 
+void wire_buf_reserve(struct wire_buf *b, size_t cap)
+{
+	uint8_t *p;
+
+	if (b->oom || cap <= b->cap)
+		return;
+	p = realloc(b->data, cap);
+	if (!p) {
+		b->oom = true;
+		return;
+	}
+	b->data = p;
+	b->cap = cap;
+}
+
 static uint8_t *wire_grow(struct wire_buf *b, size_t n)
 {
 	if (b->oom)
 		return NULL;
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
-		uint8_t *p;
 
 		while (cap < b->len + n)
 			cap *= 2;
-		p = realloc(b->data, cap);
-		if (!p) {
-			b->oom = true;
+		wire_buf_reserve(b, cap);
+		if (b->oom)
 			return NULL;
-		}
-		b->data = p;
-		b->cap = cap;
 	}
 	b->len += n;
 	return b->data + b->len - n;

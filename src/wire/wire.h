@@ -49,6 +49,8 @@ struct wire_buf {
 };
 
 void wire_buf_free(struct wire_buf *b);
+/* Room for cap bytes in all (sets oom when it cannot be had). */
+void wire_buf_reserve(struct wire_buf *b, size_t cap);
 void wire_put_u8(struct wire_buf *b, uint8_t v);
 void wire_put_u16(struct wire_buf *b, uint16_t v);
 void wire_put_u32(struct wire_buf *b, uint32_t v);

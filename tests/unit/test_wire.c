@@ -1,10 +1,13 @@
 /* The sensor protocol: frames and records round-trip, and malformed input
  * of every kind is refused rather than misread. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -149,8 +152,17 @@ static void test_call_record(void **state)
 	wire_buf_free(&b);
 }
 
+static bool batch_file(const char *dir, uint64_t seq)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%020" PRIu64 ".batch", dir, seq);
+	return access(path, F_OK) == 0;
+}
+
 /* The spool keeps batches across a restart, forgets acknowledged ones and
- * refuses what would exceed its bound. */
+ * refuses what would exceed its bound. Batches live in memory until they
+ * are older than the caller's grace, or the spool closes. */
 static void test_spool(void **state)
 {
 	char dir[64] = "/tmp/weft-spool-XXXXXX";
@@ -165,11 +177,18 @@ static void test_spool(void **state)
 		uint8_t *f = malloc(30);
 
 		memset(f, (int)seq, 30);
-		assert_int_equal(spool__push(s, seq, f, 30), 0);
+		assert_int_equal(spool__push(s, seq, f, 30, seq * 10), 0);
 	}
-	assert_int_equal(spool__push(s, 4, malloc(30), 30), -ENOSPC);
+	assert_int_equal(spool__push(s, 4, malloc(30), 30, 40), -ENOSPC);
+	assert_false(batch_file(dir, 1));
+	spool__persist(s, 25); /* pushed at 10 and 20: written; 30 not yet */
+	assert_true(batch_file(dir, 1));
+	assert_true(batch_file(dir, 2));
+	assert_false(batch_file(dir, 3));
 	spool__ack(s, 1);
+	assert_false(batch_file(dir, 1));
 	spool__close(s);
+	assert_true(batch_file(dir, 3));
 
 	s = spool__open(dir, 100); /* a new run finds 2 and 3 */
 	assert_non_null(s);
@@ -193,7 +212,7 @@ static void test_spool(void **state)
 	assert_int_equal(spool__count(s), 0);
 	assert_int_equal(spool__max_seq(s), 3);
 	for (uint64_t seq = 4; seq <= 5; seq++)
-		assert_int_equal(spool__push(s, seq, calloc(1, 30), 30), 0);
+		assert_int_equal(spool__push(s, seq, calloc(1, 30), 30, 0), 0);
 	/* The server says it stored up to 9: ours move to 10 and 11, frames too. */
 	assert_int_equal(spool__renumber(s, 4, 9), 12);
 	e = spool__next_unsent(s);
