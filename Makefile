@@ -46,7 +46,8 @@ $(BUILD)/san/%.o: %.c | $(SKELS)
 
 # CO-RE: vmlinux.h comes from the running kernel's BTF, the skeleton embeds
 # the compiled object so the binary carries its own kernel programs.
-$(GEN)/vmlinux.h:
+# After deps, even under -j: every object waits for the skeletons.
+$(GEN)/vmlinux.h: | deps
 	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
@@ -81,6 +82,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 bench: all $(BUILD)/bench/correlate_bench $(BUILD)/bench/event_format_bench
+	@scripts/deps.sh test
 	@bench/run.sh
 
 clean:

@@ -7,6 +7,9 @@
 # rounds' ratios), the CPU time the nginx worker spent per request in each
 # mode (the BPF programs run in its context), and the sensor's own CPU time
 # (user + system) per million events.
+# SHIP=1: the sensor ships its batches to a weft server started here (the
+# deployed path) instead of printing JSON; the server shares the machine, so
+# its CPU time is printed too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5} secs=${2:-10}
@@ -16,12 +19,18 @@ extra=("$@")
 WEFT=${WEFT:-build/weft}
 tmp=$(mktemp -d)
 port=18181
-trap 'kill $(cat $tmp/nginx.pid 2>/dev/null) 2>/dev/null; rm -rf $tmp' EXIT
+trap 'kill $(cat $tmp/nginx.pid 2>/dev/null) ${srv:-} 2>/dev/null; rm -rf $tmp' EXIT
 
 source bench/sensor_bench.bash
 nginx_small_file "$tmp" "$port"
 worker=$(pgrep -P "$(cat "$tmp/nginx.pid")")
 ticks=$(getconf CLK_TCK)
+out=(--json)
+if [[ ${SHIP:-} == 1 ]]; then
+	$WEFT server --db "$tmp/weft.db" --listen 127.0.0.1:18171 --http 127.0.0.1:18170 2>"$tmp/server.err" &
+	srv=$!
+	out=(--server 127.0.0.1:18171 --spool "$tmp/spool")
+fi
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # run: requests/s and the nginx worker's CPU microseconds per request
@@ -36,7 +45,7 @@ run() {
 ratios=() ngx_off=0 ngx_on=0 cpu_s=0 events=0
 for ((r = 1; r <= rounds; r++)); do
 	read -r off noff < <(run)
-	sensor_start "$tmp/sensor.err" $WEFT sensor --json "${extra[@]}"
+	sensor_start "$tmp/sensor.err" $WEFT sensor "${out[@]}" "${extra[@]}"
 	read -r on non < <(run)
 	read -r ut st < <(awk '{print $14, $15}' /proc/$spid/stat)
 	kill -INT $spid
@@ -54,3 +63,7 @@ printf '%s\n' "${ratios[@]}" | sort -g | awk '{a[NR] = $1; s += $1}
 		NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2, s / NR, a[1], a[NR]}'
 printf 'nginx CPU per request: off %.2f us, on %.2f us\n' "$(echo "$ngx_off / $rounds" | bc -l)" "$(echo "$ngx_on / $rounds" | bc -l)"
 printf 'sensor CPU: %.3f s per million events (%d events)\n' "$(echo "$cpu_s * 1000000 / $events" | bc -l)" "$events"
+if [[ -n ${srv:-} ]]; then
+	read -r ut st < <(awk '{print $14, $15}' "/proc/$srv/stat")
+	printf 'server CPU: %.3f s per million events\n' "$(echo "($ut + $st) / $ticks * 1000000 / $events" | bc -l)"
+fi
