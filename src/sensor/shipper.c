@@ -74,7 +74,7 @@ struct shipper *shipper__new(const struct shipper_opts *opts)
 		return NULL;
 	/* Batches are a quarter megabyte, made and freed ten times a second:
 	 * glibc would map each from the kernel and unmap it when acknowledged,
-	 * and zeroing the fresh pages cost half the sensor's time. Kept in the
+	 * and zeroing the fresh pages took half the sensor's time (perf). Kept in the
 	 * heap instead, their memory is reused. */
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
