@@ -60,7 +60,12 @@ struct ring_reader *ring_reader__new(const int *fds, int n, size_t size)
 	r->size = size;
 	for (int i = 0; i < n; i++) {
 		struct ring *g = &r->rings[i];
-		struct epoll_event ev = {.events = EPOLLIN};
+		/* Edge-triggered: a ring is reported when the kernel wakes its
+		 * reader (a backlog built up), not for as long as it holds data.
+		 * It always holds some (events younger than the merge hold), so
+		 * level-triggered, one wake-up would make every later wait return
+		 * at once and the reader spin. */
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLET};
 		void *p;
 
 		p = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, fds[i], 0);

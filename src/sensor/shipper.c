@@ -2,7 +2,6 @@
 
 #include <endian.h>
 #include <errno.h>
-#include <malloc.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/heap.h"
 #include "common/log.h"
 #include "common/parse.h"
 #include "sensor/control.h"
@@ -72,12 +72,7 @@ struct shipper *shipper__new(const struct shipper_opts *opts)
 
 	if (!s)
 		return NULL;
-	/* Batches are a quarter megabyte, made and freed ten times a second:
-	 * glibc would map each from the kernel and unmap it when acknowledged,
-	 * and zeroing the fresh pages took half the sensor's time (perf). Kept in the
-	 * heap instead, their memory is reused. */
-	mallopt(M_MMAP_THRESHOLD, 4 << 20);
-	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	heap_keep_large_blocks();
 	if (parse_host_port(opts->server, s->host_name, sizeof(s->host_name), &port)) {
 		log_error("sensor: bad --server '%s': expected HOST:PORT", opts->server);
 		free(s);

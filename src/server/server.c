@@ -15,6 +15,7 @@
 #include "analysis/correlator.h"
 #include "api/api.h"
 #include "common/clock.h"
+#include "common/heap.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "server/ingest.h"
@@ -330,6 +331,7 @@ int server_run(const struct server_config *cfg, const volatile sig_atomic_t *sto
 	struct api_hooks hooks = {.control = api_control, .health = api_health, .ctx = &s};
 	int ret = 1;
 
+	heap_keep_large_blocks();
 	/* 1. Storage, then what was in memory before a restart. */
 	s.store = store__open(cfg->db_path, &so);
 	if (!s.store)

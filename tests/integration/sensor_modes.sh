@@ -19,7 +19,8 @@ done
 
 reason=$(bpf_unavailable)
 [[ -z $reason ]] || skip_all "$reason" "not root: one line, non-zero exit" "connection-only mode" \
-	"messages off/on at run time" "port selector at run time" "refused connect" "FIN consumed with data" \
+	"messages off/on at run time" "port selector at run time" "control: status and a bad command answered" \
+	"a reader that was held up does not spin afterwards" "refused connect" "FIN consumed with data" \
 	"default: no call times, accept by the serving thread" "--call-time: call times, accept by the accepting thread"
 
 # Not root: one clear line, non-zero exit, no crash.
@@ -100,6 +101,33 @@ if [[ $status == "ok messages=on"* && $brc != 0 && $bad_reply == error:* ]]; the
 	ok "control: status and a bad command answered"
 else
 	fail "control: status and a bad command answered" "status '$status'; bad: '$bad_reply' ($brc)"
+fi
+
+# 2b. A reader held up (stopped, descheduled) finds a backlog and is woken
+# by the kernel; once it has caught up it must go back to sleeping between
+# reads while traffic goes on, not spin. A small ring makes the backlog.
+start_sensor "$TMP/stall.json" --ring-size 64KiB || exit 0
+ps=$(free_port)
+python3 "$TOOLS/pingpong.py" --port "$ps" --seconds 5 >"$TMP/pingpong.out" &
+ppid=$!
+sleep 1
+kill -STOP "$SENSOR_PID"
+sleep 0.5
+kill -CONT "$SENSOR_PID"
+sleep 0.5
+t0=$(awk '{print $14 + $15}' "/proc/$SENSOR_PID/stat")
+sleep 2
+t1=$(awk '{print $14 + $15}' "/proc/$SENSOR_PID/stat")
+wait "$ppid"
+stop_sensor "$SENSOR_PID"
+used=$(((t1 - t0) * 1000 / $(getconf CLK_TCK)))
+# Reading this traffic takes a few percent of a CPU; a spinning reader takes
+# all it can get (with the two workload threads, about half a CPU here).
+if ((used < 400)) && [[ -s $TMP/stall.json ]]; then
+	ok "a reader that was held up does not spin afterwards (${used} ms CPU in 2 s)"
+else
+	fail "a reader that was held up does not spin afterwards" "${used} ms CPU in 2 s" \
+		"$(cat "$TMP/pingpong.out") exchanges"
 fi
 
 # 3. A refused connect is reported as such; 4. a FIN read with the data.
