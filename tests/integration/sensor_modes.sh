@@ -115,15 +115,16 @@ kill -STOP "$SENSOR_PID"
 sleep 0.5
 kill -CONT "$SENSOR_PID"
 sleep 0.5
-t0=$(awk '{print $14 + $15}' "/proc/$SENSOR_PID/stat")
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SENSOR_PID/stat" 2>/dev/null || echo -1; }
+t0=$(cpu_ticks)
 sleep 2
-t1=$(awk '{print $14 + $15}' "/proc/$SENSOR_PID/stat")
+t1=$(cpu_ticks)
 wait "$ppid"
 stop_sensor "$SENSOR_PID"
 used=$(((t1 - t0) * 1000 / $(getconf CLK_TCK)))
 # Reading this traffic takes a few percent of a CPU; a spinning reader takes
-# all it can get (with the two workload threads, about half a CPU here).
-if ((used < 400)) && [[ -s $TMP/stall.json ]]; then
+# nearly all of one (1.9 s in these 2 s when the reader still spun).
+if ((t0 >= 0 && t1 >= 0 && used < 400)) && [[ -s $TMP/stall.json ]]; then
 	ok "a reader that was held up does not spin afterwards (${used} ms CPU in 2 s)"
 else
 	fail "a reader that was held up does not spin afterwards" "${used} ms CPU in 2 s" \
