@@ -24,7 +24,7 @@
 #include "wire/wire.h"
 
 /* Group commits: acks wait at most this. Each commit rewrites the tables'
- * last pages into the WAL; committing every 50 ms cost about 9% more CPU
+ * last pages into the WAL; committing every 50 ms cost about 7% more CPU
  * per event (bench/README.md, SHIP=1). */
 #define COMMIT_EVERY_NS	   100000000ull
 #define COMMIT_MAX_BATCHES 256
