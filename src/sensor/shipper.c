@@ -364,7 +364,7 @@ static void conn_write(struct shipper *s)
 		if (s->cur) {
 			if (!send_rest(s, s->cur->frame, s->cur->len, &s->cur_off))
 				return;
-			s->cur->sent = 1;
+			spool__sent(s->spool);
 			s->cur = NULL;
 		}
 		if (!send_rest(s, s->out.data, s->out.len, &s->out_off))

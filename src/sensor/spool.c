@@ -24,7 +24,7 @@ struct spool {
 	uint64_t acked;			 /* highest acknowledged seq, also in the file "acked" */
 	bool acked_stale;		 /* the file holds an older number */
 	struct spool_entry *head, *tail; /* ascending seq */
-	struct spool_entry *unsent;	 /* no entry before it is unsent */
+	struct spool_entry *unsent;	 /* the entries before it were sent */
 	struct spool_entry *fresh;	 /* no entry before it waits for its file */
 };
 
@@ -302,15 +302,17 @@ uint64_t spool__renumber(struct spool *s, uint64_t from, uint64_t last)
 
 struct spool_entry *spool__next_unsent(struct spool *s)
 {
-	while (s->unsent && s->unsent->sent)
-		s->unsent = s->unsent->next;
 	return s->unsent;
+}
+
+void spool__sent(struct spool *s)
+{
+	if (s->unsent)
+		s->unsent = s->unsent->next;
 }
 
 void spool__mark_unsent(struct spool *s)
 {
-	for (struct spool_entry *e = s->head; e; e = e->next)
-		e->sent = 0;
 	s->unsent = s->head;
 }
 

@@ -18,7 +18,6 @@ struct spool_entry {
 	uint8_t *frame; /* the whole BATCH frame, header included */
 	size_t len;
 	uint64_t born_ns; /* when pushed (monotonic) */
-	int sent;	  /* already written to the current connection */
 	int on_disk;	  /* its file exists */
 	struct spool_entry *next;
 };
@@ -40,9 +39,10 @@ void spool__ack(struct spool *s, uint64_t seq);
  * order (frames and files rewritten): for batches sealed before the server
  * said it had already stored those numbers. Returns the next free number. */
 uint64_t spool__renumber(struct spool *s, uint64_t from, uint64_t last);
-/* Oldest batch not yet sent on this connection, or NULL (no walk from the
- * head: sent batches are passed once). */
+/* Oldest batch not yet sent on this connection, or NULL; spool__sent says
+ * it went out whole. */
 struct spool_entry *spool__next_unsent(struct spool *s);
+void spool__sent(struct spool *s);
 /* After a reconnect everything unacknowledged is sent again. */
 void spool__mark_unsent(struct spool *s);
 uint64_t spool__max_seq(const struct spool *s);

@@ -198,7 +198,7 @@ static void test_spool(void **state)
 	assert_non_null(e);
 	assert_int_equal(e->seq, 2);
 	assert_int_equal(e->frame[0], 2);
-	e->sent = 1;
+	spool__sent(s);
 	assert_int_equal(spool__next_unsent(s)->seq, 3);
 	spool__mark_unsent(s);
 	assert_int_equal(spool__next_unsent(s)->seq, 2);
