@@ -10,7 +10,7 @@
 # SHIP=1: the sensor ships its batches to a weft server started here (the
 # deployed path) instead of printing JSON; the server shares the machine, so
 # its CPU time is printed too.
-# BASELINE=1: the "on" rounds run without the sensor too (an A/A run): the
+# BASELINE=1: the "on" halves run without the sensor too (an A/A run): the
 # spread of their ratios is what the machine's drift alone gives.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,7 +83,7 @@ printf '%s\n' "${ratios[@]}" | sort -g | awk '{a[NR] = $1; s += $1}
 		NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2, s / NR, a[1], a[NR]}'
 printf 'nginx CPU per request: off %.2f us, on %.2f us\n' "$(echo "$ngx_off / $rounds" | bc -l)" "$(echo "$ngx_on / $rounds" | bc -l)"
 ((events)) && printf 'sensor CPU: %.3f s per million events (%d events)\n' "$(echo "$cpu_s * 1000000 / $events" | bc -l)" "$events"
-if [[ -n ${srv:-} ]]; then
+if [[ -n ${srv:-} ]] && ((events)); then
 	read -r ut st < <(awk '{print $14, $15}' "/proc/$srv/stat")
 	printf 'server CPU: %.3f s per million events\n' "$(echo "($ut + $st) / $ticks * 1000000 / $events" | bc -l)"
 fi
