@@ -60,8 +60,8 @@ run_on() {
 	n=$(sed -n 's/.* \([0-9]*\) events captured.*/\1/p' "$tmp/sensor.err")
 }
 
-# Rounds alternate which mode runs first (off-on, on-off, ...): an A/A run
-# showed the second half of a round slower by a few percent, whatever ran in it.
+# Rounds alternate which mode runs first (off-on, on-off, ...): in an A/A run
+# the second half of a round tended to be slower, whatever ran in it.
 ratios=() ngx_off=0 ngx_on=0 cpu_s=0 events=0
 for ((r = 1; r <= rounds; r++)); do
 	if ((r % 2)); then

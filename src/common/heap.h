@@ -1,8 +1,8 @@
 /* Large blocks made and freed many times a second (the sensor's quarter-
  * megabyte batches; SQLite's record buffers for the server's journaled
  * batches) would each be mapped from the kernel by glibc and unmapped when
- * freed, and zeroing the fresh pages dominated both processes' profiles
- * (perf). Kept in the heap instead, their memory is reused. */
+ * freed; zeroing the fresh pages took half the sensor's time and 5% of the
+ * server's (perf). Kept in the heap instead, their memory is reused. */
 #ifndef WEFT_HEAP_H
 #define WEFT_HEAP_H
 
