@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/protocol.h"
+#include "analysis/app_protocol.h"
 #include "common/event_util.h"
 #include "common/log.h"
 

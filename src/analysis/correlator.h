@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "analysis/model.h"
+#include "analysis/trajectory.h"
 #include "bpf/sensor_event.h"
 
 /* Where results go. The pointers passed are valid only during the call. */

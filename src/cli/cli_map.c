@@ -18,7 +18,7 @@ struct map_cfg {
 };
 
 static const struct weft_opt map_opts[] = {
-    {"api", CLI_OPT_API, "HOST:PORT", "the server's API (default " CLI_API_DEFAULT ")"},
+    {"api", CLI_OPT_API, "HOST:PORT", "the server's API (default " API_CLIENT_DEFAULT ")"},
     {"window", 'w', "DURATION", "how far back to look (default 15m)"},
     {"format", 'f', "FORMAT", "table, dot (Graphviz) or json (default table)"},
     {0},
@@ -41,7 +41,7 @@ static int map_opt(int key, const char *arg, void *ctx)
 	switch (key) {
 	case CLI_OPT_API:
 		cfg->api = arg;
-		return cli_check_api("map", arg);
+		return api_client_check("map", arg);
 	case 'w':
 		if (parse_duration_ns(arg, &ns, 1000000000ull) || !ns) {
 			fprintf(stderr, "weft map: --window: expected a duration like 15m\n");
@@ -70,7 +70,7 @@ static json_object *node_by_id(json_object *nodes, const char *id)
 	for (size_t i = 0; i < json_object_array_length(nodes); i++) {
 		json_object *n = json_object_array_get_idx(nodes, i);
 
-		if (!strcmp(cli_str(n, "id"), id))
+		if (!strcmp(jv_str(n, "id"), id))
 			return n;
 	}
 	return NULL;
@@ -80,7 +80,7 @@ static const char *node_name(json_object *nodes, const char *id)
 {
 	json_object *n = node_by_id(nodes, id);
 
-	return n && *cli_str(n, "name") ? cli_str(n, "name") : id;
+	return n && *jv_str(n, "name") ? jv_str(n, "name") : id;
 }
 
 static void print_table(json_object *doc)
@@ -92,22 +92,22 @@ static void print_table(json_object *doc)
 	for (size_t a = 0; a < json_object_array_length(apps); a++) {
 		json_object *app = json_object_array_get_idx(apps, a);
 
-		printf("%sapplication %s (%s)\n", a ? "\n" : "", cli_str(app, "name"),
-		       cli_str(app, "id"));
+		printf("%sapplication %s (%s)\n", a ? "\n" : "", jv_str(app, "name"),
+		       jv_str(app, "id"));
 		printf("  %-20s %-20s %5s %8s %7s %9s %9s %9s\n", "CLIENT", "SERVER", "PORT",
 		       "CALLS", "ERRORS", "P50 ms", "P95 ms", "P99 ms");
 		for (size_t i = 0; i < json_object_array_length(edges); i++) {
 			json_object *e = json_object_array_get_idx(edges, i);
-			json_object *src = node_by_id(nodes, cli_str(e, "source"));
+			json_object *src = node_by_id(nodes, jv_str(e, "source"));
 
-			if (strcmp(cli_str(src, "application"), cli_str(app, "id")))
+			if (strcmp(jv_str(src, "application"), jv_str(app, "id")))
 				continue;
 			printf("  %-20.20s %-20.20s %5lld %8lld %7lld %9.2f %9.2f %9.2f\n",
-			       node_name(nodes, cli_str(e, "source")),
-			       node_name(nodes, cli_str(e, "target")),
-			       (long long)cli_int(e, "port"), (long long)cli_int(e, "calls"),
-			       (long long)cli_int(e, "errors"), cli_num(e, "p50_ms"),
-			       cli_num(e, "p95_ms"), cli_num(e, "p99_ms"));
+			       node_name(nodes, jv_str(e, "source")),
+			       node_name(nodes, jv_str(e, "target")),
+			       (long long)jv_int(e, "port"), (long long)jv_int(e, "calls"),
+			       (long long)jv_int(e, "errors"), jv_num(e, "p50_ms"),
+			       jv_num(e, "p95_ms"), jv_num(e, "p99_ms"));
 		}
 	}
 	if (!json_object_array_length(apps))
@@ -143,20 +143,20 @@ static void print_dot(json_object *doc)
 	for (size_t a = 0; a < json_object_array_length(apps); a++) {
 		json_object *app = json_object_array_get_idx(apps, a);
 
-		printf("  subgraph \"cluster_%s\" {\n    label=\"%s\";\n", cli_str(app, "id"),
-		       dot_quote(cli_str(app, "name"), q1, sizeof(q1)));
+		printf("  subgraph \"cluster_%s\" {\n    label=\"%s\";\n", jv_str(app, "id"),
+		       dot_quote(jv_str(app, "name"), q1, sizeof(q1)));
 		for (size_t i = 0; i < json_object_array_length(nodes); i++) {
 			json_object *n = json_object_array_get_idx(nodes, i);
 
-			if (strcmp(cli_str(n, "application"), cli_str(app, "id")))
+			if (strcmp(jv_str(n, "application"), jv_str(app, "id")))
 				continue;
 			printf(
 			    "    \"%s\" [label=\"%s\\n%s\\n%lld instance(s)\"%s];\n",
-			    cli_str(n, "id"), dot_quote(cli_str(n, "name"), q1, sizeof(q1)),
-			    dot_quote(*cli_str(n, "host") ? cli_str(n, "host") : cli_str(n, "addr"),
+			    jv_str(n, "id"), dot_quote(jv_str(n, "name"), q1, sizeof(q1)),
+			    dot_quote(*jv_str(n, "host") ? jv_str(n, "host") : jv_str(n, "addr"),
 				      q2, sizeof(q2)),
-			    (long long)cli_int(n, "instances"),
-			    cli_bool(n, "external") ? ", style=dashed" : "");
+			    (long long)jv_int(n, "instances"),
+			    jv_bool(n, "external") ? ", style=dashed" : "");
 		}
 		printf("  }\n");
 	}
@@ -165,16 +165,16 @@ static void print_dot(json_object *doc)
 
 		printf("  \"%s\" -> \"%s\" [label=\":%lld\\n%lld calls, %lld errors\\np95 %.1f "
 		       "ms\"%s];\n",
-		       cli_str(e, "source"), cli_str(e, "target"), (long long)cli_int(e, "port"),
-		       (long long)cli_int(e, "calls"), (long long)cli_int(e, "errors"),
-		       cli_num(e, "p95_ms"), cli_int(e, "errors") ? ", color=red" : "");
+		       jv_str(e, "source"), jv_str(e, "target"), (long long)jv_int(e, "port"),
+		       (long long)jv_int(e, "calls"), (long long)jv_int(e, "errors"),
+		       jv_num(e, "p95_ms"), jv_int(e, "errors") ? ", color=red" : "");
 	}
 	printf("}\n");
 }
 
 int cmd_map(int argc, char **argv)
 {
-	struct map_cfg cfg = {.api = CLI_API_DEFAULT, .window = "15m", .format = MAP_TABLE};
+	struct map_cfg cfg = {.api = API_CLIENT_DEFAULT, .window = "15m", .format = MAP_TABLE};
 	json_object *doc = NULL;
 	char path[128];
 	int first, rc;
@@ -190,7 +190,7 @@ int cmd_map(int argc, char **argv)
 		return 2;
 	}
 	snprintf(path, sizeof(path), "/api/map?window=%s", cfg.window);
-	if (cli_get("map", cfg.api, path, &doc))
+	if (api_client_get("map", cfg.api, path, &doc))
 		return 1;
 	if (cfg.format == MAP_JSON)
 		printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |

@@ -20,7 +20,7 @@ struct trace_cfg {
 };
 
 static const struct weft_opt trace_opts[] = {
-    {"api", CLI_OPT_API, "HOST:PORT", "the server's API (default " CLI_API_DEFAULT ")"},
+    {"api", CLI_OPT_API, "HOST:PORT", "the server's API (default " API_CLIENT_DEFAULT ")"},
     {0},
 };
 
@@ -41,7 +41,7 @@ static int trace_opt(int key, const char *arg, void *ctx)
 	if (key != CLI_OPT_API)
 		return -EINVAL;
 	cfg->api = arg;
-	return cli_check_api("trace", arg);
+	return api_client_check("trace", arg);
 }
 
 /* Where one span sits on the root's timeline (ns from the root's start). */
@@ -56,7 +56,7 @@ struct placed {
 static int find_span(json_object *spans, const char *id, int before)
 {
 	for (int i = 0; i < before; i++)
-		if (!strcmp(cli_str(json_object_array_get_idx(spans, i), "id"), id))
+		if (!strcmp(jv_str(json_object_array_get_idx(spans, i), "id"), id))
 			return i;
 	return -1;
 }
@@ -67,23 +67,23 @@ static void place(json_object *spans, struct placed *p, int n, int64_t t0)
 {
 	for (int i = 0; i < n; i++) {
 		json_object *sp = json_object_array_get_idx(spans, i);
-		int64_t own = cli_int(sp, "display_offset_ns"), coff;
+		int64_t own = jv_int(sp, "display_offset_ns"), coff;
 
-		p[i].parent = find_span(spans, cli_str(sp, "parent"), i);
+		p[i].parent = find_span(spans, jv_str(sp, "parent"), i);
 		p[i].depth = p[i].parent < 0 ? 0 : p[p[i].parent].depth + 1;
 		if (p[i].depth > MAX_DEPTH)
 			p[i].depth = MAX_DEPTH;
 		coff = p[i].parent < 0 ? 0
-				       : cli_int(json_object_array_get_idx(spans, p[i].parent),
+				       : jv_int(json_object_array_get_idx(spans, p[i].parent),
 						 "display_offset_ns");
 		if (json_object_is_type(json_object_object_get(sp, "client"), json_type_null))
 			coff = own;
-		p[i].cs = (double)(cli_int(sp, "start_ns") + coff - t0);
-		p[i].ce = (double)(cli_int(sp, "end_ns") + coff - t0);
+		p[i].cs = (double)(jv_int(sp, "start_ns") + coff - t0);
+		p[i].ce = (double)(jv_int(sp, "end_ns") + coff - t0);
 		p[i].server = !json_object_is_type(json_object_object_get(sp, "server_start_ns"),
 						   json_type_null);
-		p[i].ss = (double)(cli_int(sp, "server_start_ns") + own - t0);
-		p[i].se = (double)(cli_int(sp, "server_end_ns") + own - t0);
+		p[i].ss = (double)(jv_int(sp, "server_start_ns") + own - t0);
+		p[i].se = (double)(jv_int(sp, "server_end_ns") + own - t0);
 	}
 }
 
@@ -114,9 +114,9 @@ static const char *side_comm(json_object *sp, const char *side, const char *svc)
 {
 	json_object *s = json_object_object_get(sp, side);
 
-	if (s && !json_object_is_type(s, json_type_null) && *cli_str(s, "comm"))
-		return cli_str(s, "comm");
-	return cli_str(sp, svc);
+	if (s && !json_object_is_type(s, json_type_null) && *jv_str(s, "comm"))
+		return jv_str(s, "comm");
+	return jv_str(sp, svc);
 }
 
 static void print_span(json_object *doc, json_object *sp, const struct placed *p, double total)
@@ -134,37 +134,37 @@ static void print_span(json_object *doc, json_object *sp, const struct placed *p
 	else
 		snprintf(times, sizeof(times), "%9.3f %9s %9s", client_ms, p->server ? "" : "-",
 			 "-");
-	if (cli_int(sp, "status"))
-		snprintf(code, sizeof(code), "%lld", (long long)cli_int(sp, "status"));
+	if (jv_int(sp, "status"))
+		snprintf(code, sizeof(code), "%lld", (long long)jv_int(sp, "status"));
 	printf("%9.3f |%s| %-34.34s %s %4s %c%c %s%s%s%s%s\n", p->cs / 1e6, b, who, times, code,
-	       cli_bool(sp, "error") ? '!' : ' ', cli_bool(sp, "uncertain") ? '?' : ' ',
-	       cli_str(sp, "request"), cli_bool(sp, "error") ? "  " : "",
-	       cli_bool(sp, "error") ? cli_str(sp, "error_text") : "",
-	       !strcmp(cli_str(sp, "id"), cli_str(doc, "slowest_span")) ? "  <- slowest" : "",
-	       !strcmp(cli_str(sp, "id"), cli_str(doc, "slowest_hop")) ? "  <- slowest hop" : "");
+	       jv_bool(sp, "error") ? '!' : ' ', jv_bool(sp, "uncertain") ? '?' : ' ',
+	       jv_str(sp, "request"), jv_bool(sp, "error") ? "  " : "",
+	       jv_bool(sp, "error") ? jv_str(sp, "error_text") : "",
+	       !strcmp(jv_str(sp, "id"), jv_str(doc, "slowest_span")) ? "  <- slowest" : "",
+	       !strcmp(jv_str(sp, "id"), jv_str(doc, "slowest_hop")) ? "  <- slowest hop" : "");
 }
 
 static int print_waterfall(json_object *doc)
 {
 	json_object *spans = json_object_object_get(doc, "spans");
 	int n = (int)json_object_array_length(spans);
-	double total = (double)cli_int(doc, "duration_ns");
+	double total = (double)jv_int(doc, "duration_ns");
 	struct placed *p;
 	char when[40];
 
 	if (n == 0) {
-		printf("trajectory %s has no spans\n", cli_str(doc, "id"));
+		printf("trajectory %s has no spans\n", jv_str(doc, "id"));
 		return 0;
 	}
 	p = calloc(n, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	place(spans, p, n, cli_int(json_object_array_get_idx(spans, 0), "start_ns"));
-	cli_format_time((uint64_t)cli_int(doc, "start_ns"), when, sizeof(when));
-	printf("trajectory %s  %s  %.3f ms  %d spans  depth %lld%s%s\n\n", cli_str(doc, "id"), when,
-	       total / 1e6, n, (long long)cli_int(doc, "depth"),
-	       cli_bool(doc, "error") ? "  failed" : "",
-	       cli_bool(doc, "uncertain") ? "  uncertain links" : "");
+	place(spans, p, n, jv_int(json_object_array_get_idx(spans, 0), "start_ns"));
+	cli_format_time((uint64_t)jv_int(doc, "start_ns"), when, sizeof(when));
+	printf("trajectory %s  %s  %.3f ms  %d spans  depth %lld%s%s\n\n", jv_str(doc, "id"), when,
+	       total / 1e6, n, (long long)jv_int(doc, "depth"),
+	       jv_bool(doc, "error") ? "  failed" : "",
+	       jv_bool(doc, "uncertain") ? "  uncertain links" : "");
 	printf("%9s  %-*s  %-34s %9s %9s %9s %4s    %s\n", "at ms", BAR_WIDTH, "timeline", "call",
 	       "client ms", "server ms", "net ms", "code", "request");
 	for (int i = 0; i < n; i++)
@@ -175,7 +175,7 @@ static int print_waterfall(json_object *doc)
 
 int cmd_trace(int argc, char **argv)
 {
-	struct trace_cfg cfg = {.api = CLI_API_DEFAULT};
+	struct trace_cfg cfg = {.api = API_CLIENT_DEFAULT};
 	json_object *doc = NULL;
 	char path[128];
 	int first, rc;
@@ -193,7 +193,7 @@ int cmd_trace(int argc, char **argv)
 		return 2;
 	}
 	snprintf(path, sizeof(path), "/api/trajectories/%s", argv[first]);
-	if (cli_get("trace", cfg.api, path, &doc))
+	if (api_client_get("trace", cfg.api, path, &doc))
 		return 1;
 	rc = print_waterfall(doc);
 	json_object_put(doc);

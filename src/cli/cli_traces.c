@@ -23,7 +23,7 @@ struct traces_cfg {
 };
 
 static const struct weft_opt traces_opts[] = {
-    {"api", CLI_OPT_API, "HOST:PORT", "the server's API (default " CLI_API_DEFAULT ")"},
+    {"api", CLI_OPT_API, "HOST:PORT", "the server's API (default " API_CLIENT_DEFAULT ")"},
     {"limit", 'n', "N", "how many, newest first (1..1000, default 20)"},
     {"min-ms", 'm', "MS", "only trajectories that took at least MS milliseconds"},
     {"errors", 'e', NULL, "only trajectories in which some call failed"},
@@ -51,7 +51,7 @@ static int traces_opt(int key, const char *arg, void *ctx)
 	switch (key) {
 	case CLI_OPT_API:
 		cfg->api = arg;
-		return cli_check_api("traces", arg);
+		return api_client_check("traces", arg);
 	case 'n':
 		if (parse_u64(arg, &cfg->limit, 1, 1000)) {
 			fprintf(stderr, "weft traces: --limit: expected 1..1000\n");
@@ -104,18 +104,18 @@ static void print_row(json_object *t)
 	json_object *root = json_object_object_get(t, "root");
 	char when[40];
 
-	cli_format_time((uint64_t)cli_int(t, "start_ns"), when, sizeof(when));
-	printf("%-16s  %s  %10.3f  %5lld  %5lld  %c%c  %-16.16s  %s\n", cli_str(t, "id"), when,
-	       (double)cli_int(t, "duration_ns") / 1e6, (long long)cli_int(t, "spans"),
-	       (long long)cli_int(t, "depth"), cli_bool(t, "error") ? '!' : ' ',
-	       cli_bool(t, "uncertain") ? '?' : ' ',
-	       *cli_str(root, "comm") ? cli_str(root, "comm") : cli_str(root, "service"),
-	       cli_str(root, "request"));
+	cli_format_time((uint64_t)jv_int(t, "start_ns"), when, sizeof(when));
+	printf("%-16s  %s  %10.3f  %5lld  %5lld  %c%c  %-16.16s  %s\n", jv_str(t, "id"), when,
+	       (double)jv_int(t, "duration_ns") / 1e6, (long long)jv_int(t, "spans"),
+	       (long long)jv_int(t, "depth"), jv_bool(t, "error") ? '!' : ' ',
+	       jv_bool(t, "uncertain") ? '?' : ' ',
+	       *jv_str(root, "comm") ? jv_str(root, "comm") : jv_str(root, "service"),
+	       jv_str(root, "request"));
 }
 
 int cmd_traces(int argc, char **argv)
 {
-	struct traces_cfg cfg = {.api = CLI_API_DEFAULT, .limit = 20};
+	struct traces_cfg cfg = {.api = API_CLIENT_DEFAULT, .limit = 20};
 	json_object *doc = NULL, *list;
 	char path[1024];
 	int first, rc;
@@ -136,7 +136,7 @@ int cmd_traces(int argc, char **argv)
 	add_param(path, sizeof(path), "application", cfg.application);
 	add_param(path, sizeof(path), "request", cfg.request);
 	add_param(path, sizeof(path), "errors", cfg.errors ? "true" : NULL);
-	if (cli_get("traces", cfg.api, path, &doc))
+	if (api_client_get("traces", cfg.api, path, &doc))
 		return 1;
 	list = json_object_object_get(doc, "trajectories");
 	printf("%-16s  %-23s  %10s  %5s  %5s  %-2s  %-16s  %s\n", "ID", "START", "DURATION ms",
@@ -144,7 +144,7 @@ int cmd_traces(int argc, char **argv)
 	for (size_t i = 0; i < json_object_array_length(list); i++)
 		print_row(json_object_array_get_idx(list, i));
 	printf("%zu shown of %s%lld matching\n", json_object_array_length(list),
-	       cli_bool(doc, "total_capped") ? "more than " : "", (long long)cli_int(doc, "total"));
+	       jv_bool(doc, "total_capped") ? "more than " : "", (long long)jv_int(doc, "total"));
 	json_object_put(doc);
 	return 0;
 }

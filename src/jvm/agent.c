@@ -17,11 +17,11 @@
 #include <unistd.h>
 
 #include "jvm/classfile.h"
-#include "jvm/control.h"
+#include "jvm/agent_server.h"
 #include "jvm/dump.h"
 #include "jvm/filter.h"
 #include "jvm/gcring.h"
-#include "jvm/opts.h"
+#include "jvm/agent_opts.h"
 #include "jvm/registry.h"
 
 #define LOG_MAX 64 /* diagnostic lines over the life of the JVM */

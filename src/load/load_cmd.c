@@ -11,7 +11,7 @@
 #include "common/parse.h"
 #include "common/stop.h"
 #include "load/load.h"
-#include "load/report.h"
+#include "load/load_report.h"
 
 enum {
 	OPT_USERS = 256,

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "apiclient/api_client.h"
+#include "common/jsonv.h"
 #include "profile/profile.h"
 
 #define TIERS_MAX 64
@@ -31,7 +32,7 @@ static void side_name(json_object *side, char *out, size_t cap)
 	if (!side || json_object_get_type(side) != json_type_object)
 		snprintf(out, cap, "%s", "");
 	else
-		snprintf(out, cap, "%s/%s", cli_str(side, "host"), cli_str(side, "comm"));
+		snprintf(out, cap, "%s/%s", jv_str(side, "host"), jv_str(side, "comm"));
 }
 
 static struct tier *tier_of(struct tier *t, size_t *n, const char *name)
@@ -61,33 +62,33 @@ static struct flow *flow_of(struct flow *f, size_t *n, const char *from, const c
 
 static void add_trajectory(json_object *doc, struct tier *t, size_t *nt, struct flow *f, size_t *nf)
 {
-	json_object *spans = cli_member(doc, "spans");
+	json_object *spans = jv_member(doc, "spans");
 	size_t n = spans ? json_object_array_length(spans) : 0;
 
 	for (size_t i = 0; i < n; i++) {
 		json_object *sp = json_object_array_get_idx(spans, i);
-		const char *id = cli_str(sp, "id");
+		const char *id = jv_str(sp, "id");
 		char from[160], to[160];
-		double dur = (double)cli_int(sp, "duration_ns") / 1e6, server, child = 0;
+		double dur = (double)jv_int(sp, "duration_ns") / 1e6, server, child = 0;
 		struct tier *tr;
 		struct flow *fl;
 
-		side_name(cli_member(sp, "server"), to, sizeof(to));
-		side_name(cli_member(sp, "client"), from, sizeof(from));
+		side_name(jv_member(sp, "server"), to, sizeof(to));
+		side_name(jv_member(sp, "client"), from, sizeof(from));
 		if (!*to)
-			snprintf(to, sizeof(to), "service %s", cli_str(sp, "server_service"));
+			snprintf(to, sizeof(to), "service %s", jv_str(sp, "server_service"));
 		if (!*from)
 			snprintf(from, sizeof(from), "%s", "client");
 		server =
-		    cli_member(sp, "server_end_ns") && cli_member(sp, "server_start_ns")
-			? (double)(cli_int(sp, "server_end_ns") - cli_int(sp, "server_start_ns")) /
+		    jv_member(sp, "server_end_ns") && jv_member(sp, "server_start_ns")
+			? (double)(jv_int(sp, "server_end_ns") - jv_int(sp, "server_start_ns")) /
 			      1e6
 			: dur;
 		for (size_t j = 0; j < n; j++) {
 			json_object *c = json_object_array_get_idx(spans, j);
 
-			if (!strcmp(cli_str(c, "parent"), id))
-				child += (double)cli_int(c, "duration_ns") / 1e6;
+			if (!strcmp(jv_str(c, "parent"), id))
+				child += (double)jv_int(c, "duration_ns") / 1e6;
 		}
 		if ((tr = tier_of(t, nt, to))) {
 			tr->visits++;
@@ -114,14 +115,14 @@ json_object *profile_breakdown(const char *api, unsigned long long since_ns,
 		goto cleanup;
 	snprintf(path, sizeof(path), "/api/trajectories?since=%llu&until=%llu&limit=%u", since_ns,
 		 until_ns, max_traj);
-	if (cli_get("profile", api, path, &page) || !(list = cli_member(page, "trajectories")))
+	if (api_client_get("profile", api, path, &page) || !(list = jv_member(page, "trajectories")))
 		goto cleanup;
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *doc;
 
 		snprintf(path, sizeof(path), "/api/trajectories/%s",
-			 cli_str(json_object_array_get_idx(list, i), "id"));
-		if (cli_get("profile", api, path, &doc))
+			 jv_str(json_object_array_get_idx(list, i), "id"));
+		if (api_client_get("profile", api, path, &doc))
 			continue;
 		add_trajectory(doc, t, &nt, f, &nf);
 		json_object_put(doc);
@@ -134,7 +135,7 @@ json_object *profile_breakdown(const char *api, unsigned long long since_ns,
 	flows = json_object_new_array();
 	json_object_object_add(out, "trajectories", json_object_new_int64((int64_t)ntraj));
 	json_object_object_add(out, "trajectories_in_window",
-			       json_object_new_int64(cli_int(page, "total")));
+			       json_object_new_int64(jv_int(page, "total")));
 	for (size_t i = 0; i < nt; i++) {
 		json_object *o = json_object_new_object();
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "common/jsonv.h"
 #include "profile/profile.h"
 
 /* The entry for class.method in list, made when absent. */
@@ -14,7 +14,7 @@ static json_object *entry(json_object *list, const char *cls, const char *method
 
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		o = json_object_array_get_idx(list, i);
-		if (!strcmp(cli_str(o, "class"), cls) && !strcmp(cli_str(o, "method"), method))
+		if (!strcmp(jv_str(o, "class"), cls) && !strcmp(jv_str(o, "method"), method))
 			return o;
 	}
 	o = json_object_new_object();
@@ -26,35 +26,35 @@ static json_object *entry(json_object *list, const char *cls, const char *method
 
 static void add(json_object *o, const char *key, double v)
 {
-	json_object_object_add(o, key, json_object_new_double(cli_num(o, key) + v));
+	json_object_object_add(o, key, json_object_new_double(jv_num(o, key) + v));
 }
 
 json_object *profile_components(json_object *dump, double transactions)
 {
-	json_object *jvms = cli_member(dump, "jvms"), *list = json_object_new_array();
+	json_object *jvms = jv_member(dump, "jvms"), *list = json_object_new_array();
 	json_object *gc = json_object_new_object();
 
 	for (size_t j = 0; jvms && j < json_object_array_length(jvms); j++) {
-		json_object *r = cli_member(json_object_array_get_idx(jvms, j), "reply");
-		json_object *methods = cli_member(r, "methods"), *g = cli_member(r, "gc");
+		json_object *r = jv_member(json_object_array_get_idx(jvms, j), "reply");
+		json_object *methods = jv_member(r, "methods"), *g = jv_member(r, "gc");
 
 		for (size_t i = 0; methods && i < json_object_array_length(methods); i++) {
 			json_object *m = json_object_array_get_idx(methods, i);
-			json_object *o = entry(list, cli_str(m, "class"), cli_str(m, "method"));
-			double max_ms = cli_num(m, "max_ns") / 1e6;
+			json_object *o = entry(list, jv_str(m, "class"), jv_str(m, "method"));
+			double max_ms = jv_num(m, "max_ns") / 1e6;
 
-			add(o, "calls", cli_num(m, "calls"));
-			add(o, "exceptions", cli_num(m, "exceptions"));
-			add(o, "total_ms", cli_num(m, "total_ns") / 1e6);
-			if (max_ms > cli_num(o, "max_ms"))
+			add(o, "calls", jv_num(m, "calls"));
+			add(o, "exceptions", jv_num(m, "exceptions"));
+			add(o, "total_ms", jv_num(m, "total_ns") / 1e6);
+			if (max_ms > jv_num(o, "max_ms"))
 				json_object_object_add(o, "max_ms", json_object_new_double(max_ms));
 		}
-		add(gc, "count", cli_num(g, "count"));
-		add(gc, "total_ms", cli_num(g, "total_ns") / 1e6);
+		add(gc, "count", jv_num(g, "count"));
+		add(gc, "total_ms", jv_num(g, "total_ns") / 1e6);
 	}
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *o = json_object_array_get_idx(list, i);
-		double calls = cli_num(o, "calls"), total = cli_num(o, "total_ms");
+		double calls = jv_num(o, "calls"), total = jv_num(o, "total_ms");
 
 		json_object_object_add(o, "mean_ms",
 				       json_object_new_double(calls ? total / calls : 0));
@@ -69,7 +69,7 @@ json_object *profile_components(json_object *dump, double transactions)
 	}
 	json_object_object_add(
 	    gc, "per_transaction_ms",
-	    json_object_new_double(transactions > 0 ? cli_num(gc, "total_ms") / transactions : 0));
+	    json_object_new_double(transactions > 0 ? jv_num(gc, "total_ms") / transactions : 0));
 	dump = json_object_new_object();
 	json_object_object_add(dump, "methods", list);
 	json_object_object_add(dump, "gc", gc);

@@ -8,9 +8,10 @@
 
 #include <curl/curl.h>
 
-#include "cli/cli.h"
-#include "profile/jvm_agent.h"
-#include "profile/procfs.h"
+#include "apiclient/api_client.h"
+#include "common/jsonv.h"
+#include "hostprof/jvm_client.h"
+#include "hostprof/procfs.h"
 #include "wire/wire.h"
 
 /* ---- remote: a sensor through the server's control channel ------------------------------ */
@@ -26,12 +27,12 @@ static int remote(struct prof_node *n, const char *cmd, json_object **doc, const
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "/api/sensors/%s/control", esc);
 	curl_free(esc);
-	/* cli_post prints the server's or the sensor's reason on stderr */
-	if (cli_post("profile", n->api, path, cmd, doc)) {
+	/* api_client_post prints the server's or the sensor's reason on stderr */
+	if (api_client_post("profile", n->api, path, cmd, doc)) {
 		snprintf(err, errcap, "node '%s': '%s' failed (reason above)", n->name, cmd);
 		return -EIO;
 	}
-	*reply = cli_str(*doc, "reply");
+	*reply = jv_str(*doc, "reply");
 	if (strncmp(*reply, "ok", 2)) {
 		snprintf(err, errcap, "node '%s': %s", n->name, *reply);
 		json_object_put(*doc);
@@ -50,16 +51,16 @@ static int remote_resolve_once(struct prof_node *n, char *err, size_t errcap)
 	size_t len = 0;
 	int found = 0;
 
-	if (cli_get("profile", n->api, "/api/sensors", &doc)) {
+	if (api_client_get("profile", n->api, "/api/sensors", &doc)) {
 		snprintf(err, errcap, "node '%s': cannot list the server's sensors", n->name);
 		return -EIO;
 	}
 	if (json_object_object_get_ex(doc, "sensors", &list)) {
 		for (size_t i = 0; i < json_object_array_length(list) && !found; i++) {
 			json_object *s = json_object_array_get_idx(list, i);
-			const char *id = cli_str(s, "id"), *host = cli_str(s, "host");
+			const char *id = jv_str(s, "id"), *host = jv_str(s, "host");
 
-			if (!cli_bool(s, "connected"))
+			if (!jv_bool(s, "connected"))
 				continue;
 			if (!strcmp(id, n->name) || !strcmp(host, n->name)) {
 				n->sensor = strdup(id);
@@ -169,9 +170,9 @@ static int jvm_cmd(struct prof_node *n, size_t i, const char *cmd, json_object *
 		}
 		json_object_put(doc);
 	}
-	list = ret ? NULL : cli_member(*out, "jvms");
+	list = ret ? NULL : jv_member(*out, "jvms");
 	for (size_t k = 0; list && k < json_object_array_length(list); k++) {
-		const char *r = cli_str(json_object_array_get_idx(list, k), "reply");
+		const char *r = jv_str(json_object_array_get_idx(list, k), "reply");
 
 		if (!strncmp(r, "ERR", 3)) {
 			snprintf(err, errcap, "node '%s': JVM '%s' agent refused '%s': %s", n->name,
@@ -190,10 +191,10 @@ static int jvm_cmd(struct prof_node *n, size_t i, const char *cmd, json_object *
  * JVM's, all of a host's JVMs share CLOCK_MONOTONIC. */
 static uint64_t agent_clock(json_object *out)
 {
-	json_object *jvms = cli_member(out, "jvms");
+	json_object *jvms = jv_member(out, "jvms");
 	json_object *first = jvms ? json_object_array_get_idx(jvms, 0) : NULL;
 
-	return (uint64_t)cli_int(cli_member(first, "reply"), "monotonic_ns");
+	return (uint64_t)jv_int(jv_member(first, "reply"), "monotonic_ns");
 }
 
 static const char *const agents_stop[] = {"STOP"};

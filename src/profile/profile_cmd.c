@@ -6,7 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "apiclient/api_client.h"
+#include "common/jsonv.h"
 #include "commands.h"
 #include "common/opts.h"
 #include "common/parse.h"
@@ -145,7 +146,7 @@ static int on_opt(int key, const char *arg, void *ctx)
 		c->cfg.epsilon = d;
 		return 0;
 	case OPT_SERVER:
-		if (cli_check_api("profile", arg))
+		if (api_client_check("profile", arg))
 			return -EINVAL;
 		c->cfg.api = arg;
 		return 0;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "common/jsonv.h"
 #include "common/clock.h"
 #include "load/load.h"
 #include "profile/node.h"
@@ -185,7 +185,7 @@ static void add_profiles(json_object *pt, const struct point *p, double x)
 		for (size_t j = 0; j < json_object_array_length(procs); j++) {
 			json_object *src = json_object_array_get_idx(procs, j);
 			json_object *o = json_object_new_object();
-			double u = cli_num(src, "utilization");
+			double u = jv_num(src, "utilization");
 
 			json_object_object_add(o, "node", json_object_new_string(p->nodes[i].name));
 			json_object_object_foreach(src, key, val)
@@ -198,7 +198,7 @@ static void add_profiles(json_object *pt, const struct point *p, double x)
 			json_object_object_add(o, "utilization", num(u));
 			json_object_object_add(o, "demand_ms", num(x > 0 ? u / x * 1e3 : 0));
 			json_object_object_add(
-			    o, "components", components_of(&p->nodes[i], cli_str(src, "name"), x));
+			    o, "components", components_of(&p->nodes[i], jv_str(src, "name"), x));
 			json_object_array_add(nodes, o);
 		}
 	}
@@ -309,7 +309,7 @@ static int run_point(const struct prof_config *cfg, const struct profile_trans *
 	fprintf(stderr, "[%s] users %u: %s", t->name, users, phase_name[p->phase]);
 	if (p->phase == PH_DONE)
 		fprintf(stderr, ", steady at %.0f s, X = %.1f/s over %.0f s\n", p->steady_at_s,
-			cli_num(*out, "throughput"), p->measure_to_s - p->measure_from_s);
+			jv_num(*out, "throughput"), p->measure_to_s - p->measure_from_s);
 	else
 		fprintf(stderr, "%s%s\n", p->phase == PH_FAILED ? ": " : "",
 			p->phase == PH_FAILED ? p->err : "");
@@ -398,8 +398,8 @@ json_object *profile_headline_point(json_object *points)
 	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
 		json_object *pt = json_object_array_get_idx(points, i);
 
-		if (!best || (cli_num(pt, "throughput") > 0 &&
-			      cli_num(pt, "users") >= cli_num(best, "users")))
+		if (!best || (jv_num(pt, "throughput") > 0 &&
+			      jv_num(pt, "users") >= jv_num(best, "users")))
 			best = pt;
 	}
 	return best;

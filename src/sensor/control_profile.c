@@ -10,8 +10,8 @@
 #include <json-c/json.h>
 
 #include "common/log.h"
-#include "profile/jvm_agent.h"
-#include "profile/procfs.h"
+#include "hostprof/jvm_client.h"
+#include "hostprof/procfs.h"
 
 #define FIND_PIDS_MAX 1024 /* pids listed per name by "profile find" */
 

@@ -16,7 +16,7 @@
 
 #include <json-c/json.h>
 
-#include "analysis/model.h"
+#include "analysis/trajectory.h"
 
 struct store;
 

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "cli/cli.h"
+#include "common/jsonv.h"
 #include "profile/profile.h"
 
 /* One measured point: on each (node, boot id) machine of `cpus` CPUs,
@@ -64,7 +64,7 @@ static json_object *trans(json_object **pts, size_t n)
 
 static json_object *station(json_object *t, size_t i)
 {
-	return json_object_array_get_idx(cli_member(cli_member(t, "model"), "stations"), i);
+	return json_object_array_get_idx(jv_member(jv_member(t, "model"), "stations"), i);
 }
 
 /* Three populations: the slope of busy CPUs against X is the demand, and
@@ -82,10 +82,10 @@ static void test_regression_with_background(void **state)
 	}
 	t = trans(pts, 3);
 	assert_int_equal(profile_model(t, 0.01), 0);
-	assert_float_equal(cli_num(station(t, 0), "demand_ms"), 2.0 * 2 / (2 - u0), 1e-9);
-	assert_float_equal(cli_num(station(t, 0), "process_demand_ms"), 1.5, 1e-9);
-	assert_int_equal(cli_int(station(t, 0), "servers"), 2);
-	assert_float_equal(cli_num(cli_member(t, "model"), "x_max"), 2 / (2.0 * 2 / (2 - u0) / 1e3),
+	assert_float_equal(jv_num(station(t, 0), "demand_ms"), 2.0 * 2 / (2 - u0), 1e-9);
+	assert_float_equal(jv_num(station(t, 0), "process_demand_ms"), 1.5, 1e-9);
+	assert_int_equal(jv_int(station(t, 0), "servers"), 2);
+	assert_float_equal(jv_num(jv_member(t, "model"), "x_max"), 2 / (2.0 * 2 / (2 - u0) / 1e3),
 			   1e-6);
 	json_object_put(t);
 }
@@ -103,13 +103,13 @@ static void test_mean_and_floor(void **state)
 	pts[1] = point(2, 200, 3, &b, 1);
 	t = trans(pts, 2);
 	assert_int_equal(profile_model(t, 0.01), 0);
-	assert_float_equal(cli_num(station(t, 0), "demand_ms"), (4.0 + 3.0) / 2, 1e-9);
+	assert_float_equal(jv_num(station(t, 0), "demand_ms"), (4.0 + 3.0) / 2, 1e-9);
 	json_object_put(t);
 
 	pts[0] = point(1, 100, 3, &c, 1); /* host busy 0.1 ms a transaction, process 1.5 */
 	t = trans(pts, 1);
 	assert_int_equal(profile_model(t, 0.01), 0);
-	assert_float_equal(cli_num(station(t, 0), "demand_ms"), 1.5, 1e-9);
+	assert_float_equal(jv_num(station(t, 0), "demand_ms"), 1.5, 1e-9);
 	json_object_put(t);
 }
 
@@ -125,16 +125,16 @@ static void test_machines_by_boot_id(void **state)
 	pts[0] = point(1, 100, 10, m, 3);
 	t = trans(pts, 1);
 	assert_int_equal(profile_model(t, 0.01), 0);
-	st = cli_member(cli_member(t, "model"), "stations");
+	st = jv_member(jv_member(t, "model"), "stations");
 	assert_int_equal(json_object_array_length(st), 2);
-	assert_string_equal(cli_str(station(t, 0), "name"), "web1+db1");
-	assert_float_equal(cli_num(station(t, 0), "process_demand_ms"), 1.5, 1e-9);
-	assert_float_equal(cli_num(station(t, 0), "demand_ms"), 2.0, 1e-9); /* 0.2 CPUs / 100/s */
-	assert_string_equal(cli_str(station(t, 1), "name"), "cache1");
-	assert_int_equal(cli_int(station(t, 1), "servers"), 4);
-	assert_float_equal(cli_num(station(t, 1), "demand_ms"), 4.0, 1e-9);
+	assert_string_equal(jv_str(station(t, 0), "name"), "web1+db1");
+	assert_float_equal(jv_num(station(t, 0), "process_demand_ms"), 1.5, 1e-9);
+	assert_float_equal(jv_num(station(t, 0), "demand_ms"), 2.0, 1e-9); /* 0.2 CPUs / 100/s */
+	assert_string_equal(jv_str(station(t, 1), "name"), "cache1");
+	assert_int_equal(jv_int(station(t, 1), "servers"), 4);
+	assert_float_equal(jv_num(station(t, 1), "demand_ms"), 4.0, 1e-9);
 	/* the largest D / c is the bottleneck: 2.0/2 against 4.0/4 ties, the first wins */
-	assert_string_equal(cli_str(cli_member(t, "model"), "bottleneck"), "web1+db1");
+	assert_string_equal(jv_str(jv_member(t, "model"), "bottleneck"), "web1+db1");
 	json_object_put(t);
 }
 
@@ -152,10 +152,10 @@ static void test_delay_station(void **state)
 	pts[0] = point(1, x, 10, &m, 1);
 	t = trans(pts, 1);
 	assert_int_equal(profile_model(t, 0.1), 0);
-	assert_float_equal(cli_num(cli_member(t, "model"), "delay_ms"), 8.0, 1e-6);
-	meas = json_object_array_get_idx(cli_member(cli_member(t, "model"), "measured"), 0);
-	assert_float_equal(cli_num(meas, "predicted_throughput"), x, 1e-6);
-	assert_float_equal(cli_num(meas, "predicted_response_ms"), 10.0, 1e-6);
+	assert_float_equal(jv_num(jv_member(t, "model"), "delay_ms"), 8.0, 1e-6);
+	meas = json_object_array_get_idx(jv_member(jv_member(t, "model"), "measured"), 0);
+	assert_float_equal(jv_num(meas, "predicted_throughput"), x, 1e-6);
+	assert_float_equal(jv_num(meas, "predicted_response_ms"), 10.0, 1e-6);
 	json_object_put(t);
 }
 
@@ -173,15 +173,15 @@ static void test_components(void **state)
 
 	(void)state;
 	c = profile_components(d, 100);
-	m = json_object_array_get_idx(cli_member(c, "methods"), 0);
-	assert_int_equal(json_object_array_length(cli_member(c, "methods")), 1);
-	assert_float_equal(cli_num(m, "calls"), 300, 1e-9);
-	assert_float_equal(cli_num(m, "calls_per_transaction"), 3, 1e-9);
-	assert_float_equal(cli_num(m, "mean_ms"), 200.0 / 300, 1e-9);
-	assert_float_equal(cli_num(m, "demand_ms"), 2.0, 1e-9);
-	assert_float_equal(cli_num(m, "max_ms"), 5.0, 1e-9);
-	assert_float_equal(cli_num(cli_member(c, "gc"), "count"), 3, 1e-9);
-	assert_float_equal(cli_num(cli_member(c, "gc"), "per_transaction_ms"), 0.04, 1e-9);
+	m = json_object_array_get_idx(jv_member(c, "methods"), 0);
+	assert_int_equal(json_object_array_length(jv_member(c, "methods")), 1);
+	assert_float_equal(jv_num(m, "calls"), 300, 1e-9);
+	assert_float_equal(jv_num(m, "calls_per_transaction"), 3, 1e-9);
+	assert_float_equal(jv_num(m, "mean_ms"), 200.0 / 300, 1e-9);
+	assert_float_equal(jv_num(m, "demand_ms"), 2.0, 1e-9);
+	assert_float_equal(jv_num(m, "max_ms"), 5.0, 1e-9);
+	assert_float_equal(jv_num(jv_member(c, "gc"), "count"), 3, 1e-9);
+	assert_float_equal(jv_num(jv_member(c, "gc"), "per_transaction_ms"), 0.04, 1e-9);
 	json_object_put(c);
 	json_object_put(d);
 }

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "jvm/filter.h"
-#include "jvm/opts.h"
+#include "jvm/agent_opts.h"
 
 static void test_glob(void **state)
 {

@@ -2,8 +2,8 @@
  * a JVM given by its pid: the agent's port comes from the JVM's own
  * -agentpath option, and the connection is made inside the JVM's network
  * namespace, so a sensor watching a namespace from outside reaches it. */
-#ifndef WEFT_PROFILE_JVM_AGENT_H
-#define WEFT_PROFILE_JVM_AGENT_H
+#ifndef WEFT_HOSTPROF_JVM_CLIENT_H
+#define WEFT_HOSTPROF_JVM_CLIENT_H
 
 #include <stddef.h>
 #include <stdint.h>

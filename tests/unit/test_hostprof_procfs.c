@@ -20,8 +20,8 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "profile/procfs.h"
-#include "profile/procfs_int.h"
+#include "hostprof/procfs.h"
+#include "hostprof/procfs_int.h"
 
 static char self_name[16]; /* this process's comm, unique to the run */
 

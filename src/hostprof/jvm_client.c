@@ -1,4 +1,4 @@
-#include "profile/jvm_agent.h"
+#include "hostprof/jvm_client.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
-#include "profile/procfs.h"
+#include "hostprof/procfs.h"
 
 #define AGENT_TIMEOUT_MS 2000	    /* the sensor waits meanwhile: keep it short */
 #define AGENT_REPLY_MAX	 (4u << 20) /* a DUMP of many methods and threads */

@@ -1,8 +1,8 @@
 /* Readers of /proc shared by procfs.c and session.c: snapshots of one
  * process with its threads, and of the host. Not part of the module's
  * contract. */
-#ifndef WEFT_PROFILE_PROCFS_INT_H
-#define WEFT_PROFILE_PROCFS_INT_H
+#ifndef WEFT_HOSTPROF_PROCFS_INT_H
+#define WEFT_HOSTPROF_PROCFS_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>

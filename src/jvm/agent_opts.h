@@ -1,6 +1,6 @@
 /* The agent's options: `-agentpath:libweftjvm.so=key=value,key=value`. */
-#ifndef WEFT_JVM_OPTS_H
-#define WEFT_JVM_OPTS_H
+#ifndef WEFT_JVM_AGENT_OPTS_H
+#define WEFT_JVM_AGENT_OPTS_H
 
 #include <stddef.h>
 

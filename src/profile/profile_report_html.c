@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli/cli.h"
+#include "common/jsonv.h"
 #include "profile/profile.h"
 
 #define W  640 /* chart size in px */
@@ -184,31 +184,31 @@ static void bars(FILE *f, const char *title, const char *unit, char **labels, co
  * steady-state point marked and the measurement window shaded. */
 static void series_charts(FILE *f, json_object *pt)
 {
-	json_object *s = cli_member(pt, "series");
+	json_object *s = jv_member(pt, "series");
 	size_t n = s ? json_object_array_length(s) : 0;
 	double *t = calloc(n + 1, sizeof(*t)), *x = calloc(n + 1, sizeof(*x));
 	double *r = calloc(n + 1, sizeof(*r)), *p99 = calloc(n + 1, sizeof(*p99));
-	json_object *ss = cli_member(pt, "steady_state");
-	double at = cli_member(ss, "at_s") ? cli_num(ss, "at_s") : NAN;
+	json_object *ss = jv_member(pt, "steady_state");
+	double at = jv_member(ss, "at_s") ? jv_num(ss, "at_s") : NAN;
 
 	if (t && x && r && p99) {
 		for (size_t i = 0; i < n; i++) {
 			json_object *e = json_object_array_get_idx(s, i);
 
-			t[i] = cli_num(e, "t_s");
-			x[i] = cli_num(e, "rps");
-			r[i] = cli_num(e, "mean_ms");
-			p99[i] = cli_num(e, "p99_ms");
+			t[i] = jv_num(e, "t_s");
+			x[i] = jv_num(e, "rps");
+			r[i] = jv_num(e, "mean_ms");
+			p99[i] = jv_num(e, "p99_ms");
 		}
 		struct line lx = {t, x, n, palette[0], "requests/s", false, false};
 		struct line lr[2] = {{t, r, n, palette[1], "mean ms", false, false},
 				     {t, p99, n, palette[3], "p99 ms", false, true}};
 
 		chart(f, "Throughput over time (shaded: measurement window)", "seconds",
-		      "requests/s", &lx, 1, at, "steady", cli_num(pt, "measure_from_s"),
-		      cli_num(pt, "measure_to_s"));
+		      "requests/s", &lx, 1, at, "steady", jv_num(pt, "measure_from_s"),
+		      jv_num(pt, "measure_to_s"));
 		chart(f, "Response time over time", "seconds", "ms", lr, 2, at, "steady",
-		      cli_num(pt, "measure_from_s"), cli_num(pt, "measure_to_s"));
+		      jv_num(pt, "measure_from_s"), jv_num(pt, "measure_to_s"));
 	}
 	free(t);
 	free(x);
@@ -218,7 +218,7 @@ static void series_charts(FILE *f, json_object *pt)
 
 static void node_charts(FILE *f, json_object *pt)
 {
-	json_object *nodes = cli_member(pt, "nodes");
+	json_object *nodes = jv_member(pt, "nodes");
 	size_t n = nodes ? json_object_array_length(nodes) : 0;
 	char **labels = calloc(n + 1, sizeof(*labels));
 	double *u = calloc(n + 1, sizeof(*u)), *d = calloc(n + 1, sizeof(*d));
@@ -227,11 +227,11 @@ static void node_charts(FILE *f, json_object *pt)
 		for (size_t i = 0; i < n; i++) {
 			json_object *e = json_object_array_get_idx(nodes, i);
 
-			if (asprintf(&labels[i], "%s: %s", cli_str(e, "node"),
-				     cli_str(e, "process")) < 0)
+			if (asprintf(&labels[i], "%s: %s", jv_str(e, "node"),
+				     jv_str(e, "process")) < 0)
 				labels[i] = NULL;
-			u[i] = cli_num(e, "utilization") * 100;
-			d[i] = cli_num(e, "demand_ms");
+			u[i] = jv_num(e, "utilization") * 100;
+			d[i] = jv_num(e, "demand_ms");
 		}
 		bars(f, "Utilization per node and process (% of one CPU)", "%", labels, u, n);
 		bars(f, "Service demand D = U / X (CPU ms per transaction)", "ms", labels, d, n);
@@ -246,18 +246,18 @@ static void node_charts(FILE *f, json_object *pt)
 /* The JVM agents' per-method figures of every Java process. */
 static void component_tables(FILE *f, json_object *pt)
 {
-	json_object *nodes = cli_member(pt, "nodes");
+	json_object *nodes = jv_member(pt, "nodes");
 
 	for (size_t i = 0; nodes && i < json_object_array_length(nodes); i++) {
 		json_object *n = json_object_array_get_idx(nodes, i);
-		json_object *c = cli_member(n, "components"), *m = cli_member(c, "methods");
+		json_object *c = jv_member(n, "components"), *m = jv_member(c, "methods");
 
 		if (!m)
 			continue;
 		fprintf(f, "<figure><figcaption>Components of ");
-		esc(f, cli_str(n, "node"));
+		esc(f, jv_str(n, "node"));
 		fprintf(f, ": ");
-		esc(f, cli_str(n, "process"));
+		esc(f, jv_str(n, "process"));
 		fprintf(f,
 			" (JVM agent)</figcaption><table><tr><th>method</th><th>calls per "
 			"transaction</th><th>mean ms</th><th>ms per transaction</th><th>max ms</th>"
@@ -266,27 +266,27 @@ static void component_tables(FILE *f, json_object *pt)
 			json_object *e = json_object_array_get_idx(m, k);
 
 			fprintf(f, "<tr><td>");
-			esc(f, cli_str(e, "class"));
+			esc(f, jv_str(e, "class"));
 			fprintf(f, ".");
-			esc(f, cli_str(e, "method"));
+			esc(f, jv_str(e, "method"));
 			fprintf(f,
 				"</td><td>%.2f</td><td>%.3f</td><td>%.3f</td><td>%.3f</"
 				"td><td>%.0f</td></tr>\n",
-				cli_num(e, "calls_per_transaction"), cli_num(e, "mean_ms"),
-				cli_num(e, "demand_ms"), cli_num(e, "max_ms"), cli_num(e, "calls"));
+				jv_num(e, "calls_per_transaction"), jv_num(e, "mean_ms"),
+				jv_num(e, "demand_ms"), jv_num(e, "max_ms"), jv_num(e, "calls"));
 		}
 		fprintf(f,
 			"</table><p>Garbage collection in the window: %.0f pauses, %.2f ms in all, "
 			"%.3f ms per transaction.</p></figure>\n",
-			cli_num(cli_member(c, "gc"), "count"),
-			cli_num(cli_member(c, "gc"), "total_ms"),
-			cli_num(cli_member(c, "gc"), "per_transaction_ms"));
+			jv_num(jv_member(c, "gc"), "count"),
+			jv_num(jv_member(c, "gc"), "total_ms"),
+			jv_num(jv_member(c, "gc"), "per_transaction_ms"));
 	}
 }
 
 static void breakdown(FILE *f, json_object *b)
 {
-	json_object *tiers = cli_member(b, "tiers"), *flows = cli_member(b, "flows");
+	json_object *tiers = jv_member(b, "tiers"), *flows = jv_member(b, "flows");
 	size_t n = tiers ? json_object_array_length(tiers) : 0;
 	char **labels = calloc(n + 1, sizeof(*labels));
 	double *v = calloc(n + 1, sizeof(*v));
@@ -302,8 +302,8 @@ static void breakdown(FILE *f, json_object *b)
 		for (size_t i = 0; i < n; i++) {
 			json_object *e = json_object_array_get_idx(tiers, i);
 
-			labels[i] = (char *)cli_str(e, "tier");
-			v[i] = cli_num(e, "self_ms");
+			labels[i] = (char *)jv_str(e, "tier");
+			v[i] = jv_num(e, "self_ms");
 		}
 		bars(f, "Per-tier time per transaction (own time, calls downstream excluded)", "ms",
 		     labels, v, n);
@@ -314,15 +314,15 @@ static void breakdown(FILE *f, json_object *b)
 		json_object *e = json_object_array_get_idx(flows, i);
 
 		fprintf(f, "<tr><td>");
-		esc(f, cli_str(e, "from"));
+		esc(f, jv_str(e, "from"));
 		fprintf(f, "</td><td>");
-		esc(f, cli_str(e, "to"));
-		fprintf(f, "</td><td>%.2f</td><td>%.2f</td></tr>\n", cli_num(e, "per_transaction"),
-			cli_num(e, "mean_ms"));
+		esc(f, jv_str(e, "to"));
+		fprintf(f, "</td><td>%.2f</td><td>%.2f</td></tr>\n", jv_num(e, "per_transaction"),
+			jv_num(e, "mean_ms"));
 	}
 	fprintf(f,
 		"</table><p class=\"note\">From %d trajectories of the measurement window.</p>\n",
-		(int)cli_num(b, "trajectories"));
+		(int)jv_num(b, "trajectories"));
 cleanup:
 	free(labels);
 	free(v);
@@ -330,7 +330,7 @@ cleanup:
 
 static void model_charts(FILE *f, json_object *m)
 {
-	json_object *curve = cli_member(m, "curve"), *meas = cli_member(m, "measured");
+	json_object *curve = jv_member(m, "curve"), *meas = jv_member(m, "measured");
 	size_t n = curve ? json_object_array_length(curve) : 0;
 	size_t k = meas ? json_object_array_length(meas) : 0;
 	double *cn = calloc(n + 1, sizeof(*cn)), *cx = calloc(n + 1, sizeof(*cx));
@@ -340,7 +340,7 @@ static void model_charts(FILE *f, json_object *m)
 
 	if (!curve) {
 		fprintf(f, "<p class=\"note\">");
-		esc(f, cli_str(m, "note"));
+		esc(f, jv_str(m, "note"));
 		fprintf(f, "</p>\n");
 		goto cleanup;
 	}
@@ -349,20 +349,20 @@ static void model_charts(FILE *f, json_object *m)
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(curve, i);
 
-		cn[i] = cli_num(e, "users");
-		cx[i] = cli_num(e, "throughput");
-		cr[i] = cli_num(e, "response_ms");
+		cn[i] = jv_num(e, "users");
+		cx[i] = jv_num(e, "throughput");
+		cr[i] = jv_num(e, "response_ms");
 	}
 	for (size_t i = 0; i < k; i++) {
 		json_object *e = json_object_array_get_idx(meas, i);
 
-		mn[i] = cli_num(e, "users");
-		mx[i] = cli_num(e, "measured_throughput");
-		mr[i] = cli_num(e, "measured_response_ms");
+		mn[i] = jv_num(e, "users");
+		mx[i] = jv_num(e, "measured_throughput");
+		mr[i] = jv_num(e, "measured_response_ms");
 	}
 	bx[0] = 0;
 	bx[1] = n ? cn[n - 1] : 1;
-	by[0] = by[1] = cli_num(m, "x_max");
+	by[0] = by[1] = jv_num(m, "x_max");
 	{
 		struct line lx[3] = {{cn, cx, n, palette[0], "predicted (MVA)", false, false},
 				     {bx, by, 2, palette[5], "bound 1/Dmax", false, true},
@@ -371,19 +371,19 @@ static void model_charts(FILE *f, json_object *m)
 				     {mn, mr, k, palette[1], "measured", true, false}};
 
 		chart(f, "Capacity: throughput against users", "users", "transactions/s", lx, 3,
-		      cli_num(m, "n_star"), "N*", 0, 0);
+		      jv_num(m, "n_star"), "N*", 0, 0);
 		chart(f, "Capacity: response time against users", "users", "ms", lr, 2,
-		      cli_num(m, "n_star"), "N*", 0, 0);
+		      jv_num(m, "n_star"), "N*", 0, 0);
 	}
 	fprintf(f, "<p>Bottleneck: <b>");
-	esc(f, cli_str(m, "bottleneck"));
+	esc(f, jv_str(m, "bottleneck"));
 	fprintf(f,
 		"</b>; throughput bound %.1f/s; knee N* = %.1f users; total demand %.2f ms; "
 		"delay outside the profiled CPUs %.2f ms (calibrated at the smallest population); "
 		"think time %.0f ms. ",
-		cli_num(m, "x_max"), cli_num(m, "n_star"), cli_num(m, "d_total_ms"),
-		cli_num(m, "delay_ms"), cli_num(m, "think_s") * 1e3);
-	esc(f, cli_str(m, "method"));
+		jv_num(m, "x_max"), jv_num(m, "n_star"), jv_num(m, "d_total_ms"),
+		jv_num(m, "delay_ms"), jv_num(m, "think_s") * 1e3);
+	esc(f, jv_str(m, "method"));
 	fprintf(f, ".</p>\n<table><tr><th>users</th><th>measured X/s</th><th>predicted X/s</th>"
 		   "<th>error</th><th>measured R ms</th><th>predicted R ms</th></tr>\n");
 	for (size_t i = 0; i < k; i++) {
@@ -392,9 +392,9 @@ static void model_charts(FILE *f, json_object *m)
 		fprintf(f,
 			"<tr><td>%d</td><td>%.2f</td><td>%.2f</td><td>%+.1f%%</td><td>%.2f</td>"
 			"<td>%.2f</td></tr>\n",
-			(int)cli_num(e, "users"), cli_num(e, "measured_throughput"),
-			cli_num(e, "predicted_throughput"), cli_num(e, "error_pct"),
-			cli_num(e, "measured_response_ms"), cli_num(e, "predicted_response_ms"));
+			(int)jv_num(e, "users"), jv_num(e, "measured_throughput"),
+			jv_num(e, "predicted_throughput"), jv_num(e, "error_pct"),
+			jv_num(e, "measured_response_ms"), jv_num(e, "predicted_response_ms"));
 	}
 	fprintf(f, "</table>\n");
 cleanup:
@@ -408,12 +408,12 @@ cleanup:
 
 static json_object *headline_point(json_object *tr)
 {
-	return profile_headline_point(cli_member(tr, "points"));
+	return profile_headline_point(jv_member(tr, "points"));
 }
 
 int profile_write_html(json_object *report, const char *path)
 {
-	json_object *list = cli_member(report, "transactions");
+	json_object *list = jv_member(report, "transactions");
 	FILE *f = fopen(path, "we");
 	char when[64];
 	time_t now = time(NULL);
@@ -432,45 +432,45 @@ int profile_write_html(json_object *report, const char *path)
 	    ".t{font-size:11px;fill:#4a5568}.note{color:#744210;background:#fffff0;padding:6px}"
 	    "h2{border-bottom:2px solid #2b6cb0;padding-bottom:4px;margin-top:36px}"
 	    "</style></head><body>\n<h1>weft profile</h1>\n<p>Specification <code>");
-	esc(f, cli_str(report, "spec"));
+	esc(f, jv_str(report, "spec"));
 	fprintf(f, "</code>, %s mode, think time %.0f ms; written %s.</p>\n",
-		cli_str(report, "mode"), cli_num(report, "think_ms"), when);
+		jv_str(report, "mode"), jv_num(report, "think_ms"), when);
 	fprintf(f, "<table><tr><th>transaction</th><th>users</th><th>steady at</th>"
 		   "<th>X /s</th><th>mean ms</th><th>p50</th><th>p90</th><th>p99</th></tr>\n");
 	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
 		json_object *tr = json_object_array_get_idx(list, i), *pt = headline_point(tr);
-		json_object *rt = cli_member(pt, "response_ms"),
-			    *ss = cli_member(pt, "steady_state");
+		json_object *rt = jv_member(pt, "response_ms"),
+			    *ss = jv_member(pt, "steady_state");
 
 		fprintf(f, "<tr><td>");
-		esc(f, cli_str(tr, "name"));
-		if (cli_member(ss, "at_s"))
-			fprintf(f, "</td><td>%d</td><td>%.0f s</td>", (int)cli_num(pt, "users"),
-				cli_num(ss, "at_s"));
+		esc(f, jv_str(tr, "name"));
+		if (jv_member(ss, "at_s"))
+			fprintf(f, "</td><td>%d</td><td>%.0f s</td>", (int)jv_num(pt, "users"),
+				jv_num(ss, "at_s"));
 		else
-			fprintf(f, "</td><td>%d</td><td>never</td>", (int)cli_num(pt, "users"));
+			fprintf(f, "</td><td>%d</td><td>never</td>", (int)jv_num(pt, "users"));
 		fprintf(f,
 			"<td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td></tr>\n",
-			cli_num(pt, "throughput"), cli_num(rt, "mean"), cli_num(rt, "p50"),
-			cli_num(rt, "p90"), cli_num(rt, "p99"));
+			jv_num(pt, "throughput"), jv_num(rt, "mean"), jv_num(rt, "p50"),
+			jv_num(rt, "p90"), jv_num(rt, "p99"));
 	}
 	fprintf(f, "</table>\n");
 	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
 		json_object *tr = json_object_array_get_idx(list, i), *pt = headline_point(tr);
 
 		fprintf(f, "<h2>");
-		esc(f, cli_str(tr, "name"));
+		esc(f, jv_str(tr, "name"));
 		fprintf(f, "</h2>\n");
-		if (*cli_str(pt, "note")) {
+		if (*jv_str(pt, "note")) {
 			fprintf(f, "<p class=\"note\">");
-			esc(f, cli_str(pt, "note"));
+			esc(f, jv_str(pt, "note"));
 			fprintf(f, "</p>\n");
 		}
 		series_charts(f, pt);
 		node_charts(f, pt);
 		component_tables(f, pt);
-		breakdown(f, cli_member(pt, "breakdown"));
-		model_charts(f, cli_member(tr, "model"));
+		breakdown(f, jv_member(pt, "breakdown"));
+		model_charts(f, jv_member(tr, "model"));
 	}
 	fprintf(f, "</body></html>\n");
 	return ferror(f) | fclose(f) ? -1 : 0;

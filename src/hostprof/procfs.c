@@ -2,7 +2,7 @@
  * threads have used so far, what the host has. Every reader tolerates a
  * process that disappears between two reads: it reports -ENOENT and the
  * caller skips the process. */
-#include "profile/procfs.h"
+#include "hostprof/procfs.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "profile/procfs_int.h"
+#include "hostprof/procfs_int.h"
 
 #define PF_KTHREAD_FLAG 0x00200000 /* PF_KTHREAD from include/linux/sched.h */
 #define SECTOR_BYTES	512ull	   /* /proc/diskstats counts 512-byte sectors */

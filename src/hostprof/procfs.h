@@ -6,8 +6,8 @@
  * A session snapshots the processes and the host when it starts and again
  * when it stops; the profile is the difference, as one line of JSON (its
  * keys are documented in docs/profile.md). */
-#ifndef WEFT_PROFILE_PROCFS_H
-#define WEFT_PROFILE_PROCFS_H
+#ifndef WEFT_HOSTPROF_PROCFS_H
+#define WEFT_HOSTPROF_PROCFS_H
 
 #include <stdbool.h>
 #include <stddef.h>

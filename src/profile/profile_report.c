@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli/cli.h"
+#include "common/jsonv.h"
 #include "profile/profile.h"
 
 /* A file-name-safe form of a transaction's name: "Order Status" -> "order-status". */
@@ -42,26 +42,26 @@ static int close_checked(FILE *f, const char *what, char *err, size_t errcap)
 
 static int write_csvs(json_object *tr, const char *dir, char *err, size_t errcap)
 {
-	json_object *points = cli_member(tr, "points"),
-		    *curve = cli_member(cli_member(tr, "model"), "curve");
+	json_object *points = jv_member(tr, "points"),
+		    *curve = jv_member(jv_member(tr, "model"), "curve");
 	char base[128], name[256];
 	FILE *f;
 
-	slug(cli_str(tr, "name"), base, sizeof(base));
+	slug(jv_str(tr, "name"), base, sizeof(base));
 	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
 		json_object *pt = json_object_array_get_idx(points, i),
-			    *series = cli_member(pt, "series");
+			    *series = jv_member(pt, "series");
 
-		snprintf(name, sizeof(name), "%s-u%d-series.csv", base, (int)cli_num(pt, "users"));
+		snprintf(name, sizeof(name), "%s-u%d-series.csv", base, (int)jv_num(pt, "users"));
 		if (!(f = open_in(dir, name, err, errcap)))
 			return -EIO;
 		fprintf(f, "t_s,rps,mean_ms,p99_ms,errors,phase\n");
 		for (size_t j = 0; series && j < json_object_array_length(series); j++) {
 			json_object *s = json_object_array_get_idx(series, j);
 
-			fprintf(f, "%.3f,%.3f,%.4f,%.4f,%d,%s\n", cli_num(s, "t_s"),
-				cli_num(s, "rps"), cli_num(s, "mean_ms"), cli_num(s, "p99_ms"),
-				(int)cli_num(s, "errors"), cli_str(s, "phase"));
+			fprintf(f, "%.3f,%.3f,%.4f,%.4f,%d,%s\n", jv_num(s, "t_s"),
+				jv_num(s, "rps"), jv_num(s, "mean_ms"), jv_num(s, "p99_ms"),
+				(int)jv_num(s, "errors"), jv_str(s, "phase"));
 		}
 		if (close_checked(f, name, err, errcap))
 			return -EIO;
@@ -73,19 +73,19 @@ static int write_csvs(json_object *tr, const char *dir, char *err, size_t errcap
 		   "rss_kb,read_bytes,write_bytes,net_rx_bytes,net_tx_bytes\n");
 	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
 		json_object *pt = json_object_array_get_idx(points, i),
-			    *nodes = cli_member(pt, "nodes");
+			    *nodes = jv_member(pt, "nodes");
 
 		for (size_t j = 0; nodes && j < json_object_array_length(nodes); j++) {
 			json_object *n = json_object_array_get_idx(nodes, j);
 
 			fprintf(f, "%d,%.3f,%s,%s,%.5f,%.4f,%.3f,%.3f,%.0f,%.0f,%.0f,%.0f,%.0f\n",
-				(int)cli_num(pt, "users"), cli_num(pt, "throughput"),
-				cli_str(n, "node"), cli_str(n, "process"),
-				cli_num(n, "utilization"), cli_num(n, "demand_ms"),
-				cli_num(n, "cpu_user_s"), cli_num(n, "cpu_system_s"),
-				cli_num(n, "rss_kb"), cli_num(n, "read_bytes"),
-				cli_num(n, "write_bytes"), cli_num(n, "net_rx_bytes"),
-				cli_num(n, "net_tx_bytes"));
+				(int)jv_num(pt, "users"), jv_num(pt, "throughput"),
+				jv_str(n, "node"), jv_str(n, "process"),
+				jv_num(n, "utilization"), jv_num(n, "demand_ms"),
+				jv_num(n, "cpu_user_s"), jv_num(n, "cpu_system_s"),
+				jv_num(n, "rss_kb"), jv_num(n, "read_bytes"),
+				jv_num(n, "write_bytes"), jv_num(n, "net_rx_bytes"),
+				jv_num(n, "net_tx_bytes"));
 		}
 	}
 	if (close_checked(f, name, err, errcap))
@@ -97,15 +97,15 @@ static int write_csvs(json_object *tr, const char *dir, char *err, size_t errcap
 	for (size_t j = 0; curve && j < json_object_array_length(curve); j++) {
 		json_object *c = json_object_array_get_idx(curve, j);
 
-		fprintf(f, "%d,%.4f,%.4f\n", (int)cli_num(c, "users"), cli_num(c, "throughput"),
-			cli_num(c, "response_ms"));
+		fprintf(f, "%d,%.4f,%.4f\n", (int)jv_num(c, "users"), jv_num(c, "throughput"),
+			jv_num(c, "response_ms"));
 	}
 	return close_checked(f, name, err, errcap);
 }
 
 int profile_write_reports(json_object *report, const char *dir, char *err, size_t errcap)
 {
-	json_object *list = cli_member(report, "transactions");
+	json_object *list = jv_member(report, "transactions");
 	char path[1024];
 	int ret;
 

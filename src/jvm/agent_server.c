@@ -1,7 +1,7 @@
 /* Control server (see control.h and docs/jvm-agent.md): one thread, poll()
  * over the listening socket and a few clients, one reply line per command
  * line. It wakes every 100 ms to notice that the JVM is going away. */
-#include "jvm/control.h"
+#include "jvm/agent_server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

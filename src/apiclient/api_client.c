@@ -1,23 +1,22 @@
-/* The query commands' HTTP client (libcurl) and JSON accessors. */
+#include "apiclient/api_client.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
 
-#include "cli/cli.h"
 #include "common/parse.h"
 
-struct cli_buf {
+struct reply_buf {
 	char *data;
 	size_t len;
 };
 
 static size_t collect(char *data, size_t size, size_t n, void *ctx)
 {
-	struct cli_buf *b = ctx;
+	struct reply_buf *b = ctx;
 	char *p = realloc(b->data, b->len + size * n + 1);
 
 	if (!p)
@@ -29,7 +28,7 @@ static size_t collect(char *data, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
-int cli_check_api(const char *cmd, const char *api)
+int api_client_check(const char *cmd, const char *api)
 {
 	char host[256];
 	uint16_t port;
@@ -56,7 +55,7 @@ static void report(const char *cmd, const char *url, long status, json_object *d
 static int request(const char *cmd, const char *api, const char *path, const char *body,
 		   json_object **doc)
 {
-	struct cli_buf b = {0};
+	struct reply_buf b = {0};
 	char url[1024];
 	long status = 0;
 	CURLcode rc;
@@ -96,53 +95,13 @@ cleanup:
 	return err;
 }
 
-int cli_get(const char *cmd, const char *api, const char *path, json_object **doc)
+int api_client_get(const char *cmd, const char *api, const char *path, json_object **doc)
 {
 	return request(cmd, api, path, NULL, doc);
 }
 
-int cli_post(const char *cmd, const char *api, const char *path, const char *body,
-	     json_object **doc)
+int api_client_post(const char *cmd, const char *api, const char *path, const char *body,
+		    json_object **doc)
 {
 	return request(cmd, api, path, body, doc);
-}
-
-json_object *cli_member(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-const char *cli_str(json_object *o, const char *key)
-{
-	json_object *v = cli_member(o, key);
-
-	return v && !json_object_is_type(v, json_type_null) ? json_object_get_string(v) : "";
-}
-
-int64_t cli_int(json_object *o, const char *key)
-{
-	return json_object_get_int64(cli_member(o, key));
-}
-
-double cli_num(json_object *o, const char *key)
-{
-	return json_object_get_double(cli_member(o, key));
-}
-
-int cli_bool(json_object *o, const char *key)
-{
-	return json_object_get_boolean(cli_member(o, key));
-}
-
-void cli_format_time(uint64_t ns, char *buf, size_t cap)
-{
-	time_t t = (time_t)(ns / 1000000000ull);
-	struct tm tm;
-	char day[32];
-
-	localtime_r(&t, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(buf, cap, "%s.%03llu", day, (unsigned long long)(ns / 1000000ull % 1000));
 }

@@ -2,8 +2,8 @@
  * exchange each: a request and its response, seen from the client side,
  * the server side, or both) and trajectories (trees of spans). Plain data,
  * shared by the correlator, every storage backend and the API. */
-#ifndef WEFT_MODEL_H
-#define WEFT_MODEL_H
+#ifndef WEFT_TRAJECTORY_H
+#define WEFT_TRAJECTORY_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-#include "analysis/protocol.h"
+#include "analysis/app_protocol.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -1,14 +1,14 @@
 /* Application protocols recognized from a message's first bytes: enough to
  * name a span ("GET /order?id=7", "REDIS GET", "QUERY SELECT ...") and to
  * tell a failed response (HTTP 5xx, a Redis or PostgreSQL error). */
-#ifndef WEFT_PROTOCOL_H
-#define WEFT_PROTOCOL_H
+#ifndef WEFT_APP_PROTOCOL_H
+#define WEFT_APP_PROTOCOL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analysis/model.h"
+#include "analysis/trajectory.h"
 
 /* From a request's prefix: the protocol and a one-line summary. */
 void protocol_request(const uint8_t *p, size_t n, uint16_t server_port, uint8_t *proto,

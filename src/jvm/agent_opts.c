@@ -1,5 +1,5 @@
 /* Agent option parsing (see opts.h). */
-#include "jvm/opts.h"
+#include "jvm/agent_opts.h"
 
 #include "jvm/filter.h"
 

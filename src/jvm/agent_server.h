@@ -1,6 +1,6 @@
 /* The control server: a line protocol on 127.0.0.1 (docs/jvm-agent.md). */
-#ifndef WEFT_JVM_CONTROL_H
-#define WEFT_JVM_CONTROL_H
+#ifndef WEFT_JVM_AGENT_SERVER_H
+#define WEFT_JVM_AGENT_SERVER_H
 
 #include <jni.h>
 

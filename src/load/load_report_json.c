@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "load/report.h"
+#include "load/load_report.h"
 
 static void put(struct json_object *o, const char *k, struct json_object *v)
 {

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "profile/mva.h"
-#include "cli/cli.h"
+#include "common/jsonv.h"
 #include "profile/profile.h"
 
 #define MODEL_STATIONS_MAX 64
@@ -49,18 +49,18 @@ static struct station *station_of(struct station *st, size_t *n, const char *key
 /* Adds one point's demands to the stations. */
 static void add_point(struct station *st, size_t *n, json_object *pt)
 {
-	json_object *hosts = cli_member(pt, "hosts"), *nodes = cli_member(pt, "nodes");
+	json_object *hosts = jv_member(pt, "hosts"), *nodes = jv_member(pt, "nodes");
 	double demand[MODEL_STATIONS_MAX] = {0}, host_demand[MODEL_STATIONS_MAX] = {0};
 	bool seen[MODEL_STATIONS_MAX] = {0};
-	double x = cli_num(pt, "throughput");
+	double x = jv_num(pt, "throughput");
 
 	if (x <= 0 || !hosts || !nodes)
 		return;
 	for (size_t i = 0; i < json_object_array_length(hosts); i++) {
 		json_object *h = json_object_array_get_idx(hosts, i),
-			    *prof = cli_member(h, "profile");
-		const char *node = json_object_get_string(cli_member(h, "node"));
-		const char *boot = json_object_get_string(cli_member(prof, "boot_id"));
+			    *prof = jv_member(h, "profile");
+		const char *node = json_object_get_string(jv_member(h, "node"));
+		const char *boot = json_object_get_string(jv_member(prof, "boot_id"));
 		struct station *s = station_of(st, n, boot && *boot ? boot : node);
 		size_t k;
 
@@ -73,17 +73,17 @@ static void add_point(struct station *st, size_t *n, json_object *pt)
 				strcat(s->name, "+");
 			strcat(s->name, node);
 		}
-		s->cpus = (unsigned)cli_num(prof, "cpus");
+		s->cpus = (unsigned)jv_num(prof, "cpus");
 		if (!s->cpus)
 			s->cpus = 1;
 		/* every node on a machine reports the same host figures */
 		host_demand[k] =
-		    cli_num(cli_member(prof, "host"), "cpu_utilization") * s->cpus / x * 1e3;
+		    jv_num(jv_member(prof, "host"), "cpu_utilization") * s->cpus / x * 1e3;
 		for (size_t j = 0; j < json_object_array_length(nodes); j++) {
 			json_object *p = json_object_array_get_idx(nodes, j);
 
-			if (!strcmp(json_object_get_string(cli_member(p, "node")), node))
-				demand[k] += cli_num(p, "demand_ms");
+			if (!strcmp(json_object_get_string(jv_member(p, "node")), node))
+				demand[k] += jv_num(p, "demand_ms");
 		}
 		seen[k] = true;
 	}
@@ -146,20 +146,20 @@ static double residual_delay(json_object *points, const struct mva_result *res)
 	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
 		json_object *pt = json_object_array_get_idx(points, i);
 
-		if (cli_num(pt, "throughput") > 0 &&
-		    (!low || cli_num(pt, "users") < cli_num(low, "users")))
+		if (jv_num(pt, "throughput") > 0 &&
+		    (!low || jv_num(pt, "users") < jv_num(low, "users")))
 			low = pt;
 	}
-	users = low ? (unsigned)cli_num(low, "users") : 0;
+	users = low ? (unsigned)jv_num(low, "users") : 0;
 	if (!users || users > res->nmax)
 		return 0;
-	d = cli_num(cli_member(low, "response_ms"), "mean") / 1e3 - res->points[users - 1].r_s;
+	d = jv_num(jv_member(low, "response_ms"), "mean") / 1e3 - res->points[users - 1].r_s;
 	return d > 0 ? d : 0;
 }
 
 int profile_model(json_object *trans, double think_s)
 {
-	json_object *points = cli_member(trans, "points"), *model, *stations, *curve, *measured;
+	json_object *points = jv_member(trans, "points"), *model, *stations, *curve, *measured;
 	struct station st[MODEL_STATIONS_MAX];
 	struct mva_station ms[MODEL_STATIONS_MAX];
 	struct mva_result res = {0};
@@ -172,8 +172,8 @@ int profile_model(json_object *trans, double think_s)
 		json_object *pt = json_object_array_get_idx(points, i);
 
 		add_point(st, &n, pt);
-		if ((unsigned)cli_num(pt, "users") > nmax)
-			nmax = (unsigned)cli_num(pt, "users");
+		if ((unsigned)jv_num(pt, "users") > nmax)
+			nmax = (unsigned)jv_num(pt, "users");
 	}
 	model = json_object_new_object();
 	json_object_object_add(trans, "model", model);
@@ -250,8 +250,8 @@ int profile_model(json_object *trans, double think_s)
 	measured = json_object_new_array();
 	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
 		json_object *pt = json_object_array_get_idx(points, i), *o;
-		unsigned users = (unsigned)cli_num(pt, "users");
-		double x = cli_num(pt, "throughput"), xp;
+		unsigned users = (unsigned)jv_num(pt, "users");
+		double x = jv_num(pt, "throughput"), xp;
 
 		if (!users || users > MODEL_N_MAX || x <= 0)
 			continue;
@@ -263,7 +263,7 @@ int profile_model(json_object *trans, double think_s)
 		json_object_object_add(o, "error_pct", json_object_new_double((xp - x) / x * 100));
 		json_object_object_add(
 		    o, "measured_response_ms",
-		    json_object_new_double(cli_num(cli_member(pt, "response_ms"), "mean")));
+		    json_object_new_double(jv_num(jv_member(pt, "response_ms"), "mean")));
 		json_object_object_add(
 		    o, "predicted_response_ms",
 		    json_object_new_double((res.points[users - 1].r_s + delay_s) * 1e3));
@@ -281,7 +281,7 @@ int profile_model(json_object *trans, double think_s)
  * demand there. */
 int profile_mix_model(json_object *report, double think_s)
 {
-	json_object *list = cli_member(report, "transactions"), *mix, *classes, *stations;
+	json_object *list = jv_member(report, "transactions"), *mix, *classes, *stations;
 	size_t nc = 0, k = 0;
 	const char *names[MODEL_STATIONS_MAX];
 	unsigned servers[MODEL_STATIONS_MAX];
@@ -302,15 +302,15 @@ int profile_mix_model(json_object *report, double think_s)
 	if (!tr || !d || !z || !x || !r || !n)
 		goto cleanup;
 	for (size_t c = 0; c < nc; c++) {
-		json_object *t = json_object_array_get_idx(list, c), *m = cli_member(t, "model");
-		json_object *st = cli_member(m, "stations");
+		json_object *t = json_object_array_get_idx(list, c), *m = jv_member(t, "model");
+		json_object *st = jv_member(m, "stations");
 
 		tr[c] = t;
-		n[c] = (unsigned)cli_num(t, "users");
-		z[c] = think_s + cli_num(m, "delay_ms") / 1e3;
+		n[c] = (unsigned)jv_num(t, "users");
+		z[c] = think_s + jv_num(m, "delay_ms") / 1e3;
 		for (size_t i = 0; st && i < json_object_array_length(st); i++) {
 			json_object *s = json_object_array_get_idx(st, i);
-			const char *name = json_object_get_string(cli_member(s, "name"));
+			const char *name = json_object_get_string(jv_member(s, "name"));
 			size_t j;
 
 			for (j = 0; j < k && strcmp(names[j], name); j++)
@@ -319,9 +319,9 @@ int profile_mix_model(json_object *report, double think_s)
 				if (k == MODEL_STATIONS_MAX)
 					continue;
 				names[k] = name;
-				servers[k++] = (unsigned)cli_num(s, "servers");
+				servers[k++] = (unsigned)jv_num(s, "servers");
 			}
-			d[c * MODEL_STATIONS_MAX + j] = cli_num(s, "demand_ms") / 1e3;
+			d[c * MODEL_STATIONS_MAX + j] = jv_num(s, "demand_ms") / 1e3;
 		}
 	}
 	/* the solver wants the demands packed k to a class */
@@ -343,7 +343,7 @@ int profile_mix_model(json_object *report, double think_s)
 	for (size_t c = 0; c < nc; c++) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "name", json_object_get(cli_member(tr[c], "name")));
+		json_object_object_add(o, "name", json_object_get(jv_member(tr[c], "name")));
 		json_object_object_add(o, "users", json_object_new_int((int)n[c]));
 		json_object_object_add(o, "throughput", json_object_new_double(x[c]));
 		json_object_object_add(o, "response_ms",

@@ -1,4 +1,4 @@
-#include "load/report.h"
+#include "load/load_report.h"
 
 #include <string.h>
 
