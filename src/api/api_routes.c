@@ -11,13 +11,12 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "version.h"
-#include "wire/wire.h"
+#include "wire/command.h"
 
 #define MAP_WINDOW_NS	   (15ull * 60 * 1000000000ull)
 #define TRAJ_LIMIT_DEFAULT 50
 #define TRAJ_LIMIT_MAX	   1000
 #define TRAJ_OFFSET_MAX	   100000000
-#define CONTROL_REPLY_MAX  (64u << 10) /* a sensor's reply: a profile can be tens of KiB */
 
 /* The status a store error answers with. */
 static void store_error(struct api_call *c, int err, const char *what)
@@ -238,7 +237,7 @@ static json_object *reply_document(const char *reply)
 void api_route_control(struct api_call *c)
 {
 	const struct api_hooks *h = api_hooks(c);
-	char cmd[WIRE_COMMAND_MAX], *reply;
+	char cmd[COMMAND_LINE_MAX], *reply;
 	json_object *doc, *result;
 	int err;
 
@@ -250,13 +249,13 @@ void api_route_control(struct api_call *c)
 		api_error(c, MHD_HTTP_BAD_REQUEST, "body: expected one command line");
 		return;
 	}
-	reply = calloc(1, CONTROL_REPLY_MAX);
+	reply = calloc(1, COMMAND_REPLY_MAX);
 	if (!reply) {
 		api_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 		return;
 	}
-	err = h->control(c->arg, cmd, reply, CONTROL_REPLY_MAX, h->ctx);
-	reply[CONTROL_REPLY_MAX - 1] = '\0';
+	err = h->control(c->arg, cmd, reply, COMMAND_REPLY_MAX, h->ctx);
+	reply[COMMAND_REPLY_MAX - 1] = '\0';
 	if (err == -ENOENT)
 		api_error(c, MHD_HTTP_NOT_FOUND, "no connected sensor '%s'", c->arg);
 	else if (err == -EINVAL)

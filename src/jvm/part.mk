@@ -7,7 +7,7 @@ JVM_DIR   := $(BUILD)/jvm
 JVM_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Isrc -I$(JVM_DIR) \
 	      -I$(JVM_HOME)/include -I$(JVM_HOME)/include/linux
 # Sources that need no JVM: shared by the agent and the unit tests.
-JVM_CORE  := classfile filter agent_opts registry sbuf dump gcring
+JVM_CORE  := classfile classfile_code filter agent_opts registry sbuf dump gcring
 JVM_ALL   := $(JVM_CORE) agent agent_server
 JVM_OBJS  := $(JVM_ALL:%=$(JVM_DIR)/obj/%.o) $(JVM_DIR)/obj/probe_class.o
 JVM_UNIT_SRCS := $(wildcard tests/jvm/unit/test_jvm_*.c)

@@ -12,7 +12,7 @@
 #include "common/jsonv.h"
 #include "hostprof/jvm_client.h"
 #include "hostprof/procfs.h"
-#include "wire/wire.h"
+#include "wire/command.h"
 
 /* ---- remote: a sensor through the server's control channel ------------------------------ */
 
@@ -144,7 +144,7 @@ static int local_check(struct prof_node *n, char *err, size_t errcap)
 static int jvm_cmd(struct prof_node *n, size_t i, const char *cmd, json_object **out, char *err,
 		   size_t errcap)
 {
-	char line[WIRE_COMMAND_MAX];
+	char line[COMMAND_LINE_MAX];
 	const char *reply;
 	json_object *doc = NULL, *list;
 	int ret;
@@ -160,7 +160,7 @@ static int jvm_cmd(struct prof_node *n, size_t i, const char *cmd, json_object *
 		    (int)sizeof(line)) {
 			snprintf(err, errcap,
 				 "node '%s': the command for JVM '%s' exceeds %d bytes", n->name,
-				 n->procs[i].name, WIRE_COMMAND_MAX - 1);
+				 n->procs[i].name, COMMAND_LINE_MAX - 1);
 			return -E2BIG;
 		}
 		if (!(ret = remote(n, line, &doc, &reply, err, errcap)) &&
@@ -204,7 +204,7 @@ static const char *const agents_stop[] = {"STOP"};
 static int jvms_do(struct prof_node *n, const char *const *cmds, size_t ncmds, char *err,
 		   size_t errcap)
 {
-	char cmd[WIRE_COMMAND_MAX];
+	char cmd[COMMAND_LINE_MAX];
 	json_object *out;
 	int ret;
 
@@ -218,7 +218,7 @@ static int jvms_do(struct prof_node *n, const char *const *cmds, size_t ncmds, c
 				snprintf(err, errcap,
 					 "node '%s': the components of '%s' make a filter over %d "
 					 "bytes",
-					 n->name, p->name, WIRE_COMMAND_MAX - 1);
+					 n->name, p->name, COMMAND_LINE_MAX - 1);
 				return -E2BIG;
 			}
 			if ((ret = jvm_cmd(n, i, cmd, &out, err, errcap)))

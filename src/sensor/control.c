@@ -11,96 +11,98 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "common/parse.h"
-#include "sensor/jvm_trace.h"
-#include "wire/wire.h"
 
 #define CONTROL_CLIENTS 8
+#define CONTROL_VERBS	8
 
-static int select_one(struct capture *c, const char *kind, const char *val)
+struct control_verb {
+	const char *verb;
+	const char *usage;
+	control_fn run;
+	void *ctx;
+};
+
+struct control {
+	struct control_verb verbs[CONTROL_VERBS];
+	int n;
+};
+
+struct control *control__new(void)
 {
-	uint64_t v;
-
-	if (!strcmp(kind, "comm"))
-		return strlen(val) < WEFT_COMM_LEN ? capture__add_comm(c, val) : -EINVAL;
-	if (!strcmp(kind, "pid"))
-		return parse_u64(val, &v, 1, UINT32_MAX) ?: capture__add_pid(c, (uint32_t)v);
-	if (!strcmp(kind, "port"))
-		return parse_u64(val, &v, 1, 65535) ?: capture__add_port(c, (uint16_t)v);
-	if (!strcmp(kind, "cgroup"))
-		return parse_u64(val, &v, 1, UINT64_MAX) ?: capture__add_cgroup(c, v);
-	if (!strcmp(kind, "netns"))
-		return parse_u64(val, &v, 1, UINT32_MAX) ?: capture__add_netns(c, (uint32_t)v);
-	return -EINVAL;
+	return calloc(1, sizeof(struct control));
 }
 
-int control_exec(const struct control_ctx *x, const char *line, char *reply, size_t cap)
+void control__free(struct control *c)
 {
-	char verb[16] = "", a[64] = "", b[64] = "";
-	int n = sscanf(line, "%15s %63s %63s", verb, a, b);
-	struct capture *c = x->cap;
-	/* what follows the verb, for the families other modules serve */
-	const char *args = line + strspn(line, " \t") + strlen(verb);
+	free(c);
+}
+
+int control__add(struct control *c, const char *verb, const char *usage, control_fn run,
+		 void *ctx)
+{
+	for (int i = 0; i < c->n; i++)
+		if (!strcmp(c->verbs[i].verb, verb))
+			return -EEXIST;
+	if (c->n == CONTROL_VERBS)
+		return -ENOSPC;
+	c->verbs[c->n++] = (struct control_verb){verb, usage, run, ctx};
+	return 0;
+}
+
+static void usage(const struct control *c, const char *line, char *reply, size_t cap)
+{
+	size_t len = (size_t)snprintf(reply, cap, "error: bad command '%.*s' (try: ",
+				      (int)strcspn(line, "\r\n"), line);
+
+	for (int i = 0; i < c->n && len < cap; i++)
+		len += (size_t)snprintf(reply + len, cap - len, "%s%s", i ? ", " : "",
+					c->verbs[i].usage);
+	if (len < cap)
+		snprintf(reply + len, cap - len, ")\n");
+	if (cap > 1 && len >= cap - 1) /* cut: the newline still ends it */
+		memcpy(reply + cap - 2, "\n", 2);
+}
+
+int control__exec(const struct control *c, const char *line, char *reply, size_t cap)
+{
+	char buf[COMMAND_LINE_MAX], *verb, *args;
+	const struct control_verb *v = NULL;
+	size_t len = strcspn(line, "\r\n");
 	int err = -EINVAL;
 
 	reply[0] = '\0';
-	if (n >= 1 && !strcmp(verb, "profile")) {
-		if (!x->profiles) {
-			snprintf(reply, cap, "error: profiling is not available here\n");
-			return -ENOTSUP;
-		}
-		err = profiles__exec(x->profiles, c, args, reply, cap);
-	} else if (n >= 1 && !strcmp(verb, "trace")) {
-		if (!x->traces) {
-			snprintf(reply, cap,
-				 "error: tracing needs a sensor shipping to a server "
-				 "(--server)\n");
-			return -ENOTSUP;
-		}
-		err = jvm_traces__exec(x->traces, c, args, reply, cap);
-	} else if (n >= 2 && !strcmp(verb, "messages") && (!strcmp(a, "on") || !strcmp(a, "off"))) {
-		err = capture__set_messages(c, !strcmp(a, "on"));
-	} else if (n == 2 && !strcmp(verb, "select") && !strcmp(a, "clear")) {
-		err = capture__clear_selectors(c);
-	} else if (n == 3 && !strcmp(verb, "select")) {
-		err = select_one(c, a, b);
-	} else if (n == 1 && !strcmp(verb, "status")) {
-		uint64_t cnt[WEFT_CNT_MAX];
-
-		capture__counters(c, cnt);
-		snprintf(reply, cap,
-			 "ok messages=%s selectors=%#x events=%llu drops=%llu untracked=%llu\n",
-			 capture__messages(c) ? "on" : "off", capture__selectors(c),
-			 (unsigned long long)cnt[WEFT_CNT_EVENTS],
-			 (unsigned long long)cnt[WEFT_CNT_DROPS],
-			 (unsigned long long)cnt[WEFT_CNT_NO_STATE]);
-		return 0;
+	if (len < sizeof(buf)) {
+		memcpy(buf, line, len);
+		while (len && (buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+			len--;
+		buf[len] = '\0';
+		verb = buf + strspn(buf, " \t");
+		args = verb + strcspn(verb, " \t");
+		if (*args)
+			*args++ = '\0';
+		args += strspn(args, " \t");
+		for (int i = 0; i < c->n && !v; i++)
+			if (!strcmp(c->verbs[i].verb, verb))
+				v = &c->verbs[i];
+		if (v)
+			err = v->run(v->ctx, args, reply, cap);
 	}
-	if (reply[0]) /* a family that answered itself */
+	if (reply[0]) /* the handler answered itself */
 		return err;
-	if (err == -EINVAL) {
-		snprintf(reply, cap,
-			 "error: bad command '%.*s' (try: messages on|off, select "
-			 "pid|comm|port|cgroup|netns VALUE, select clear, status, profile find "
-			 "NAME[,NAME...], profile start ID NAME[,NAME...], profile stop|abort ID, "
-			 "profile list, profile jvm NAME COMMAND, trace NAME on [FILTER], trace "
-			 "NAME off, trace list)\n",
-			 (int)strcspn(line, "\r\n"), line);
-		return err;
-	}
-	if (err) {
+	if (err == -EINVAL)
+		usage(c, line, reply, cap);
+	else if (err)
 		snprintf(reply, cap, "error: %s\n", strerror(-err));
-		return err;
-	}
-	snprintf(reply, cap, "ok\n");
-	return 0;
+	else
+		snprintf(reply, cap, "ok\n");
+	return err;
 }
 
 struct control_server {
 	int listen_fd;
 	int clients[CONTROL_CLIENTS];
 	char path[108];
-	char reply[CONTROL_REPLY_MAX];
+	char reply[COMMAND_REPLY_MAX];
 };
 
 struct control_server *control_server__open(const char *path)
@@ -162,9 +164,9 @@ static int write_all(int fd, const char *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
-static void serve_client(struct control_server *s, int i, const struct control_ctx *x)
+static void serve_client(struct control_server *s, int i, const struct control *c)
 {
-	char buf[WIRE_COMMAND_MAX];
+	char buf[COMMAND_LINE_MAX];
 	ssize_t n = read(s->clients[i], buf, sizeof(buf) - 1);
 	char *line, *save = NULL;
 
@@ -178,7 +180,7 @@ static void serve_client(struct control_server *s, int i, const struct control_c
 	buf[n] = '\0';
 	/* Commands are short: a read holds whole lines. */
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		control_exec(x, line, s->reply, sizeof(s->reply));
+		control__exec(c, line, s->reply, sizeof(s->reply));
 		if (write_all(s->clients[i], s->reply, strlen(s->reply), 1000)) {
 			log_warn_ratelimited("control: a client not reading its reply; closed");
 			close(s->clients[i]);
@@ -188,7 +190,7 @@ static void serve_client(struct control_server *s, int i, const struct control_c
 	}
 }
 
-void control_server__serve(struct control_server *s, const struct control_ctx *x)
+void control_server__serve(struct control_server *s, const struct control *c)
 {
 	struct pollfd pfd[CONTROL_CLIENTS];
 	int fd;
@@ -211,7 +213,7 @@ void control_server__serve(struct control_server *s, const struct control_ctx *x
 		return;
 	for (int i = 0; i < CONTROL_CLIENTS; i++)
 		if (pfd[i].revents)
-			serve_client(s, i, x);
+			serve_client(s, i, c);
 }
 
 void control_server__close(struct control_server *s)

@@ -1,39 +1,31 @@
-/* The sensor's control language: one command a line, one reply a line.
- * Spoken on the local control socket (--control PATH) and, later, on the
- * server's control channel, so both switch capture the same way.
- *
- *   messages on|off                       message-level capture, or lifecycle only
- *   select pid|comm|port|cgroup|netns V   narrow message capture (any match)
- *   select clear                          message capture for everything again
- *   status                                mode, selectors and counters
- *   profile find|start|stop|abort|list    profiling sessions (control_profile.h)
- *   trace NAME on [FILTER]|off, trace list JVM method calls into trajectories (jvm_trace.h)
- *
- * A reply is one line of at most CONTROL_REPLY_MAX bytes, its newline and
- * NUL included: a profile can be tens of KiB. */
+/* The sensor's control language (wire/command.h) as a table of verbs: each
+ * family of commands (capture, profile, trace) registers its verb with a
+ * handler, and one dispatcher serves the local control socket and the
+ * server's control channel alike. */
 #ifndef WEFT_CONTROL_H
 #define WEFT_CONTROL_H
 
 #include <stddef.h>
 
-#include "sensor/capture.h"
-#include "sensor/control_profile.h"
+#include "wire/command.h"
 
-#define CONTROL_REPLY_MAX (64u << 10)
+/* Runs what follows the verb on a command line (leading blanks skipped).
+ * Returns 0 with "ok ...\n" in reply, or a negative errno; a handler that
+ * leaves reply empty gets the usage for -EINVAL (a malformed command, which
+ * must change nothing) and "error: <strerror>" otherwise. */
+typedef int (*control_fn)(void *ctx, const char *args, char *reply, size_t cap);
 
-/* What commands act on. */
-struct jvm_traces;
+struct control;
 
-struct control_ctx {
-	struct capture *cap;
-	struct profiles *profiles; /* NULL: profile commands are refused */
-	struct jvm_traces *traces; /* NULL (not shipping to a server): trace is refused */
-};
-
-/* Executes one line; the reply starts with "ok" or "error: " and ends with
- * a newline. Returns 0, -EINVAL for a bad command (which changes nothing),
- * or another negative errno when the command failed. */
-int control_exec(const struct control_ctx *x, const char *line, char *reply, size_t cap);
+/* NULL + errno. */
+struct control *control__new(void);
+void control__free(struct control *c);
+/* Adds a verb; usage is its part of the help ("messages on|off"), static.
+ * -EEXIST for a verb already there, -ENOSPC past the table's size. */
+int control__add(struct control *c, const char *verb, const char *usage, control_fn run,
+		 void *ctx);
+/* Executes one line. The reply is always set and ends with a newline. */
+int control__exec(const struct control *c, const char *line, char *reply, size_t cap);
 
 struct control_server;
 
@@ -41,7 +33,7 @@ struct control_server;
 struct control_server *control_server__open(const char *path);
 /* Accepts and serves whatever is ready. Blocks only to write a long reply
  * to a client that reads it slowly (at most a second). */
-void control_server__serve(struct control_server *s, const struct control_ctx *x);
+void control_server__serve(struct control_server *s, const struct control *c);
 void control_server__close(struct control_server *s);
 
 #endif

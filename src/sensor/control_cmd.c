@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "sensor/control.h"
+#include "wire/command.h"
 
 /* Reads one reply line (a profile can be tens of KiB, in several reads);
  * returns its length, or -1 when the sensor closed or failed first. */
@@ -35,7 +35,7 @@ static ssize_t read_reply(int fd, char *buf, size_t cap)
 int cmd_control(int argc, char **argv)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	char line[512] = "", *reply;
+	char line[COMMAND_LINE_MAX] = "", *reply;
 	int fd, ret;
 
 	if (argc < 3 || !strcmp(argv[1], "--help")) {
@@ -66,9 +66,9 @@ int cmd_control(int argc, char **argv)
 			close(fd);
 		return 1;
 	}
-	reply = malloc(CONTROL_REPLY_MAX);
+	reply = malloc(COMMAND_REPLY_MAX);
 	if (!reply || write(fd, line, strlen(line)) < 0 ||
-	    read_reply(fd, reply, CONTROL_REPLY_MAX) < 0) {
+	    read_reply(fd, reply, COMMAND_REPLY_MAX) < 0) {
 		fprintf(stderr, "weft control: no reply from %s\n", argv[1]);
 		free(reply);
 		close(fd);

@@ -25,6 +25,7 @@ struct profiles {
 	uint32_t netns;
 	unsigned active; /* sessions running: events cost nothing while it is 0 */
 	struct profile_slot slots[PROFILES_MAX];
+	struct capture *cap; /* whether messages are captured (network bytes); may be NULL */
 };
 
 struct profiles *profiles__new(const char *host, uint32_t netns)
@@ -289,9 +290,10 @@ static int cmd_jvm(struct profiles *p, const char *args, char *reply, size_t cap
 	return err;
 }
 
-int profiles__exec(struct profiles *p, struct capture *cap, const char *args, char *reply,
-		   size_t replycap)
+static int profile_verb(void *ctx, const char *args, char *reply, size_t replycap)
 {
+	struct profiles *p = ctx;
+	struct capture *cap = p->cap;
 	char buf[1024], *tok[4] = {0}, *save = NULL, *names[PROFILE_NAMES_MAX];
 	struct profile_slot *sl;
 	size_t ntok = 0, nnames;
@@ -342,4 +344,13 @@ int profiles__exec(struct profiles *p, struct capture *cap, const char *args, ch
 	slot_free(p, sl);
 	snprintf(reply, replycap, "ok\n");
 	return 0;
+}
+
+int profiles__add_commands(struct profiles *p, struct control *c, struct capture *cap)
+{
+	p->cap = cap;
+	return control__add(c, "profile",
+			    "profile find NAME[,NAME...], profile start ID NAME[,NAME...], "
+			    "profile stop|abort ID, profile list, profile jvm NAME COMMAND",
+			    profile_verb, p);
 }

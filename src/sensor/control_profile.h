@@ -20,6 +20,7 @@
 
 #include "bpf/sensor_event.h"
 #include "sensor/capture.h"
+#include "sensor/control.h"
 
 #define PROFILES_MAX	  4
 #define PROFILE_ID_MAX	  32
@@ -33,13 +34,11 @@ struct profiles *profiles__new(const char *host, uint32_t netns);
 /* Frees every session still running; NULL is fine. */
 void profiles__free(struct profiles *p);
 
-/* Executes what follows the word "profile" on a command line. Returns 0
- * with "ok ...\n" in reply, or a negative errno with "error: ...\n" in
- * reply; for a malformed command, -EINVAL with reply untouched (the caller
- * answers with the usage). cap (the capture; may be NULL) says whether
- * message capture is on, without which network bytes cannot be counted. */
-int profiles__exec(struct profiles *p, struct capture *cap, const char *args, char *reply,
-		   size_t replycap);
+/* Registers the verb "profile" with c (see sensor/control.h for what its
+ * handler answers). cap (the capture, may be NULL) says whether message
+ * capture is on, without which network bytes cannot be counted; p and cap
+ * outlive c. 0 or -errno. */
+int profiles__add_commands(struct profiles *p, struct control *c, struct capture *cap);
 
 /* Hands a send or recv event to every running session; returns at once
  * when none runs. p may be NULL. */

@@ -15,8 +15,9 @@
 #include "hostprof/jvm_client.h"
 #include "hostprof/procfs.h"
 #include "sensor/capture.h"
+#include "sensor/control.h"
 #include "sensor/shipper.h"
-#include "wire/wire.h"
+#include "wire/command.h"
 
 #define TRACED_MAX    16
 #define TRACE_POLL_NS 200000000ull
@@ -37,6 +38,7 @@ struct jvm_traces {
 	struct traced jvms[TRACED_MAX];
 	int n;
 	uint64_t next_poll;
+	struct capture *cap; /* the agents' ports are left out of it */
 };
 
 struct jvm_traces *jvm_traces__new(uint32_t netns)
@@ -99,7 +101,7 @@ static int trace_on(struct jvm_traces *t, struct capture *capt, const char *name
 {
 	uint32_t pids[TRACED_MAX];
 	int found = procfs_find(name, t->netns, pids, TRACED_MAX);
-	char why[256], cmd[WIRE_COMMAND_MAX + 8];
+	char why[256], cmd[COMMAND_LINE_MAX + 8];
 	size_t len;
 
 	if (found <= 0) {
@@ -171,9 +173,9 @@ static int trace_off(struct jvm_traces *t, const char *name, char *reply, size_t
 	return err;
 }
 
-int jvm_traces__exec(struct jvm_traces *t, struct capture *capt, const char *args, char *reply,
-		     size_t cap)
+static int trace_verb(void *ctx, const char *args, char *reply, size_t cap)
 {
+	struct jvm_traces *t = ctx;
 	char name[NAME_MAX_LEN], onoff[8];
 	int used = 0;
 
@@ -190,10 +192,27 @@ int jvm_traces__exec(struct jvm_traces *t, struct capture *capt, const char *arg
 	if (sscanf(args, " %63s %7s %n", name, onoff, &used) != 2)
 		return -EINVAL;
 	if (!strcmp(onoff, "on"))
-		return trace_on(t, capt, name, args[used] ? args + used : NULL, reply, cap);
+		return trace_on(t, t->cap, name, args[used] ? args + used : NULL, reply, cap);
 	if (!strcmp(onoff, "off") && !args[used])
 		return trace_off(t, name, reply, cap);
 	return -EINVAL;
+}
+
+static int trace_unavailable(void *ctx, const char *args, char *reply, size_t cap)
+{
+	(void)ctx, (void)args;
+	snprintf(reply, cap, "error: tracing needs a sensor shipping to a server (--server)\n");
+	return -ENOTSUP;
+}
+
+int jvm_traces__add_commands(struct jvm_traces *t, struct control *c, struct capture *cap)
+{
+	static const char usage[] = "trace NAME on [FILTER], trace NAME off, trace list";
+
+	if (!t)
+		return control__add(c, "trace", usage, trace_unavailable, NULL);
+	t->cap = cap;
+	return control__add(c, "trace", usage, trace_verb, t);
 }
 
 /* Room for method id k in j->methods; false when out of memory. */

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct capture;
+struct control;
 struct jvm_traces;
 struct shipper;
 
@@ -25,11 +26,11 @@ struct jvm_traces *jvm_traces__new(uint32_t netns);
 /* Leaves the agents as they are (a sensor restart keeps the JVMs traced). */
 void jvm_traces__free(struct jvm_traces *t);
 
-/* Executes what follows the word "trace"; 0 with "ok ...\n" or a negative
- * errno with "error: ...\n" in reply; -EINVAL with reply untouched when
- * malformed. */
-int jvm_traces__exec(struct jvm_traces *t, struct capture *cap, const char *args, char *reply,
-		     size_t replycap);
+/* Registers the verb "trace" with c (handlers as in sensor/control.h),
+ * acting on t and cap, which outlive c. With t NULL (a sensor that ships to
+ * no server has nowhere to send calls) the verb answers why it cannot.
+ * 0 or -errno. */
+int jvm_traces__add_commands(struct jvm_traces *t, struct control *c, struct capture *cap);
 
 /* Drains the traced JVMs' calls into the shipper when due (every 200 ms). */
 void jvm_traces__poll(struct jvm_traces *t, struct shipper *s, uint64_t now_mono);

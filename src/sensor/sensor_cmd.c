@@ -16,6 +16,7 @@
 #include "common/stop.h"
 #include "sensor/capture.h"
 #include "sensor/control.h"
+#include "sensor/control_capture.h"
 #include "sensor/control_profile.h"
 #include "sensor/event_format.h"
 #include "sensor/jvm_trace.h"
@@ -293,8 +294,8 @@ int cmd_sensor(int argc, char **argv)
 	    .spool_max = 64 << 20,
 	};
 	struct capture_opts copts = {0};
-	struct control_server *ctl = NULL;
-	struct control_ctx ctlx = {0};
+	struct control_server *ctl_server = NULL;
+	struct control *ctl = NULL;
 	struct output out = {.cfg = &cfg};
 	char spool_dir[512];
 	struct capture *cap = NULL;
@@ -362,10 +363,15 @@ int cmd_sensor(int argc, char **argv)
 		goto cleanup;
 	if (apply_selectors(cap, &cfg))
 		goto cleanup;
-	ctlx = (struct control_ctx){.cap = cap, .profiles = out.profiles, .traces = out.traces};
+	/* The control language: each family of commands registers its verb. */
+	ctl = control__new();
+	if (!ctl || control_capture__add(ctl, cap) ||
+	    profiles__add_commands(out.profiles, ctl, cap) ||
+	    jvm_traces__add_commands(out.traces, ctl, cap))
+		goto cleanup;
 	if (cfg.control_path) {
-		ctl = control_server__open(cfg.control_path);
-		if (!ctl) {
+		ctl_server = control_server__open(cfg.control_path);
+		if (!ctl_server) {
 			log_error("sensor: cannot listen on control socket %s: %s",
 				  cfg.control_path, strerror(errno));
 			goto cleanup;
@@ -396,24 +402,25 @@ int cmd_sensor(int argc, char **argv)
 		}
 		if (out.shipper) {
 			jvm_traces__poll(out.traces, out.shipper, now);
-			shipper__tick(out.shipper, &ctlx);
+			shipper__tick(out.shipper, cap, ctl);
 		} else if (fflush(stdout) && errno == EPIPE)
 			break; /* the reader went away */
-		if (ctl)
-			control_server__serve(ctl, &ctlx);
+		if (ctl_server)
+			control_server__serve(ctl_server, ctl);
 		if (deadline && mono_ns() >= deadline)
 			break;
 	}
 	capture__flush(cap);
 	if (out.shipper)
-		shipper__flush(out.shipper, &ctlx, 2000);
+		shipper__flush(out.shipper, cap, ctl, 2000);
 	fflush(stdout);
 	ret = 0;
 
 cleanup:
 	if (cap)
 		report_counters(cap, out.shipper);
-	control_server__close(ctl);
+	control_server__close(ctl_server);
+	control__free(ctl);
 	capture__close(cap);
 	shipper__free(out.shipper);
 	profiles__free(out.profiles); /* sessions still running end unreported */

@@ -14,6 +14,7 @@
 #include "common/heap.h"
 #include "common/log.h"
 #include "common/parse.h"
+#include "sensor/capture.h"
 #include "sensor/control.h"
 #include "sensor/spool.h"
 #include "wire/wire.h"
@@ -62,7 +63,7 @@ struct shipper {
 	uint8_t in[1 << 16];	 /* bytes read, not yet parsed */
 	size_t in_len;
 	uint64_t next_status;
-	char reply[CONTROL_REPLY_MAX]; /* a control command's reply (a profile can be long) */
+	char reply[COMMAND_REPLY_MAX]; /* a control command's reply (a profile can be long) */
 };
 
 struct shipper *shipper__new(const struct shipper_opts *opts)
@@ -246,7 +247,7 @@ static void send_status(struct shipper *s, struct capture *cap)
 }
 
 static void handle_frame(struct shipper *s, const struct wire_frame *f,
-			 const struct control_ctx *ctl)
+			 struct capture *cap, const struct control *ctl)
 {
 	struct wire_reader r = {f->payload, f->payload + f->len, false};
 
@@ -283,14 +284,14 @@ static void handle_frame(struct shipper *s, const struct wire_frame *f,
 		return;
 	}
 	case WIRE_CONTROL: {
-		char cmd[WIRE_COMMAND_MAX];
+		char cmd[COMMAND_LINE_MAX];
 		uint32_t id = wire_get_u32(&r);
 		size_t off;
 
 		wire_get_str(&r, cmd, sizeof(cmd));
 		if (r.bad)
 			break;
-		control_exec(ctl, cmd, s->reply, sizeof(s->reply));
+		control__exec(ctl, cmd, s->reply, sizeof(s->reply));
 		s->reply[strcspn(s->reply, "\n")] = '\0';
 		log_info("sensor: server says '%s': %.200s%s", cmd, s->reply,
 			 strlen(s->reply) > 200 ? "..." : "");
@@ -298,14 +299,14 @@ static void handle_frame(struct shipper *s, const struct wire_frame *f,
 		wire_put_u32(&s->out, id);
 		wire_put_str(&s->out, s->reply); /* at most WIRE_STR_MAX: the whole reply */
 		wire_frame_end(&s->out, off);
-		send_status(s, ctl->cap);
+		send_status(s, cap);
 		return;
 	}
 	}
 	log_warn_ratelimited("sensor: unexpected frame type %u from the server", f->type);
 }
 
-static void conn_read(struct shipper *s, const struct control_ctx *ctl)
+static void conn_read(struct shipper *s, struct capture *cap, const struct control *ctl)
 {
 	for (;;) {
 		ssize_t n = read(s->fd, s->in + s->in_len, sizeof(s->in) - s->in_len);
@@ -331,7 +332,7 @@ static void conn_read(struct shipper *s, const struct control_ctx *ctl)
 			}
 			if (size == 0)
 				break;
-			handle_frame(s, &f, ctl);
+			handle_frame(s, &f, cap, ctl);
 			used += size;
 		}
 		memmove(s->in, s->in + used, s->in_len - used);
@@ -376,7 +377,7 @@ static void conn_write(struct shipper *s)
 	}
 }
 
-static void conn_tick(struct shipper *s, const struct control_ctx *ctl, uint64_t now)
+static void conn_tick(struct shipper *s, struct capture *cap, const struct control *ctl, uint64_t now)
 {
 	struct pollfd p;
 
@@ -406,35 +407,35 @@ static void conn_tick(struct shipper *s, const struct control_ctx *ctl, uint64_t
 		send_hello(s);
 	}
 	if (p.revents & (POLLIN | POLLHUP | POLLERR))
-		conn_read(s, ctl);
+		conn_read(s, cap, ctl);
 	if (s->state == CONN_READY && now >= s->next_status) {
-		send_status(s, ctl->cap);
+		send_status(s, cap);
 		s->next_status = now + STATUS_EVERY_NS;
 	}
 	if (s->fd >= 0)
 		conn_write(s);
 }
 
-void shipper__tick(struct shipper *s, const struct control_ctx *ctl)
+void shipper__tick(struct shipper *s, struct capture *cap, const struct control *ctl)
 {
 	uint64_t now = mono_ns();
 
 	if (s->batch_count && now - s->batch_started >= BATCH_MAX_AGE_NS)
 		batch_seal(s);
-	conn_tick(s, ctl, now);
+	conn_tick(s, cap, ctl, now);
 	/* While the server takes batches, only the slow ones go to disk. */
 	spool__persist(s->spool, s->state == CONN_READY && now > SPOOL_GRACE_NS
 				     ? now - SPOOL_GRACE_NS
 				     : UINT64_MAX);
 }
 
-void shipper__flush(struct shipper *s, const struct control_ctx *ctl, int timeout_ms)
+void shipper__flush(struct shipper *s, struct capture *cap, const struct control *ctl, int timeout_ms)
 {
 	uint64_t deadline = mono_ns() + (uint64_t)timeout_ms * 1000000ull;
 
 	batch_seal(s);
 	while (spool__count(s->spool) && mono_ns() < deadline) {
-		shipper__tick(s, ctl);
+		shipper__tick(s, cap, ctl);
 		poll(NULL, 0, 5);
 	}
 	if (spool__count(s->spool))

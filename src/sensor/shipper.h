@@ -8,9 +8,9 @@
 #include <stdint.h>
 
 #include "bpf/sensor_event.h"
-#include "sensor/capture.h"
-#include "sensor/control.h"
 
+struct capture;
+struct control;
 struct shipper;
 
 struct shipper_opts {
@@ -29,12 +29,12 @@ void shipper__add_process(struct shipper *s, uint32_t pid, const char *comm, con
 /* A JVM's method call, times on this host's wall clock. */
 void shipper__add_call(struct shipper *s, uint32_t pid, uint32_t tid, uint64_t start_ns,
 		       uint64_t end_ns, const char *name);
-/* Seals a batch when due, moves bytes in both directions, runs control
- * commands against ctl. */
-void shipper__tick(struct shipper *s, const struct control_ctx *ctl);
+/* Seals a batch when due, moves bytes in both directions, reports cap's
+ * counters and runs the server's control commands through ctl. */
+void shipper__tick(struct shipper *s, struct capture *cap, const struct control *ctl);
 /* Seals what is pending and tries for up to timeout_ms to have everything
  * acknowledged; what is left stays in the spool for the next run. */
-void shipper__flush(struct shipper *s, const struct control_ctx *ctl, int timeout_ms);
+void shipper__flush(struct shipper *s, struct capture *cap, const struct control *ctl, int timeout_ms);
 uint64_t shipper__spool_drops(const struct shipper *s);
 void shipper__free(struct shipper *s);
 

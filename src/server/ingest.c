@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "wire/command.h"
 #include "wire/wire.h"
 
 #define IN_BUF_INITIAL (64u << 10)
@@ -47,7 +48,7 @@ struct ingest_conn {
 struct control_req {
 	uint32_t id;
 	char sensor[WIRE_ID_MAX];
-	char command[WIRE_COMMAND_MAX];
+	char command[COMMAND_LINE_MAX];
 	char *reply;
 	size_t cap;
 	bool sent, done;

@@ -112,7 +112,35 @@ static void wire_put_record_header(struct wire_buf *b, uint8_t kind, uint32_t le
 }
 
 /* The event travels in its in-memory layout: fixed-width fields, no
- * padding, and every architecture weft runs on is little-endian. */
+ * padding, and every architecture weft runs on is little-endian. The kernel
+ * record is therefore the wire record: these pin the layout docs/protocol.md
+ * describes, so a change to sensor_event.h cannot change the protocol
+ * silently. */
+#define EVENT_AT(field, off) _Static_assert(offsetof(struct weft_event, field) == (off), #field)
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the wire is little-endian");
+_Static_assert(sizeof(struct weft_event) == 120, "event record size");
+EVENT_AT(ts_ns, 0);
+EVENT_AT(sock_id, 8);
+EVENT_AT(cgroup_id, 16);
+EVENT_AT(duration_ns, 24);
+EVENT_AT(pid, 32);
+EVENT_AT(tid, 36);
+EVENT_AT(netns, 40);
+EVENT_AT(seq, 44);
+EVENT_AT(len, 48);
+EVENT_AT(payload_len, 52);
+EVENT_AT(err, 56);
+EVENT_AT(flags, 60);
+EVENT_AT(saddr, 64);
+EVENT_AT(daddr, 80);
+EVENT_AT(sport, 96);
+EVENT_AT(dport, 98);
+EVENT_AT(family, 100);
+EVENT_AT(type, 102);
+EVENT_AT(role, 103);
+EVENT_AT(comm, 104);
+EVENT_AT(payload, 120);
+
 void wire_put_event(struct wire_buf *b, const struct weft_event *e, uint64_t wall_ns)
 {
 	size_t size = sizeof(*e) + e->payload_len;

@@ -19,7 +19,6 @@
 #define WIRE_MAX_PAYLOAD (16u << 20) /* larger frames are refused as bad */
 #define WIRE_ID_MAX	 128	     /* sensor ids and host names */
 #define WIRE_STR_MAX	 65535	     /* a str's u16 length: control replies up to 64 KiB */
-#define WIRE_COMMAND_MAX 2048	     /* a control command line, NUL included */
 
 enum wire_type {
 	WIRE_HELLO = 1,		/* sensor: str id, str host, u64 wall clock ns */
