@@ -27,7 +27,12 @@ SKELS     := $(BPF_SRCS:src/bpf/%.bpf.c=$(GEN)/%.skel.h)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit integration bench eval clean format format-check
+PREFIX   ?= /usr/local
+# What needs root (packages, the sensor, tests that load kernel programs)
+# goes through sudo for a user who is not root.
+SUDO     := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: all deps test bench eval clean format format-check install
 all: deps $(BUILD)/weft
 
 deps:
@@ -67,7 +72,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(SAN_OBJS)
 test: all
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory $(UNIT_BINS) extras
-	@tests/run.sh
+	@$(SUDO) env CI="$${CI:-}" tests/run.sh
 
 # Artifacts that are not the binary but that tests need: each part that has
 # some adds them in its own src/<part>/part.mk as `extras:: TARGET`.
@@ -88,11 +93,13 @@ bench: all $(BUILD)/bench/correlate_bench $(BUILD)/bench/event_format_bench
 clean:
 	rm -rf $(BUILD)
 
+# One formatter for every C file of the tree (.clang-format), checked by CI.
+FORMAT_SRCS = $(shell find src tests bench -name '*.[ch]' | sort)
 format:
-	clang-format -i $(SRCS) $(BPF_SRCS) $(shell find src tests -name '*.h')
+	clang-format -i $(FORMAT_SRCS)
 
 format-check:
-	clang-format --dry-run -Werror $(SRCS) $(BPF_SRCS) $(shell find src tests -name '*.h')
+	@clang-format --dry-run -Werror $(FORMAT_SRCS)
 
 # Sanitizer objects and the skeletons are kept between builds, not treated
 # as intermediate files that make deletes after linking a test.
@@ -103,6 +110,19 @@ format-check:
 # The main job on the embedded defaults: a server and this host's sensor.
 run:
 	@scripts/deps.sh run
-	@$(MAKE) --no-print-directory all web
-	$(BUILD)/weft up
+	@$(MAKE) --no-print-directory all
+	$(SUDO) $(BUILD)/weft up
 .PHONY: run
+
+# The binary, the dashboard, the JVM agent (when built) and systemd units
+# for the server and the sensor, under $(DESTDIR)$(PREFIX).
+install: all
+	install -D -m 0755 $(BUILD)/weft $(DESTDIR)$(PREFIX)/bin/weft
+	mkdir -p $(DESTDIR)$(PREFIX)/share/weft/web
+	cp -R $(BUILD)/web/. $(DESTDIR)$(PREFIX)/share/weft/web/
+	if [ -f $(BUILD)/libweftjvm.so ]; then \
+		install -D -m 0755 $(BUILD)/libweftjvm.so $(DESTDIR)$(PREFIX)/lib/weft/libweftjvm.so; fi
+	mkdir -p $(DESTDIR)$(PREFIX)/lib/systemd/system
+	for u in weft-server weft-sensor; do \
+		sed 's|@PREFIX@|$(PREFIX)|g' dist/systemd/$$u.service.in \
+			> $(DESTDIR)$(PREFIX)/lib/systemd/system/$$u.service; done

@@ -101,8 +101,8 @@ static void generate(struct gen *g)
 		    (uint16_t)(50000 + k), 5432, 1);
 		hop(g, "front", "back", c, d, 2000 + k, 3000 + k, &seq[k][2], &seq[k][3], t + 4000,
 		    (uint16_t)(50000 + k), 5432, 0);
-		hop(g, "client", "front", a, b, 1000 + k, 2000 + k, &seq[k][0], &seq[k][1], t + 6000,
-		    (uint16_t)(40000 + k), 80, 0);
+		hop(g, "client", "front", a, b, 1000 + k, 2000 + k, &seq[k][0], &seq[k][1],
+		    t + 6000, (uint16_t)(40000 + k), 80, 0);
 		t += 10000;
 	}
 }
@@ -184,8 +184,8 @@ static void memory_per_connection(void)
 		g.n = 0;
 		put(&g, "client", WEFT_EV_SEND, WEFT_ROLE_CLIENT, 1000000 + 2 * k, 7, k * 31u, 200,
 		    1000, "GET / HTTP/1.1\r\n", 40000, 80);
-		put(&g, "front", WEFT_EV_RECV, WEFT_ROLE_SERVER, 1000001 + 2 * k, 8 + k, k * 31u, 200,
-		    2000, "GET / HTTP/1.1\r\n", 80, 40000);
+		put(&g, "front", WEFT_EV_RECV, WEFT_ROLE_SERVER, 1000001 + 2 * k, 8 + k, k * 31u,
+		    200, 2000, "GET / HTTP/1.1\r\n", 80, 40000);
 		correlator__feed(c, g.host[0], rec(&g, 0), 1);
 		correlator__feed(c, g.host[1], rec(&g, 1), 1);
 	}

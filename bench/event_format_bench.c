@@ -50,7 +50,8 @@ int main(int argc, char **argv)
 		strcpy(e->comm, "nginx");
 		e->payload_len = k ? 256 : 80;
 		for (unsigned i = 0; i < e->payload_len; i++)
-			e->payload[i] = (uint8_t)("GET /index.html HTTP/1.1\r\nHost: x\r\n"[i % 34] + k);
+			e->payload[i] =
+			    (uint8_t)("GET /index.html HTTP/1.1\r\nHost: x\r\n"[i % 34] + k);
 	}
 	t0 = cpu_s();
 	for (long i = 0; i < n; i++) {

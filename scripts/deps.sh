@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs every build, run and test dependency of weft from Debian packages
-# (and npm for the dashboard's browser tests). Idempotent: packages already
-# present are not touched, so `make` can call it every time cheaply.
+# Installs every build, run and test dependency of weft from Debian packages,
+# and the dashboard's npm packages from web/package-lock.json. Idempotent:
+# what is present is not touched, so `make` can call it every time cheaply.
+# Packages are installed as root, or through sudo for a user who has it.
 set -euo pipefail
 
 BUILD_PKGS=(
@@ -13,18 +14,18 @@ RUN_PKGS=(iproute2 iptables procps)
 TEST_PKGS=(
 	python3 curl nginx-light wrk apache2 postgresql redis-server
 	default-jdk-headless libpostgresql-jdbc-java python3-psycopg2 sqlite3
-	chromium
+	chromium clang-format
 )
 # The dashboard is bundled with npm at build time (run and test). Node.js may
 # come from elsewhere than Debian (a newer npm); take Debian's only when absent.
 NODE_PKGS=()
 command -v npm >/dev/null 2>&1 || NODE_PKGS=(nodejs npm)
 
-want=("${BUILD_PKGS[@]}")
+want=("${BUILD_PKGS[@]}" "${NODE_PKGS[@]}")
 case "${1:-all}" in
 build) ;;
-run) want+=("${RUN_PKGS[@]}" "${NODE_PKGS[@]}") ;;
-all | test) want+=("${RUN_PKGS[@]}" "${NODE_PKGS[@]}" "${TEST_PKGS[@]}") ;;
+run) want+=("${RUN_PKGS[@]}") ;;
+all | test) want+=("${RUN_PKGS[@]}" "${TEST_PKGS[@]}") ;;
 *) echo "usage: $0 [build|run|test|all]" >&2; exit 2 ;;
 esac
 
@@ -34,36 +35,37 @@ for p in "${want[@]}"; do
 done
 
 if ((${#missing[@]})); then
+	as_root=()
 	if ((EUID != 0)); then
-		echo "deps: missing packages (${missing[*]}); run as root: $0" >&2
-		exit 1
+		if ! command -v sudo >/dev/null 2>&1; then
+			echo "deps: missing packages (${missing[*]}); install them as root: $0" >&2
+			exit 1
+		fi
+		as_root=(sudo)
 	fi
 	echo "deps: installing ${missing[*]}" >&2
-	export DEBIAN_FRONTEND=noninteractive
 	apt_opts=(-o DPkg::Lock::Timeout=600 -y -q)
 	# Refresh the lists once a day at most; a fresh machine has none.
 	stamp=/var/lib/apt/periodic/weft-update-stamp
 	if [[ ! -e $stamp ]] || [[ -n $(find "$stamp" -mmin +1440 2>/dev/null) ]]; then
-		apt-get "${apt_opts[@]}" update
-		mkdir -p "$(dirname "$stamp")" && touch "$stamp"
+		"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" update
+		"${as_root[@]}" mkdir -p "$(dirname "$stamp")" && "${as_root[@]}" touch "$stamp"
 	fi
 	# Debian starts packaged daemons on install; tests start their own copies.
-	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-	chmod +x /usr/sbin/policy-rc.d
-	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-	apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}"
+	"${as_root[@]}" sh -c 'printf "#!/bin/sh\nexit 101\n" >/usr/sbin/policy-rc.d &&
+		chmod +x /usr/sbin/policy-rc.d'
+	trap '"${as_root[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
+	"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}"
 fi
 
 # The dashboard's build (vite) and its browser-test driver (playwright-core;
 # Debian's chromium is the browser), exactly as package-lock.json pins them.
 # Reinstalled when the lock file changes.
-if [[ ${1:-all} != build ]]; then
-	root=$(cd "$(dirname "$0")/.." && pwd)
-	web=$root/web
-	if [[ -f $web/package-lock.json ]] &&
-		{ [[ ! -d $web/node_modules/playwright-core || ! -d $web/node_modules/vite ]] ||
-			[[ $web/package-lock.json -nt $web/node_modules/.package-lock.json ]]; }; then
-		(cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
-	fi
+web=$(cd "$(dirname "$0")/.." && pwd)/web
+if [[ -f $web/package-lock.json ]] &&
+	{ [[ ! -d $web/node_modules/playwright-core || ! -d $web/node_modules/vite ]] ||
+		[[ $web/package-lock.json -nt $web/node_modules/.package-lock.json ]]; }; then
+	(cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 exit 0

@@ -17,8 +17,6 @@ web/node_modules/.package-lock.json: web/package-lock.json
 web: $(BUILD)/web/index.html
 extras:: $(BUILD)/web/index.html
 
-# `make` builds the dashboard too once its packages are installed; a machine
-# without Node.js still builds the binary.
-ifneq ($(wildcard web/node_modules/vite),)
+# `make` builds the dashboard with the binary (scripts/deps.sh build
+# installs Node.js and the packages).
 all: $(BUILD)/web/index.html
-endif

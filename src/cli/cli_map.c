@@ -104,10 +104,9 @@ static void print_table(json_object *doc)
 				continue;
 			printf("  %-20.20s %-20.20s %5lld %8lld %7lld %9.2f %9.2f %9.2f\n",
 			       node_name(nodes, jv_str(e, "source")),
-			       node_name(nodes, jv_str(e, "target")),
-			       (long long)jv_int(e, "port"), (long long)jv_int(e, "calls"),
-			       (long long)jv_int(e, "errors"), jv_num(e, "p50_ms"),
-			       jv_num(e, "p95_ms"), jv_num(e, "p99_ms"));
+			       node_name(nodes, jv_str(e, "target")), (long long)jv_int(e, "port"),
+			       (long long)jv_int(e, "calls"), (long long)jv_int(e, "errors"),
+			       jv_num(e, "p50_ms"), jv_num(e, "p95_ms"), jv_num(e, "p99_ms"));
 		}
 	}
 	if (!json_object_array_length(apps))
@@ -150,13 +149,12 @@ static void print_dot(json_object *doc)
 
 			if (strcmp(jv_str(n, "application"), jv_str(app, "id")))
 				continue;
-			printf(
-			    "    \"%s\" [label=\"%s\\n%s\\n%lld instance(s)\"%s];\n",
-			    jv_str(n, "id"), dot_quote(jv_str(n, "name"), q1, sizeof(q1)),
-			    dot_quote(*jv_str(n, "host") ? jv_str(n, "host") : jv_str(n, "addr"),
-				      q2, sizeof(q2)),
-			    (long long)jv_int(n, "instances"),
-			    jv_bool(n, "external") ? ", style=dashed" : "");
+			printf("    \"%s\" [label=\"%s\\n%s\\n%lld instance(s)\"%s];\n",
+			       jv_str(n, "id"), dot_quote(jv_str(n, "name"), q1, sizeof(q1)),
+			       dot_quote(*jv_str(n, "host") ? jv_str(n, "host") : jv_str(n, "addr"),
+					 q2, sizeof(q2)),
+			       (long long)jv_int(n, "instances"),
+			       jv_bool(n, "external") ? ", style=dashed" : "");
 		}
 		printf("  }\n");
 	}

@@ -75,7 +75,7 @@ static void place(json_object *spans, struct placed *p, int n, int64_t t0)
 			p[i].depth = MAX_DEPTH;
 		coff = p[i].parent < 0 ? 0
 				       : jv_int(json_object_array_get_idx(spans, p[i].parent),
-						 "display_offset_ns");
+						"display_offset_ns");
 		if (json_object_is_type(json_object_object_get(sp, "client"), json_type_null))
 			coff = own;
 		p[i].cs = (double)(jv_int(sp, "start_ns") + coff - t0);

@@ -15,7 +15,8 @@ int opts_parse(int argc, char **argv, const char *cmd, const struct weft_opt *op
 	char shorts[OPTS_MAX * 2 + 2];
 	int n = 0, s = 0, c, err;
 
-	shorts[s++] = '+'; /* stop at the first operand: subcommands may have their own */
+	/* No '+' first: getopt permutes, so options may follow operands as with
+	 * GNU tools ("--" still ends the options). */
 	for (; opts[n].name && n < OPTS_MAX; n++) {
 		longs[n] = (struct option){
 		    opts[n].name, opts[n].arg ? required_argument : no_argument, NULL, opts[n].key};

@@ -16,9 +16,11 @@ struct weft_opt {
  * one line that says what was wrong with the value. */
 typedef int (*weft_opt_fn)(int key, const char *arg, void *ctx);
 
-/* Parses argv against the table (terminated by a zero entry). `--help` is
- * built in: prints usage to stdout and returns 1. Returns 0 with *first_arg
- * set to the first operand, or -EINVAL after printing a hint to stderr. */
+/* Parses argv against the table (terminated by a zero entry), options before,
+ * between or after operands as GNU tools take them ("--" ends the options).
+ * `--help` is built in: prints usage to stdout and returns 1. Returns 0 with
+ * the operands moved to argv[*first_arg..argc), in their order, or -EINVAL
+ * after printing a hint to stderr. */
 int opts_parse(int argc, char **argv, const char *cmd, const struct weft_opt *opts, weft_opt_fn fn,
 	       void *ctx, int *first_arg);
 

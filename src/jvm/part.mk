@@ -16,6 +16,10 @@ JVM_APP   := $(JVM_DIR)/app/.built
 JVM_BENCH := $(JVM_DIR)/bench/.built
 
 extras:: $(BUILD)/libweftjvm.so $(JVM_APP) $(JVM_BENCH) $(JVM_UNIT_BINS)
+# `make` builds the agent too wherever a JDK is installed.
+ifneq ($(shell command -v $(JAVAC) 2>/dev/null),)
+all: $(BUILD)/libweftjvm.so
+endif
 .PHONY: jvm
 jvm: $(BUILD)/libweftjvm.so $(JVM_APP) $(JVM_BENCH) $(JVM_UNIT_BINS)
 

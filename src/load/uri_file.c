@@ -244,22 +244,30 @@ static int parse_line(struct uri_set *s, const char *p, const char *end, unsigne
 	p = next_token(p, end, tok, toklen, &n, &why);
 	if (!p)
 		goto bad;
-	if (check_method(tok)) {
-		snprintf(err, errlen,
-			 "%s:%u: unknown method '%s' (GET, POST, PUT, DELETE, PATCH, OPTIONS)",
-			 name, lineno, tok);
-		return -EINVAL;
-	}
-	if (!(u->method = strdup(tok)))
-		goto nomem;
-	while (p < end && isblank((unsigned char)*p))
-		p++;
-	p = next_token(p, end, tok, toklen, &n, &why);
-	if (!p)
-		goto bad;
-	if (!n) {
-		why = "missing path after the method";
-		goto bad;
+	/* A line that starts with the path or URL is a GET (the seed's
+	 * orderstatus.uris lists bare paths). */
+	if (tok[0] == '/' || !strncmp(tok, "http://", 7)) {
+		if (!(u->method = strdup("GET")))
+			goto nomem;
+	} else {
+		if (check_method(tok)) {
+			snprintf(err, errlen,
+				 "%s:%u: unknown method '%s' (GET, POST, PUT, DELETE, PATCH, "
+				 "OPTIONS), or a path starting with '/'",
+				 name, lineno, tok);
+			return -EINVAL;
+		}
+		if (!(u->method = strdup(tok)))
+			goto nomem;
+		while (p < end && isblank((unsigned char)*p))
+			p++;
+		p = next_token(p, end, tok, toklen, &n, &why);
+		if (!p)
+			goto bad;
+		if (!n) {
+			why = "missing path after the method";
+			goto bad;
+		}
 	}
 	path = tok;
 	if (tok[0] != '/') {

@@ -1,8 +1,9 @@
 /* The requests a run sends: one URL, or a URI file with one request a line.
  *
  * URI file format (blank lines and lines starting with '#' are skipped):
- *   METHOD PATH|URL [header="Name: value"]... [body=TEXT] [weight=N]
- * METHOD is GET, POST, PUT, DELETE, PATCH or OPTIONS. PATH starts with '/';
+ *   [METHOD] PATH|URL [header="Name: value"]... [body=TEXT] [weight=N]
+ * METHOD is GET, POST, PUT, DELETE, PATCH or OPTIONS, GET when the line
+ * starts with the path or URL. PATH starts with '/';
  * a full http:// URL sets the target, and every URL in a file must name the
  * same host and port. Fields are separated by blanks; a value may be quoted
  * with "..." (backslash escapes \" \\ \n \r \t) or '...' (taken literally).

@@ -115,7 +115,8 @@ json_object *profile_breakdown(const char *api, unsigned long long since_ns,
 		goto cleanup;
 	snprintf(path, sizeof(path), "/api/trajectories?since=%llu&until=%llu&limit=%u", since_ns,
 		 until_ns, max_traj);
-	if (api_client_get("profile", api, path, &page) || !(list = jv_member(page, "trajectories")))
+	if (api_client_get("profile", api, path, &page) ||
+	    !(list = jv_member(page, "trajectories")))
 		goto cleanup;
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		json_object *doc;

@@ -194,27 +194,14 @@ int cmd_profile(int argc, char **argv)
 			opts_usage(stdout, &profile_help, profile_opts);
 		return r > 0 ? 0 : 2;
 	}
-	/* Options may follow the specification too: parse what comes after it,
-	 * the specification standing where a program name would. */
-	if (first < argc - 1) {
-		int rest;
-
-		r = opts_parse(argc - first, argv + first, "profile", profile_opts, on_opt, &c,
-			       &rest);
-		if (r) {
-			if (r > 0)
-				opts_usage(stdout, &profile_help, profile_opts);
-			return r > 0 ? 0 : 2;
-		}
-		if (rest != argc - first) {
+	if (first != argc - 1) {
+		if (first < argc)
 			fprintf(stderr,
 				"weft profile: one specification file only ('%s' is extra)\n",
-				argv[first + rest]);
-			return 2;
-		}
-	} else if (first != argc - 1) {
-		fprintf(stderr,
-			"weft profile: give one specification file; try 'weft profile --help'\n");
+				argv[first + 1]);
+		else
+			fprintf(stderr, "weft profile: give one specification file; try 'weft "
+					"profile --help'\n");
 		return 2;
 	}
 	c.cfg.spec_path = argv[first];

@@ -80,12 +80,11 @@ static int write_csvs(json_object *tr, const char *dir, char *err, size_t errcap
 
 			fprintf(f, "%d,%.3f,%s,%s,%.5f,%.4f,%.3f,%.3f,%.0f,%.0f,%.0f,%.0f,%.0f\n",
 				(int)jv_num(pt, "users"), jv_num(pt, "throughput"),
-				jv_str(n, "node"), jv_str(n, "process"),
-				jv_num(n, "utilization"), jv_num(n, "demand_ms"),
-				jv_num(n, "cpu_user_s"), jv_num(n, "cpu_system_s"),
-				jv_num(n, "rss_kb"), jv_num(n, "read_bytes"),
-				jv_num(n, "write_bytes"), jv_num(n, "net_rx_bytes"),
-				jv_num(n, "net_tx_bytes"));
+				jv_str(n, "node"), jv_str(n, "process"), jv_num(n, "utilization"),
+				jv_num(n, "demand_ms"), jv_num(n, "cpu_user_s"),
+				jv_num(n, "cpu_system_s"), jv_num(n, "rss_kb"),
+				jv_num(n, "read_bytes"), jv_num(n, "write_bytes"),
+				jv_num(n, "net_rx_bytes"), jv_num(n, "net_tx_bytes"));
 		}
 	}
 	if (close_checked(f, name, err, errcap))

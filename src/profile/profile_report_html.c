@@ -278,8 +278,7 @@ static void component_tables(FILE *f, json_object *pt)
 		fprintf(f,
 			"</table><p>Garbage collection in the window: %.0f pauses, %.2f ms in all, "
 			"%.3f ms per transaction.</p></figure>\n",
-			jv_num(jv_member(c, "gc"), "count"),
-			jv_num(jv_member(c, "gc"), "total_ms"),
+			jv_num(jv_member(c, "gc"), "count"), jv_num(jv_member(c, "gc"), "total_ms"),
 			jv_num(jv_member(c, "gc"), "per_transaction_ms"));
 	}
 }
@@ -439,8 +438,7 @@ int profile_write_html(json_object *report, const char *path)
 		   "<th>X /s</th><th>mean ms</th><th>p50</th><th>p90</th><th>p99</th></tr>\n");
 	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
 		json_object *tr = json_object_array_get_idx(list, i), *pt = headline_point(tr);
-		json_object *rt = jv_member(pt, "response_ms"),
-			    *ss = jv_member(pt, "steady_state");
+		json_object *rt = jv_member(pt, "response_ms"), *ss = jv_member(pt, "steady_state");
 
 		fprintf(f, "<tr><td>");
 		esc(f, jv_str(tr, "name"));

@@ -197,8 +197,8 @@ static void add_profiles(json_object *pt, const struct point *p, double x)
 			}
 			json_object_object_add(o, "utilization", num(u));
 			json_object_object_add(o, "demand_ms", num(x > 0 ? u / x * 1e3 : 0));
-			json_object_object_add(
-			    o, "components", components_of(&p->nodes[i], jv_str(src, "name"), x));
+			json_object_object_add(o, "components",
+					       components_of(&p->nodes[i], jv_str(src, "name"), x));
 			json_object_array_add(nodes, o);
 		}
 	}
@@ -398,8 +398,8 @@ json_object *profile_headline_point(json_object *points)
 	for (size_t i = 0; points && i < json_object_array_length(points); i++) {
 		json_object *pt = json_object_array_get_idx(points, i);
 
-		if (!best || (jv_num(pt, "throughput") > 0 &&
-			      jv_num(pt, "users") >= jv_num(best, "users")))
+		if (!best ||
+		    (jv_num(pt, "throughput") > 0 && jv_num(pt, "users") >= jv_num(best, "users")))
 			best = pt;
 	}
 	return best;

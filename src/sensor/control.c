@@ -37,8 +37,7 @@ void control__free(struct control *c)
 	free(c);
 }
 
-int control__add(struct control *c, const char *verb, const char *usage, control_fn run,
-		 void *ctx)
+int control__add(struct control *c, const char *verb, const char *usage, control_fn run, void *ctx)
 {
 	for (int i = 0; i < c->n; i++)
 		if (!strcmp(c->verbs[i].verb, verb))
@@ -51,8 +50,8 @@ int control__add(struct control *c, const char *verb, const char *usage, control
 
 static void usage(const struct control *c, const char *line, char *reply, size_t cap)
 {
-	size_t len = (size_t)snprintf(reply, cap, "error: bad command '%.*s' (try: ",
-				      (int)strcspn(line, "\r\n"), line);
+	size_t len = (size_t)snprintf(
+	    reply, cap, "error: bad command '%.*s' (try: ", (int)strcspn(line, "\r\n"), line);
 
 	for (int i = 0; i < c->n && len < cap; i++)
 		len += (size_t)snprintf(reply + len, cap - len, "%s%s", i ? ", " : "",

@@ -22,8 +22,7 @@ struct control *control__new(void);
 void control__free(struct control *c);
 /* Adds a verb; usage is its part of the help ("messages on|off"), static.
  * -EEXIST for a verb already there, -ENOSPC past the table's size. */
-int control__add(struct control *c, const char *verb, const char *usage, control_fn run,
-		 void *ctx);
+int control__add(struct control *c, const char *verb, const char *usage, control_fn run, void *ctx);
 /* Executes one line. The reply is always set and ends with a newline. */
 int control__exec(const struct control *c, const char *line, char *reply, size_t cap);
 

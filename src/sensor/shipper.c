@@ -246,8 +246,8 @@ static void send_status(struct shipper *s, struct capture *cap)
 	wire_frame_end(&s->out, off);
 }
 
-static void handle_frame(struct shipper *s, const struct wire_frame *f,
-			 struct capture *cap, const struct control *ctl)
+static void handle_frame(struct shipper *s, const struct wire_frame *f, struct capture *cap,
+			 const struct control *ctl)
 {
 	struct wire_reader r = {f->payload, f->payload + f->len, false};
 
@@ -377,7 +377,8 @@ static void conn_write(struct shipper *s)
 	}
 }
 
-static void conn_tick(struct shipper *s, struct capture *cap, const struct control *ctl, uint64_t now)
+static void conn_tick(struct shipper *s, struct capture *cap, const struct control *ctl,
+		      uint64_t now)
 {
 	struct pollfd p;
 
@@ -429,7 +430,8 @@ void shipper__tick(struct shipper *s, struct capture *cap, const struct control 
 				     : UINT64_MAX);
 }
 
-void shipper__flush(struct shipper *s, struct capture *cap, const struct control *ctl, int timeout_ms)
+void shipper__flush(struct shipper *s, struct capture *cap, const struct control *ctl,
+		    int timeout_ms)
 {
 	uint64_t deadline = mono_ns() + (uint64_t)timeout_ms * 1000000ull;
 

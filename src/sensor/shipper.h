@@ -34,7 +34,8 @@ void shipper__add_call(struct shipper *s, uint32_t pid, uint32_t tid, uint64_t s
 void shipper__tick(struct shipper *s, struct capture *cap, const struct control *ctl);
 /* Seals what is pending and tries for up to timeout_ms to have everything
  * acknowledged; what is left stays in the spool for the next run. */
-void shipper__flush(struct shipper *s, struct capture *cap, const struct control *ctl, int timeout_ms);
+void shipper__flush(struct shipper *s, struct capture *cap, const struct control *ctl,
+		    int timeout_ms);
 uint64_t shipper__spool_drops(const struct shipper *s);
 void shipper__free(struct shipper *s);
 

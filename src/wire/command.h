@@ -16,8 +16,9 @@
 #ifndef WEFT_COMMAND_H
 #define WEFT_COMMAND_H
 
-#define COMMAND_LINE_MAX  2048	     /* a command line, NUL included */
-#define COMMAND_REPLY_MAX (64u << 10) /* a reply, newline and NUL included: a profile
-					 can be tens of KiB */
+/* A command line, NUL included. */
+#define COMMAND_LINE_MAX 2048
+/* A reply, newline and NUL included: a profile can be tens of KiB. */
+#define COMMAND_REPLY_MAX (64u << 10)
 
 #endif

@@ -46,6 +46,16 @@ else
 	fail "request count is exact" "$(cat "$TMP/err")"
 fi
 
+# Options after the URL, as wrk users type them, and a URI file of bare paths.
+printf '/delay/0\n/chunked weight=2\n' >"$TMP/bare.uris"
+if "$WEFT" load "$url" -q -t2 -c4 -n 300 --uris "$TMP/bare.uris" --json "$TMP/o.json" \
+	>/dev/null 2>"$TMP/err"; then
+	check "options after the URL; bare paths are GETs" jcheck "$TMP/o.json" \
+		"j['requests'] == 300 and j['errors']['total'] == 0 and len(j['per_uri']) == 2 and all(u['method'] == 'GET' for u in j['per_uri'])"
+else
+	fail "options after the URL; bare paths are GETs" "$(cat "$TMP/err")"
+fi
+
 # A 3-second run has a per-second series.
 "$WEFT" load -q -t1 -c2 -d3s --json "$TMP/s.json" "$url/" >/dev/null 2>&1
 check "series has one entry a second" [ "$(jget "$TMP/s.json" "len(j['series'])")" = 3 ]

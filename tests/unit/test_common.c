@@ -1,16 +1,19 @@
 /* Unit tests of the common helpers: number, duration, size and address
- * parsing, base64, decimal and string writers, and the names of events. */
+ * parsing, base64, decimal and string writers, the names of events, and
+ * options in any order around operands. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "common/base64.h"
 #include "common/event_util.h"
+#include "common/opts.h"
 #include "common/parse.h"
 #include "common/str.h"
 
@@ -186,13 +189,49 @@ static void test_str_writers(void **state)
 	assert_string_equal(got, "ab");
 }
 
+struct seen {
+	int threads;
+	const char *json;
+};
+
+static int on_opt(int key, const char *arg, void *ctx)
+{
+	struct seen *s = ctx;
+
+	if (key == 't')
+		s->threads = atoi(arg);
+	else
+		s->json = arg;
+	return 0;
+}
+
+/* Options before, between and after operands, as GNU tools take them; "--"
+ * makes what follows an operand even when it looks like an option. */
+static void test_opts_order(void **state)
+{
+	static const struct weft_opt opts[] = {
+	    {"threads", 't', "N", "threads"}, {"json", 256, "FILE", "json"}, {0}};
+	char *argv[] = {"load", "http://x/", "-t2", "--json", "o.json", "extra", "--", "-t9", NULL};
+	struct seen s = {0};
+	int first;
+
+	(void)state;
+	assert_int_equal(opts_parse(8, argv, "load", opts, on_opt, &s, &first), 0);
+	assert_int_equal(s.threads, 2);
+	assert_string_equal(s.json, "o.json");
+	assert_int_equal(first, 5);
+	assert_string_equal(argv[5], "http://x/");
+	assert_string_equal(argv[6], "extra");
+	assert_string_equal(argv[7], "-t9");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_u64),	     cmocka_unit_test(test_parse_duration),
 	    cmocka_unit_test(test_parse_size),	     cmocka_unit_test(test_parse_host_port),
 	    cmocka_unit_test(test_base64_roundtrip), cmocka_unit_test(test_role_infer),
-	    cmocka_unit_test(test_str_writers),
+	    cmocka_unit_test(test_str_writers),	     cmocka_unit_test(test_opts_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,8 +16,8 @@ static void test_json_keys_and_values(void **state)
 	static char buf[sizeof(struct weft_event) + 8];
 	struct weft_event *e = (struct weft_event *)buf;
 	struct event_context x = {.host = "web\"1", .exe = "/usr/bin/x\\y", .ts_wall_ns = 1234};
-	static const char *keys[] = {"ts_ns", "host", "pid",   "tid",   "comm",   "type",
-				     "role",  "saddr", "sport", "daddr", "dport",  "seq",
+	static const char *keys[] = {"ts_ns", "host",  "pid",	 "tid",	    "comm",    "type",
+				     "role",  "saddr", "sport",	 "daddr",   "dport",   "seq",
 				     "len",   "netns", "cgroup", "payload", "sock_id", "exe"};
 	char line[EVENT_LINE_MAX];
 	struct json_object *o, *v;

@@ -76,12 +76,39 @@ static void test_file_fields(void **state)
 }
 
 /* Every malformed line is reported with its file name and line number. */
+/* A line that starts with its path or URL is a GET, as in the Autoprofiler's
+ * orderstatus.uris; fields still follow it. */
+static void test_bare_paths(void **state)
+{
+	static const char text[] = "/orderstatus?id=1\n"
+				   "http://10.0.0.1:8080/orderstatus?id=2 weight=2\n"
+				   "POST /cancel body=x\n";
+	struct uri_set s = {.port = "80"};
+	char err[256];
+
+	(void)state;
+	assert_int_equal(uri_set__parse(&s, text, strlen(text), "o.uris", err, sizeof(err)), 0);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.v[0].method, "GET");
+	assert_string_equal(s.v[0].path, "/orderstatus?id=1");
+	assert_int_equal(s.v[0].weight, 1);
+	assert_string_equal(s.v[1].method, "GET");
+	assert_string_equal(s.v[1].path, "/orderstatus?id=2");
+	assert_int_equal(s.v[1].weight, 2);
+	assert_string_equal(s.host, "10.0.0.1");
+	assert_string_equal(s.port, "8080");
+	assert_string_equal(s.v[2].method, "POST");
+	uri_set__free(&s);
+}
+
 static void test_file_errors(void **state)
 {
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
 	    {"GET /a\nFETCH /b\n", "f.txt:2: unknown method 'FETCH'"},
+	    {"orders\n", "f.txt:1: unknown method 'orders' (GET, POST, PUT, DELETE, PATCH, "
+			 "OPTIONS), or a path starting with '/'"},
 	    {"\n\nGET\n", "f.txt:3: missing path after the method"},
 	    {"GET /a weight=0\n", "f.txt:1: weight must be"},
 	    {"GET /a weight=x\n", "f.txt:1: weight must be"},
@@ -146,9 +173,9 @@ static void test_render(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_url_parse),	cmocka_unit_test(test_file_fields),
-	    cmocka_unit_test(test_file_errors), cmocka_unit_test(test_load_missing_file),
-	    cmocka_unit_test(test_render),
+	    cmocka_unit_test(test_url_parse),	      cmocka_unit_test(test_file_fields),
+	    cmocka_unit_test(test_bare_paths),	      cmocka_unit_test(test_file_errors),
+	    cmocka_unit_test(test_load_missing_file), cmocka_unit_test(test_render),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

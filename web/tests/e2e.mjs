@@ -25,7 +25,8 @@ const label = (n) => (n ? `${n.name}${n.ports && n.ports.length ? `:${n.ports.jo
 const expSpans = Number(opt('spans', '0'));
 const reqFilter = opt('request', '');
 const sensorId = opt('sensor', '');
-const budget = Number(opt('budget-ms', '1000'));
+// Only a benchmark sets a time budget (bench/web_map.sh); tests assert behaviour.
+const budget = opt('budget-ms', '') ? Number(opt('budget-ms', '')) : Infinity;
 const browserPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const prefix = opt('prefix', suite);
 
@@ -243,7 +244,7 @@ async function narrowSuite() {
 }
 
 async function perfSuite() {
-	await step(`a map of ${opt('services', '?')} services and ${opt('edges', '?')} edges is interactive within ${budget} ms (median of 5 cold loads)`, async () => {
+	await step(`a map of ${opt('services', '?')} services and ${opt('edges', '?')} edges is interactive${budget < Infinity ? ` within ${budget} ms` : ''} (median of 5 cold loads)`, async () => {
 		// The browser itself warms up on another view first (its own start-up
 		// is not the map's); the map's loads below are cold: nothing cached.
 		await go('/sensors', 'sensors');

@@ -2,13 +2,15 @@
 # The dashboard at scale: a database holding 300 services, 1,000 edges and a
 # million trajectories (web/tests/synth_db.py, written straight into the
 # server's SQLite schema), served by the real server. In headless Chromium
-# the map must be interactive within 1 s of loading (median of three cold
-# loads, performance marks), and paging the trajectory list must stay fast.
-# Figures go to build/screenshots/perf-perf.txt.
+# the map must show every service and edge and answer a click, and paging
+# the trajectory list must show distinct pages and come back to the same
+# one. How fast is a benchmark's business, not a test's: the times go to
+# build/screenshots/perf-perf.txt, and bench/web_map.sh (which runs this
+# script with WEFT_PERF_BUDGET_MS set) holds them to a budget.
 source "$(dirname "$0")/../lib/tap.sh"
 cd "$WEFT_ROOT"
 
-checks=("map of 300 services and 1000 edges interactive within 1 s" "trajectory list with a million trajectories")
+checks=("map of 300 services and 1000 edges interactive" "trajectory list with a million trajectories")
 command -v node >/dev/null || skip_all "node is not installed (scripts/deps.sh test)" "${checks[@]}"
 [[ -x ${CHROMIUM:-/usr/bin/chromium} ]] || skip_all "no chromium (scripts/deps.sh test)" "${checks[@]}"
 [[ -d web/node_modules/playwright-core ]] || skip_all "web packages missing (scripts/deps.sh test)" "${checks[@]}"
@@ -34,4 +36,4 @@ for q in "limit=50" "limit=50&offset=500000" "limit=50&errors=1" "limit=50&min_m
 done
 
 node web/tests/e2e.mjs --url "$API" --suite perf --prefix perf --shots build/screenshots \
-	--services 300 --edges 1000 --budget-ms "${WEFT_PERF_BUDGET_MS:-1000}"
+	--services 300 --edges 1000 ${WEFT_PERF_BUDGET_MS:+--budget-ms "$WEFT_PERF_BUDGET_MS"}
