@@ -65,9 +65,9 @@ $(GEN)/%.skel.h: $(GEN)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 # Unit tests: cmocka, linked against every module but main, under ASan+UBSan.
-$(BUILD)/tests/%: tests/unit/%.c $(SAN_OBJS)
+$(BUILD)/tests/%: tests/unit/%.c $(SAN_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS) -lcmocka
 
 test: all
 	@scripts/deps.sh test

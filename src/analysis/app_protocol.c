@@ -157,6 +157,59 @@ void protocol_request(const uint8_t *p, size_t n, uint16_t server_port, uint8_t 
 		*proto = WEFT_PROTO_MYSQL;
 }
 
+static uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h ? h : 1;
+}
+
+/* The value of header `name` (lower case, with its colon) in an HTTP head,
+ * found case-insensitively at the start of a line; its length in *len. */
+static const uint8_t *header_value(const uint8_t *p, size_t n, const char *name, size_t *len)
+{
+	size_t k = strlen(name);
+
+	for (size_t i = 0; i + 2 + k <= n; i++) {
+		size_t j, v;
+
+		if (p[i] != '\n')
+			continue;
+		for (j = 0; j < k && tolower(p[i + 1 + j]) == name[j]; j++)
+			;
+		if (j < k)
+			continue;
+		v = i + 1 + k;
+		while (v < n && (p[v] == ' ' || p[v] == '\t'))
+			v++;
+		for (*len = 0; v + *len < n && p[v + *len] != '\r' && p[v + *len] != '\n'; (*len)++)
+			;
+		return v + *len < n ? p + v : NULL; /* only a value seen whole */
+	}
+	return NULL;
+}
+
+void protocol_http_keys(const uint8_t *p, size_t n, uint64_t *line, uint64_t *trace)
+{
+	const uint8_t *v;
+	size_t len, sp = 0, i;
+
+	*line = *trace = 0;
+	for (i = 0; i < n && p[i] != '\r' && p[i] != '\n'; i++)
+		if (p[i] == ' ' && ++sp == 2)
+			break;
+	if (sp == 2) /* method and target, whatever the version */
+		*line = hash_bytes(p, i);
+	/* traceparent: 00-<trace id>-<parent id>-<flags>: the trace id stays
+	 * across hops, the parent id changes at each. */
+	if ((v = header_value(p, n, "traceparent:", &len)) && len >= 35 && v[2] == '-')
+		*trace = hash_bytes(v + 3, 32);
+	else if ((v = header_value(p, n, "x-request-id:", &len)) && len)
+		*trace = hash_bytes(v, len);
+}
+
 void protocol_response(uint8_t proto, const uint8_t *p, size_t n, struct protocol_result *r)
 {
 	memset(r, 0, sizeof(*r));

@@ -20,6 +20,12 @@ struct protocol_result {
 	char error_text[48]; /* why it failed */
 };
 
+/* What identifies an HTTP request across a proxy, from its prefix: *line
+ * hashes its method and target (a reverse proxy forwards them unchanged),
+ * *trace its trace id (traceparent) or X-Request-ID. 0 when absent or not
+ * seen whole. */
+void protocol_http_keys(const uint8_t *p, size_t n, uint64_t *line, uint64_t *trace);
+
 /* From a response's prefix, for a request of protocol proto. */
 void protocol_response(uint8_t proto, const uint8_t *p, size_t n, struct protocol_result *r);
 

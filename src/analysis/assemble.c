@@ -1,9 +1,9 @@
 /* Halves to trajectories. A span is one exchange: its client half, its
  * server half, or both once matched. A span's parent is the server half its
- * client half's thread was serving; the trajectory is the tree under the
- * topmost span. Trees are emitted when they have been quiet for settle_ns,
- * and emitted again whenever they change (a late host's batch, a response
- * finishing), so the store always holds the latest complete view. */
+ * client half was sent for (causality.c); the trajectory is the tree under
+ * the topmost span. A client half still undecided holds its tree back. Trees are emitted when they
+ * have been quiet for settle_ns, and emitted again whenever they change (a late host's batch, a
+ * response finishing), so the store always holds the latest complete view. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,6 +203,7 @@ static void walk_calls(struct correlator *c, struct walk *w, struct half *sv, si
 		s->server.start_ns = m->start_ns;
 		s->server.end_ns = m->end_ns;
 		s->protocol = WEFT_PROTO_METHOD;
+		s->link = WEFT_LINK_METHOD;
 		str_copy(s->request, sizeof(s->request), m->name);
 		if (depth + 1 + nopen > w->depth)
 			w->depth = depth + 1 + nopen;
@@ -229,7 +230,8 @@ static void walk_span(struct correlator *c, struct walk *w, struct half *cl, str
 
 		if (!h)
 			continue;
-		if (w->now != UINT64_MAX && w->now - h->touched_mono < c->opts.settle_ns)
+		if ((w->now != UINT64_MAX && w->now - h->touched_mono < c->opts.settle_ns) ||
+		    h->undecided)
 			w->settled = false;
 		note_old(w, h);
 	}
@@ -239,9 +241,12 @@ static void walk_span(struct correlator *c, struct walk *w, struct half *cl, str
 		fill_side(c, &s->client, cl);
 		s->client_service = client_service(c, cl);
 		s->uncertain = cl->uncertain;
+		s->link = cl->parent ? cl->link : cl->uncertain ? WEFT_LINK_UNDECIDED : 0;
 	}
 	if (sv) {
 		fill_side(c, &s->server, sv);
+		s->incomplete = sv->incomplete;
+		s->uncertain |= sv->incomplete;
 		s->server_service = service_local(c, sv->host, sv->pid, sv->comm, sv->sport);
 	} else {
 		s->server_service = service_external(c, cl->family, cl->daddr, cl->dport);

@@ -5,10 +5,7 @@
  * byte (confirmed by the response's when both are known): addresses and
  * clocks of the two hosts are never compared, so NAT and skew do not matter.
  *
- * Causality is the thread rule: a request sent by a thread belongs to the
- * request that thread received and has not yet answered. When the thread
- * has several such requests open (an event loop), the most recent is taken
- * and the link is marked uncertain. */
+ * Which request each request was sent for is causality.c's business. */
 #include "analysis/correlator_int.h"
 
 #include <stdio.h>
@@ -59,6 +56,14 @@ struct proc_entry *corr_proc(struct correlator *c, uint32_t host, uint32_t pid)
 	p->key = k;
 	HASH_ADD(hh, c->procs, key, sizeof(k), p);
 	return p;
+}
+
+struct half *corr_half_by_id(struct correlator *c, uint64_t id)
+{
+	struct half *h;
+
+	HASH_FIND(hh_id, c->by_id, &id, sizeof(id), h);
+	return h;
 }
 
 struct correlator *correlator__new(const struct corr_opts *opts, const struct corr_sink *sink)
@@ -127,71 +132,6 @@ void corr_touch(struct correlator *c, struct half *h, uint64_t now_mono)
 	}
 	h->dirty = true;
 	c->dirty[c->ndirty++] = h;
-}
-
-/* ---- threads: which requests each thread is serving ---------------------------------- */
-
-static struct thread_entry *thread_get(struct correlator *c, uint32_t host, uint32_t tid,
-				       bool create)
-{
-	struct thread_key k = {host, tid};
-	struct thread_entry *t;
-
-	HASH_FIND(hh, c->threads, &k, sizeof(k), t);
-	if (t || !create)
-		return t;
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
-	t->key = k;
-	HASH_ADD(hh, c->threads, key, sizeof(k), t);
-	return t;
-}
-
-static void thread_open(struct correlator *c, struct half *h)
-{
-	struct thread_entry *t = thread_get(c, h->host, h->tid, true);
-
-	if (!t)
-		return;
-	h->thread = t;
-	h->open_next = t->open;
-	t->open = h;
-	t->nopen++;
-}
-
-static void thread_close(struct correlator *c, struct half *h)
-{
-	struct thread_entry *t = h->thread;
-
-	if (!t)
-		return;
-	for (struct half **pp = &t->open; *pp; pp = &(*pp)->open_next) {
-		if (*pp == h) {
-			*pp = h->open_next;
-			t->nopen--;
-			break;
-		}
-	}
-	h->thread = NULL;
-	h->open_next = NULL;
-	if (!t->nopen) {
-		HASH_DEL(c->threads, t);
-		free(t);
-	}
-}
-
-/* A client half's parent: the request its thread is serving. */
-static void link_parent(struct correlator *c, struct half *h)
-{
-	struct thread_entry *t = thread_get(c, h->host, h->tid, false);
-
-	if (!t || !t->open)
-		return;
-	h->parent = t->open;
-	h->uncertain = t->nopen > 1;
-	h->sibling = t->open->child;
-	t->open->child = h;
 }
 
 static void unlink_child(struct half *h)
@@ -269,6 +209,7 @@ static struct half *half_new(struct correlator *c, struct endpoint *ep, const st
 	h->id = fnv1a(h->id, &e->ts_ns, sizeof(e->ts_ns)) >> 1; /* positive in SQL */
 	if (!h->id)
 		h->id = 1;
+	HASH_ADD(hh_id, c->by_id, id, sizeof(h->id), h);
 	all_append(c, h);
 	c->stats.exchanges++;
 	return h;
@@ -278,7 +219,8 @@ void corr_half_free(struct correlator *c, struct half *h)
 {
 	calls_half_free(h);
 	match_remove(c, h);
-	thread_close(c, h);
+	causality_half_free(c, h);
+	HASH_DELETE(hh_id, c->by_id, h);
 	unlink_child(h);
 	for (struct half *ch = h->child, *next; ch; ch = next) {
 		next = ch->sibling;
@@ -302,8 +244,8 @@ static struct half *request_start(struct correlator *c, struct endpoint *ep,
 	if (!h)
 		return NULL;
 	if (ep->cur) {
-		if (ep->cur->thread) /* answered by nothing: do not keep it open */
-			thread_close(c, ep->cur);
+		if (ep->cur->role == WEFT_ROLE_SERVER) /* answered by nothing: not open */
+			causality_closed(c, ep->cur);
 		ep->cur->ep = NULL;
 	}
 	ep->cur = h;
@@ -314,20 +256,19 @@ static struct half *request_start(struct correlator *c, struct endpoint *ep,
 	protocol_request(e->payload, e->payload_len,
 			 ep->role == WEFT_ROLE_CLIENT ? ep->dport : ep->sport, &h->proto,
 			 h->request, sizeof(h->request));
-	if (ep->role == WEFT_ROLE_SERVER) {
-		struct proc_entry *p = corr_proc(c, ep->key.host, e->pid);
-
-		thread_open(c, h);
-		if (p)
-			p->served_port = ep->sport;
-	} else {
-		link_parent(c, h);
-	}
+	if (h->proto == WEFT_PROTO_HTTP)
+		protocol_http_keys(e->payload, e->payload_len, &h->line_key, &h->trace_key);
+	if (ep->role == WEFT_ROLE_SERVER)
+		causality_request_in(c, h, now_mono);
+	else
+		causality_request_out(c, h, ep, now_mono);
+	ep->used = true;
 	match(c, h, now_mono);
 	return h;
 }
 
-static void response_start(struct correlator *c, struct half *h, const struct weft_event *e)
+static void response_start(struct correlator *c, struct half *h, const struct weft_event *e,
+			   uint64_t now_mono)
 {
 	struct protocol_result r;
 
@@ -341,7 +282,9 @@ static void response_start(struct correlator *c, struct half *h, const struct we
 		snprintf(h->error_text, sizeof(h->error_text), "%s", r.error_text);
 	}
 	if (h->role == WEFT_ROLE_SERVER)
-		thread_close(c, h);
+		causality_answer(c, h, e->tid, now_mono);
+	else
+		causality_response_in(c, h, e->tid, now_mono);
 	/* Joined on the request alone: the responses must agree too. */
 	if (h->peer && h->peer->has_resp && h->peer->resp_seq != h->resp_seq) {
 		h->peer->peer = NULL;
@@ -364,7 +307,7 @@ static void on_message(struct correlator *c, struct endpoint *ep, const struct w
 		if (!h)
 			return; /* a response whose request came before the sensor */
 		if (!is_request && new_message)
-			response_start(c, h, e);
+			response_start(c, h, e, now_mono);
 	}
 	if (!h)
 		return;
@@ -392,7 +335,9 @@ static void on_connect_failed(struct correlator *c, struct endpoint *ep, const s
 	snprintf(h->error_text, sizeof(h->error_text), "connection %s",
 		 weft_connect_result(e->err));
 	snprintf(h->request, sizeof(h->request), "connect");
-	link_parent(c, h);
+	causality_connect(c, ep, e->pid, e->tid, h->req_start);
+	causality_request_out(c, h, ep, now_mono);
+	ep->used = true;
 	corr_touch(c, h, now_mono);
 }
 
@@ -423,8 +368,8 @@ static struct endpoint *endpoint_get(struct correlator *c, uint32_t host,
 static void endpoint_free(struct correlator *c, struct endpoint *ep)
 {
 	if (ep->cur) {
-		if (ep->cur->thread)
-			thread_close(c, ep->cur);
+		if (ep->cur->role == WEFT_ROLE_SERVER)
+			causality_closed(c, ep->cur);
 		ep->cur->ep = NULL;
 	}
 	HASH_DEL(c->endpoints, ep);
@@ -453,6 +398,8 @@ void correlator__feed(struct correlator *c, const char *host, const struct weft_
 	case WEFT_EV_CONNECT:
 		if (e->err)
 			on_connect_failed(c, ep, e, now_mono);
+		else if (ep->role == WEFT_ROLE_CLIENT)
+			causality_connect(c, ep, e->pid, e->tid, e->ts_ns - e->duration_ns);
 		break;
 	case WEFT_EV_RESET:
 		if (ep->cur) {
@@ -470,8 +417,8 @@ void correlator__feed(struct correlator *c, const char *host, const struct weft_
 				 "closed before a response");
 			corr_touch(c, ep->cur, now_mono);
 		}
-		if (ep->cur && ep->cur->thread)
-			thread_close(c, ep->cur);
+		if (ep->cur && ep->cur->role == WEFT_ROLE_SERVER)
+			causality_closed(c, ep->cur);
 		ep->closed = true;
 		ep->closed_mono = now_mono;
 		break;
@@ -496,6 +443,9 @@ static void expire(struct correlator *c, uint64_t now_mono)
 
 void correlator__tick(struct correlator *c, uint64_t now_mono)
 {
+	/* Before assembly: a request that waited long enough for its thread to
+	 * answer goes out now as an uncertain root (at the end, all of them). */
+	causality_expire(c, now_mono);
 	assemble_pass(c, now_mono);
 	if (now_mono != UINT64_MAX) {
 		expire(c, now_mono);
@@ -518,11 +468,11 @@ void correlator__free(struct correlator *c)
 	struct host_entry *h, *htmp;
 	struct proc_entry *p, *ptmp;
 	struct endpoint *ep, *etmp;
-	struct thread_entry *t, *ttmp;
 
 	if (!c)
 		return;
 	HASH_CLEAR(hh_match, c->match);
+	HASH_CLEAR(hh_id, c->by_id);
 	while (c->all_head) {
 		struct half *x = c->all_head;
 
@@ -537,11 +487,7 @@ void correlator__free(struct correlator *c)
 		HASH_DEL(c->endpoints, ep);
 		free(ep);
 	}
-	HASH_ITER(hh, c->threads, t, ttmp)
-	{
-		HASH_DEL(c->threads, t);
-		free(t);
-	}
+	causality_free(c);
 	HASH_ITER(hh, c->procs, p, ptmp)
 	{
 		HASH_DEL(c->procs, p);

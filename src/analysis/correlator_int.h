@@ -37,7 +37,23 @@ struct proc_entry {
 	char comm[16];
 	char exe[WEFT_EXE_LEN];
 	uint16_t served_port; /* a port this process answered requests on, 0 if none */
+	struct half *open;    /* server halves received and not answered, by popen_next */
+	int nopen;
 	UT_hash_handle hh;
+};
+
+/* What a thread works for, as far as its messages tell (causality.c). */
+enum ctx_state {
+	CTX_UNKNOWN = 0, /* no evidence: it answered its last request or never served */
+	CTX_HALF,	 /* the server half `id` */
+	CTX_UNDECIDED,	 /* the thread's undecided requests: whatever it answers next */
+};
+
+struct ctx_ref {
+	uint64_t id;	/* CTX_HALF: the server half */
+	uint8_t state;	/* enum ctx_state */
+	uint8_t link;	/* enum weft_link: how id was decided */
+	bool uncertain; /* id is a guess among several */
 };
 
 struct ep_key {
@@ -52,6 +68,10 @@ struct endpoint {
 	uint8_t role; /* WEFT_ROLE_CLIENT or WEFT_ROLE_SERVER */
 	uint8_t dir;  /* direction of the current message: WEFT_EV_SEND/RECV, 0 none */
 	bool closed;
+	bool used;	 /* an exchange has started on it */
+	bool born_known; /* client side: born holds what its connecting thread worked for
+			    when it called connect(), which its first request inherits */
+	struct ctx_ref born;
 	uint16_t family;
 	uint16_t sport; /* own port */
 	uint16_t dport; /* peer's port */
@@ -68,11 +88,29 @@ struct thread_key {
 	uint32_t tid;
 };
 
-/* The server-side exchanges a thread has received and not yet answered. */
+#define THREAD_WAITING 4 /* requests remembered as read and not acted on */
+#define THREAD_HISTORY 8 /* past contexts, for connects reported after the fact */
+
 struct thread_entry {
 	struct thread_key key;
-	struct half *open; /* most recent first, linked by open_next */
+	uint32_t pid;
+	struct half *open; /* server halves it received and not yet answered, most recent
+			      first, linked by open_next */
 	int nopen;
+	struct ctx_ref cur; /* what it works for now */
+	struct {
+		uint64_t id; /* a server half it read and has not acted on since */
+		uint64_t ts;
+	} waiting[THREAD_WAITING];
+	int nwaiting;
+	struct {
+		uint64_t ts; /* from this time on (the host's clock) */
+		struct ctx_ref ref;
+		bool contested; /* another request was waiting then */
+	} hist[THREAD_HISTORY];
+	int nhist;		/* entries written, the ring holds the last THREAD_HISTORY */
+	struct half *undecided; /* its requests sent without evidence, by und_next */
+	uint64_t last_mono;
 	UT_hash_handle hh;
 };
 
@@ -113,9 +151,13 @@ struct half {
 	uint8_t proto;
 	bool has_resp;
 	bool error;
-	bool uncertain; /* parent chosen among several open requests */
-	bool in_match;	/* waiting in the match table */
-	bool dirty;	/* changed since emitted */
+	bool uncertain;	 /* parent chosen among several candidates */
+	bool incomplete; /* server halves: a request of its process that may be its child
+			    went elsewhere or nowhere */
+	bool undecided;	 /* client halves: waiting for the sending thread's next answer */
+	bool in_match;	 /* waiting in the match table */
+	bool dirty;	 /* changed since emitted */
+	uint8_t link;	 /* client halves: enum weft_link, how the parent was decided */
 	uint32_t pid;
 	uint32_t tid; /* the thread that received (server) or sent (client) the request */
 	char comm[16];
@@ -135,6 +177,12 @@ struct half {
 	struct half *sibling;
 	struct thread_entry *thread; /* server halves still open on their thread */
 	struct half *open_next;
+	struct proc_entry *proc; /* server halves still open in their process */
+	struct half *popen_next;
+	uint64_t line_key;	  /* HTTP: hash of method and target, 0 otherwise */
+	uint64_t trace_key;	  /* hash of its trace id (traceparent, X-Request-ID), 0 if none */
+	struct thread_entry *und; /* client halves: the thread whose undecided list holds it */
+	struct half *und_next;
 	uint64_t emitted_root; /* id of the trajectory it was emitted as the root of */
 	uint64_t touched_mono;
 	uint64_t emitted_gen; /* assembly pass that last emitted it */
@@ -144,6 +192,7 @@ struct half {
 	struct half *all_prev, *all_next;
 	struct match_key mkey;
 	UT_hash_handle hh_match;
+	UT_hash_handle hh_id;
 };
 
 struct service_seen {
@@ -160,6 +209,7 @@ struct correlator {
 	struct endpoint *endpoints;
 	struct thread_entry *threads;
 	struct half *match;		  /* by (req_seq, role) */
+	struct half *by_id;		  /* every half, by id */
 	struct half *all_head, *all_tail; /* every half, oldest touched first */
 	struct half **dirty;		  /* halves changed since the last pass */
 	size_t ndirty, dirty_cap;
@@ -179,6 +229,31 @@ const char *corr_host_name(struct correlator *c, uint32_t id);
 struct proc_entry *corr_proc(struct correlator *c, uint32_t host, uint32_t pid);
 void corr_touch(struct correlator *c, struct half *h, uint64_t now_mono);
 void corr_half_free(struct correlator *c, struct half *h);
+struct half *corr_half_by_id(struct correlator *c, uint64_t id);
+
+/* causality.c: which request each request was sent for (see there). The
+ * message-level events of one thread arrive in its order. */
+struct thread_entry *thread_get(struct correlator *c, uint32_t host, uint32_t tid, bool create);
+/* A server half's request arrived (h->tid read it). */
+void causality_request_in(struct correlator *c, struct half *sv, uint64_t now_mono);
+/* A client half's response arrived on thread tid. */
+void causality_response_in(struct correlator *c, struct half *cl, uint32_t tid, uint64_t now_mono);
+/* A client half's request is being sent by cl->tid: decides its parent. */
+void causality_request_out(struct correlator *c, struct half *cl, struct endpoint *ep,
+			   uint64_t now_mono);
+/* A server half will not be answered: its connection moved on or closed. */
+void causality_closed(struct correlator *c, struct half *sv);
+/* Thread tid starts answering server half sv. */
+void causality_answer(struct correlator *c, struct half *sv, uint32_t tid, uint64_t now_mono);
+/* A connection ep that thread tid of pid started to connect at ts. */
+void causality_connect(struct correlator *c, struct endpoint *ep, uint32_t pid, uint32_t tid,
+		       uint64_t ts);
+/* The half is going away: drop every reference to it. */
+void causality_half_free(struct correlator *c, struct half *h);
+/* Requests left undecided too long become uncertain roots; idle threads
+ * are forgotten. */
+void causality_expire(struct correlator *c, uint64_t now_mono);
+void causality_free(struct correlator *c);
 
 /* calls.c */
 /* At assembly: sv takes the waiting calls it contains and is remembered by

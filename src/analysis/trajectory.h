@@ -24,6 +24,38 @@ enum weft_protocol {
 
 const char *weft_protocol_name(uint8_t proto);
 
+/* How a span's parent was decided: the evidence behind each link. */
+enum weft_link {
+	WEFT_LINK_NONE = 0,  /* a root: sent by a process that was serving nothing */
+	WEFT_LINK_THREAD,    /* the thread that sent it had received that request, its only
+				open one, and had not answered it */
+	WEFT_LINK_ADJACENT,  /* the request behind the last message the thread received before
+				sending (run to completion: event loops, goroutines) */
+	WEFT_LINK_CONNECT,   /* the first request on a connection opened while the thread worked
+				for that request */
+	WEFT_LINK_FORWARD,   /* a proxy forwarded it: the same request line, trace id or request
+				id as that request, the only one open in its process */
+	WEFT_LINK_RESPONSE,  /* the thread then answered that request itself (a worker that took
+				it from a queue) */
+	WEFT_LINK_GUESS,     /* chosen among several candidates: always uncertain */
+	WEFT_LINK_UNDECIDED, /* no evidence for any parent in a process that serves requests:
+				always uncertain */
+	WEFT_LINK_METHOD,    /* a method call inside the span above it (the JVM agent's trace) */
+};
+
+/* "thread", "adjacent", ... as the API spells them; NULL for a root. */
+static inline const char *weft_link_name(uint8_t link)
+{
+	static const char *const names[] = {
+	    [WEFT_LINK_THREAD] = "thread",	 [WEFT_LINK_ADJACENT] = "adjacent",
+	    [WEFT_LINK_CONNECT] = "connect",	 [WEFT_LINK_FORWARD] = "forward",
+	    [WEFT_LINK_RESPONSE] = "response",	 [WEFT_LINK_GUESS] = "guess",
+	    [WEFT_LINK_UNDECIDED] = "undecided", [WEFT_LINK_METHOD] = "method",
+	};
+
+	return link < sizeof(names) / sizeof(names[0]) ? names[link] : NULL;
+}
+
 /* A service: host + executable + listening port; all processes of it are
  * its instances (a pre-forked server with 20 children is one service).
  * A peer without a sensor is an external service known by address:port.
@@ -66,7 +98,11 @@ struct weft_span {
 	int status;			/* HTTP status, 0 when none */
 	bool error;			/* 5xx, reset, refused connect, protocol error */
 	char error_text[48];		/* "HTTP 503", "connection reset", "connection refused" */
-	bool uncertain;			/* the link to the parent could not be decided exactly */
+	bool uncertain;			/* the link to the parent could not be decided exactly,
+					   or a child may be missing (incomplete) */
+	bool incomplete;		/* a request of its process that may be its child went
+					   elsewhere or nowhere */
+	uint8_t link;			/* enum weft_link: how the parent was decided */
 	uint64_t request_bytes;
 	uint64_t response_bytes;
 };

@@ -393,7 +393,11 @@ enum {
 	SP_ERROR_TEXT,
 	SP_UNCERTAIN,
 	SP_REQ_BYTES,
-	SP_RESP_BYTES
+	SP_RESP_BYTES,
+	SP_CPROC,
+	SP_SPROC,
+	SP_LINK,
+	SP_INCOMPLETE
 };
 
 static json_object *span_json(sqlite3_stmt *st)
@@ -401,6 +405,7 @@ static json_object *span_json(sqlite3_stmt *st)
 	json_object *o = json_object_new_object();
 	bool server = sqlite3_column_int(st, SP_SERVER) != 0;
 	int64_t start = sqlite3_column_int64(st, SP_START);
+	const char *link;
 
 	json_object_object_add(o, "id", col_id_json(st, SP_ID));
 	json_object_object_add(
@@ -423,6 +428,9 @@ static json_object *span_json(sqlite3_stmt *st)
 	json_object_object_add(o, "error", bool_json(st, SP_ERROR));
 	json_object_object_add(o, "error_text", text_json(st, SP_ERROR_TEXT));
 	json_object_object_add(o, "uncertain", bool_json(st, SP_UNCERTAIN));
+	json_object_object_add(o, "incomplete", bool_json(st, SP_INCOMPLETE));
+	link = weft_link_name((uint8_t)sqlite3_column_int(st, SP_LINK));
+	json_object_object_add(o, "link", link ? json_object_new_string(link) : NULL);
 	json_object_object_add(o, "request_bytes", i64_json(st, SP_REQ_BYTES));
 	json_object_object_add(o, "response_bytes", i64_json(st, SP_RESP_BYTES));
 	return o;

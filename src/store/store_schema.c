@@ -120,11 +120,18 @@ static const char schema_v3[] =
     "DROP TABLE spans;"
     "ALTER TABLE spans_v3 RENAME TO spans;";
 
-/* The next version appends {4, schema_v4} here. */
+/* Version 4: how each span's parent was decided (enum weft_link), and
+ * whether a request that may be its child went elsewhere. */
+static const char schema_v4[] =
+    "ALTER TABLE spans ADD COLUMN link INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE spans ADD COLUMN incomplete INTEGER NOT NULL DEFAULT 0;";
+
+/* The next version appends {5, schema_v5} here. */
 static const struct migration migrations[] = {
     {1, schema_v1},
     {2, schema_v2},
     {3, schema_v3},
+    {4, schema_v4},
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -50,7 +50,7 @@ static const char *const stmt_sql[STORE_ST_COUNT] = {
     [STORE_ST_PUT_SPAN] = "INSERT OR REPLACE INTO spans VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
 			  " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
 			  " ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27,"
-			  " ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38)",
+			  " ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40)",
     [STORE_ST_PRUNE_SPANS] = "DELETE FROM spans WHERE (start_ns, trajectory, ord) IN"
 			     " (SELECT j.value, t.id, j.key FROM trajectories t,"
 			     " json_each(t.span_starts) j WHERE t.start_ns < ?1)",
@@ -513,6 +513,8 @@ static int put_span(struct store *s, uint64_t traj, int ord, const struct weft_s
 	sqlite3_bind_int64(st, 36, (sqlite3_int64)sp->response_bytes);
 	sqlite3_bind_int64(st, 37, proc_key(&sp->client));
 	sqlite3_bind_int64(st, 38, proc_key(&sp->server));
+	sqlite3_bind_int(st, 39, sp->link);
+	sqlite3_bind_int(st, 40, sp->incomplete);
 	return step_done(s, st, "storing a span");
 }
 

@@ -86,7 +86,7 @@ int store_sql_functions(sqlite3 *db);
 int64_t store_proc_key(const char *host, uint32_t pid);
 /* 0 when the database's schema is the one this code reads (for readers). */
 int store_schema_check(struct store *s);
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* Ids are unsigned 64-bit; SQLite integers are signed: stored bit for bit. */
 static inline sqlite3_int64 store_id_to_db(uint64_t id)

@@ -100,7 +100,8 @@ def main():
                    CASE WHEN t.err THEN 'HTTP 503' ELSE '' END, 0, 200, 900,
                    -- c_proc, s_proc: any integer unique to a (host, pid) pair
                    ((e.src - :sb) % 20) * 100000 + 1000 + (e.src - :sb),
-                   ((e.dst - :sb) % 20) * 100000 + 2000 + (t.x % 8)
+                   ((e.dst - :sb) % 20) * 100000 + 2000 + (t.x % 8),
+                   0, 0  -- link (a root), incomplete
             FROM t JOIN e ON e.k = t.k""", {"sb": SVC_BASE})
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()

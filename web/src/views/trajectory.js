@@ -9,6 +9,18 @@ import { h, dur, clock, bytes, loading, empty, errorBox } from '../format.js';
 
 /* Spans in tree order (depth-first, children by start), each with depth and
  * its times on the root's timeline in ns relative to t0 (Numbers, exact). */
+// How a span's parent was decided (docs/architecture.md, "Correlation").
+const LINKS = {
+	thread: 'the sending thread had received this request, its only open one',
+	adjacent: 'the request behind the last message the sending thread received',
+	connect: 'the first request on a connection opened while working for this request',
+	forward: 'a proxy forwarded it: same request line, trace id or request id',
+	response: 'the sending thread then answered this request itself',
+	guess: 'chosen among several candidates',
+	undecided: 'no evidence for any parent',
+	method: 'a method call inside the span above',
+};
+
 export function arrange(doc) {
 	const spans = (doc.spans || []).map((s) => ({ ...s, id: id(s.id), parent: id(s.parent) }));
 	const byId = new Map(spans.map((s) => [s.id, s]));
@@ -117,7 +129,8 @@ export function mount(el, { arg }) {
 			const flags = [];
 			if (s.id === slowSpan) flags.push(h('span', { class: 'badge slow', title: 'largest own time' }, 'slowest span'));
 			if (s.id === slowHop) flags.push(h('span', { class: 'badge hop', title: 'largest network time' }, 'slowest hop'));
-			if (s.uncertain) flags.push(h('span', { class: 'badge warn', title: 'the link to its parent could not be decided exactly' }, 'uncertain link'));
+			if (s.uncertain && !s.incomplete) flags.push(h('span', { class: 'badge warn', title: 'the link to its parent could not be decided exactly' }, 'uncertain link'));
+			if (s.incomplete) flags.push(h('span', { class: 'badge warn', title: 'a request its process sent may belong here but went elsewhere or nowhere' }, 'may miss a child'));
 			if (s.error) flags.push(h('span', { class: 'badge bad' }, s.error_text || 'error'));
 			const status = num(s.status);
 			const classes = ['wf-row', s.id === slowSpan && 'slow', s.id === slowHop && 'hop', s.uncertain && 'uncertain', s.error && 'err', s.id === selected && 'sel'].filter(Boolean).join(' ');
@@ -139,6 +152,7 @@ export function mount(el, { arg }) {
 				h('dt', {}, 'server time'), h('dd', {}, r.ss !== null && r.se !== null ? dur(r.se - r.ss) : '–'),
 				h('dt', {}, 'network'), h('dd', {}, r.cs !== null && r.ss !== null && r.se !== null && r.ce !== null ? dur(Math.max(0, r.ce - r.cs - (r.se - r.ss))) : '–'),
 				h('dt', {}, 'status'), h('dd', {}, `${num(sel.status) || '–'} ${sel.error ? `(${sel.error_text || 'error'})` : ''}`),
+				h('dt', {}, 'linked by'), h('dd', { title: LINKS[sel.link] || '' }, sel.link ? `${sel.link}${sel.uncertain ? ' (uncertain)' : ''}` : 'a root'),
 				h('dt', {}, 'bytes'), h('dd', {}, `${bytes(sel.request_bytes)} out, ${bytes(sel.response_bytes)} back`),
 				h('dt', {}, 'clock offset'), h('dd', {}, `${dur(Math.abs(num(sel.display_offset_ns)))} applied to its server's times`)));
 		} else detail.append(h('p', { class: 'muted' }, 'Click a span for its threads, times and bytes.'));

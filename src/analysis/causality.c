@@ -1,0 +1,551 @@
+/* Which request each outgoing request was sent for. The thread rule (a
+ * request sent by a thread belongs to the request that thread received and
+ * has not answered) is exact for thread-per-request servers, pre-forked ones
+ * and pools whose worker serves a request from start to finish; the rules
+ * below extend it to what breaks it, each from evidence in the messages
+ * themselves, and every link records which rule made it:
+ *
+ * - adjacency: a thread works for the request behind the last message it
+ *   received: the request itself, or the request a downstream response
+ *   belongs to. Event loops (nginx, Node.js) and Go's scheduler run a
+ *   callback or goroutine to its next wait, so what a thread sends follows
+ *   from what it last read. On a thread-per-request server this is the thread
+ *   rule itself.
+ * - contest: a request the thread read and has not acted on since (sent
+ *   nothing for it, not answered it) competes with the one adjacency names;
+ *   the link is then a guess and says so (HAProxy reads several sockets
+ *   before it forwards anything).
+ * - connect: the first request on a connection belongs to what its thread
+ *   worked for when it called connect() (a proxy connects upstream while
+ *   handling a request, and writes once the connection is up, by when it
+ *   may have read other requests).
+ * - forward: a request whose method and target, trace id (traceparent) or
+ *   X-Request-ID equal those of exactly one request open in its process was
+ *   forwarded from it (reverse proxies); several equal ones make a guess.
+ * - response: a thread with nothing to go on (a pool worker that took a
+ *   request from a queue, woken or not) sends undecided; when it then answers
+ *   a request itself, what it sent since belongs to that request.
+ * What none of these decides is an uncertain root, and the requests it may
+ * have belonged to are marked incomplete: nothing is guessed silently. */
+#include "analysis/correlator_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define UNDECIDED_WAIT_NS 2000000000ull /* how long an undecided request waits for an answer */
+#define CANDIDATE_SCAN	  4096		/* recent halves searched for an orphan's candidates */
+
+struct thread_entry *thread_get(struct correlator *c, uint32_t host, uint32_t tid, bool create)
+{
+	struct thread_key k = {host, tid};
+	struct thread_entry *t;
+
+	HASH_FIND(hh, c->threads, &k, sizeof(k), t);
+	if (t || !create)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->key = k;
+	HASH_ADD(hh, c->threads, key, sizeof(k), t);
+	return t;
+}
+
+/* ---- open requests: per thread that read them, per process -------------------------- */
+
+static void open_add(struct correlator *c, struct thread_entry *t, struct half *sv)
+{
+	struct proc_entry *p = corr_proc(c, sv->host, sv->pid);
+
+	sv->thread = t;
+	sv->open_next = t->open;
+	t->open = sv;
+	t->nopen++;
+	if (p) {
+		sv->proc = p;
+		sv->popen_next = p->open;
+		p->open = sv;
+		p->nopen++;
+		p->served_port = sv->sport;
+	}
+}
+
+/* The server half is answered, replaced or gone: it is no longer open. */
+static void open_remove(struct half *sv)
+{
+	struct thread_entry *t = sv->thread;
+	struct proc_entry *p = sv->proc;
+
+	for (struct half **pp = t ? &t->open : NULL; pp && *pp; pp = &(*pp)->open_next) {
+		if (*pp == sv) {
+			*pp = sv->open_next;
+			t->nopen--;
+			break;
+		}
+	}
+	for (struct half **pp = p ? &p->open : NULL; pp && *pp; pp = &(*pp)->popen_next) {
+		if (*pp == sv) {
+			*pp = sv->popen_next;
+			p->nopen--;
+			break;
+		}
+	}
+	sv->thread = NULL;
+	sv->open_next = NULL;
+	sv->proc = NULL;
+	sv->popen_next = NULL;
+}
+
+void causality_closed(struct correlator *c, struct half *sv)
+{
+	(void)c;
+	open_remove(sv);
+}
+
+static struct half *open_half(struct correlator *c, uint64_t id)
+{
+	struct half *h = id ? corr_half_by_id(c, id) : NULL;
+
+	return h && h->proc ? h : NULL;
+}
+
+/* ---- what a thread read and has not acted on ------------------------------------------- */
+
+static void waiting_add(struct thread_entry *t, uint64_t id, uint64_t ts)
+{
+	for (int i = 0; i < t->nwaiting; i++)
+		if (t->waiting[i].id == id)
+			return;
+	if (t->nwaiting == THREAD_WAITING) { /* the oldest was left unacted on long enough */
+		memmove(&t->waiting[0], &t->waiting[1],
+			sizeof(t->waiting[0]) * (THREAD_WAITING - 1));
+		t->nwaiting--;
+	}
+	t->waiting[t->nwaiting].id = id;
+	t->waiting[t->nwaiting].ts = ts;
+	t->nwaiting++;
+}
+
+/* Removes id, and with before != 0 only if it was read before that time. */
+static void waiting_remove(struct thread_entry *t, uint64_t id, uint64_t before)
+{
+	for (int i = 0; i < t->nwaiting; i++) {
+		if (t->waiting[i].id != id || (before && t->waiting[i].ts > before))
+			continue;
+		memmove(&t->waiting[i], &t->waiting[i + 1],
+			sizeof(t->waiting[0]) * (size_t)(t->nwaiting - i - 1));
+		t->nwaiting--;
+		return;
+	}
+}
+
+/* Drops what has been answered since; returns how many open requests other
+ * than `except` still wait, the newest in *newest. */
+static int waiting_others(struct correlator *c, struct thread_entry *t, uint64_t except,
+			  struct half **newest)
+{
+	int n = 0, keep = 0;
+
+	*newest = NULL;
+	for (int i = 0; i < t->nwaiting; i++) {
+		struct half *h = open_half(c, t->waiting[i].id);
+
+		if (!h)
+			continue;
+		t->waiting[keep++] = t->waiting[i];
+		if (h->id != except) {
+			n++;
+			*newest = h;
+		}
+	}
+	t->nwaiting = keep;
+	return n;
+}
+
+static void mark_incomplete(struct correlator *c, struct half *sv, uint64_t now_mono)
+{
+	if (sv->incomplete)
+		return;
+	sv->incomplete = true;
+	corr_touch(c, sv, now_mono);
+}
+
+/* A guess was made for this thread: whatever else waited may miss a child. */
+static void waiting_mark_incomplete(struct correlator *c, struct thread_entry *t, uint64_t except,
+				    uint64_t now_mono)
+{
+	for (int i = 0; i < t->nwaiting; i++) {
+		struct half *h = open_half(c, t->waiting[i].id);
+
+		if (h && h->id != except)
+			mark_incomplete(c, h, now_mono);
+	}
+}
+
+/* ---- the thread's context over time ---------------------------------------------------- */
+
+/* Records the thread's context from ts on, and whether another request it
+ * read was still waiting for it then. */
+static void hist_push(struct correlator *c, struct thread_entry *t, uint64_t ts)
+{
+	int slot = t->nhist++ % THREAD_HISTORY;
+	struct half *other;
+
+	t->hist[slot].ts = ts;
+	t->hist[slot].ref = t->cur;
+	t->hist[slot].contested =
+	    waiting_others(c, t, t->cur.state == CTX_HALF ? t->cur.id : 0, &other) > 0;
+}
+
+/* What the thread worked for at time ts; NULL when its history does not
+ * reach back that far. */
+static const struct ctx_ref *hist_at(const struct thread_entry *t, uint64_t ts, bool *contested)
+{
+	int n = t->nhist < THREAD_HISTORY ? t->nhist : THREAD_HISTORY;
+
+	for (int i = 1; i <= n; i++) {
+		int slot = (t->nhist - i) % THREAD_HISTORY;
+
+		if (t->hist[slot].ts <= ts) {
+			*contested = t->hist[slot].contested;
+			return &t->hist[slot].ref;
+		}
+	}
+	if (t->nhist <= THREAD_HISTORY) { /* before anything it did: it had no context */
+		static const struct ctx_ref unknown = {0};
+
+		*contested = false;
+		return &unknown;
+	}
+	return NULL;
+}
+
+/* The context a client half hands on to what follows it on its thread. */
+static struct ctx_ref ref_of(const struct half *cl)
+{
+	if (cl->parent)
+		return (struct ctx_ref){.id = cl->parent->id,
+					.state = CTX_HALF,
+					.link = cl->link,
+					.uncertain = cl->uncertain};
+	if (cl->undecided)
+		return (struct ctx_ref){.id = cl->id, .state = CTX_UNDECIDED};
+	return (struct ctx_ref){0};
+}
+
+/* A reference as it stands now: an answered request is no context any
+ * more, and an undecided one may have been decided since. */
+static struct ctx_ref ref_now(struct correlator *c, struct ctx_ref r)
+{
+	struct half *h;
+
+	if (r.state == CTX_HALF && !open_half(c, r.id))
+		return (struct ctx_ref){0};
+	if (r.state == CTX_UNDECIDED) {
+		h = corr_half_by_id(c, r.id);
+		if (!h)
+			return (struct ctx_ref){0};
+		if (!h->undecided)
+			return ref_now(c, ref_of(h));
+	}
+	return r;
+}
+
+/* ---- decisions ---------------------------------------------------------------------------- */
+
+static void link_child(struct half *parent, struct half *cl, uint8_t link, bool uncertain)
+{
+	cl->parent = parent;
+	cl->link = link;
+	cl->uncertain = uncertain;
+	cl->sibling = parent->child;
+	parent->child = cl;
+}
+
+static void undecided_add(struct thread_entry *t, struct half *cl)
+{
+	cl->undecided = true;
+	cl->link = WEFT_LINK_UNDECIDED;
+	cl->und = t;
+	cl->und_next = t->undecided;
+	t->undecided = cl;
+}
+
+static void undecided_remove(struct half *cl)
+{
+	struct thread_entry *t = cl->und;
+
+	for (struct half **pp = t ? &t->undecided : NULL; pp && *pp; pp = &(*pp)->und_next) {
+		if (*pp == cl) {
+			*pp = cl->und_next;
+			break;
+		}
+	}
+	cl->und = NULL;
+	cl->und_next = NULL;
+	cl->undecided = false;
+}
+
+/* An undecided request nothing decided: an uncertain root, and every
+ * request its process had open when it was sent may miss it. */
+static void orphan(struct correlator *c, struct half *cl, uint64_t now_mono)
+{
+	int n = 0;
+
+	undecided_remove(cl);
+	cl->uncertain = true;
+	cl->link = WEFT_LINK_UNDECIDED;
+	for (struct half *h = c->all_tail, *prev; h && n < CANDIDATE_SCAN; h = prev, n++) {
+		prev = h->all_prev; /* marking moves h to the tail */
+		if (h->role == WEFT_ROLE_SERVER && h->host == cl->host && h->pid == cl->pid &&
+		    h->req_start <= cl->req_start &&
+		    (!h->has_resp || h->resp_start >= cl->req_start))
+			mark_incomplete(c, h, now_mono);
+	}
+	corr_touch(c, cl, now_mono);
+}
+
+static bool forwarded(const struct half *sv, const struct half *cl, bool by_trace)
+{
+	uint64_t want = by_trace ? cl->trace_key : cl->line_key;
+
+	return want && want == (by_trace ? sv->trace_key : sv->line_key);
+}
+
+/* Among open requests of the process, those the client half was forwarded
+ * from: by trace id, or else by request line. Returns how many; the one to
+ * take in *pick: when several are equal, the one the thread read first and
+ * has not acted on (proxies forward in the order they read), else the one
+ * it works for, else the newest. */
+static int forwarded_from(struct correlator *c, struct proc_entry *p, struct thread_entry *t,
+			  const struct half *cl, const struct ctx_ref *ref, struct half **pick,
+			  bool by_trace)
+{
+	int n = 0;
+
+	*pick = NULL;
+	for (struct half *sv = p ? p->open : NULL; sv; sv = sv->popen_next) {
+		if (!forwarded(sv, cl, by_trace))
+			continue;
+		n++;
+		if (!*pick || sv->req_start > (*pick)->req_start)
+			*pick = sv;
+	}
+	if (n < 2)
+		return n;
+	for (int i = 0; i < t->nwaiting; i++) {
+		struct half *h = open_half(c, t->waiting[i].id);
+
+		if (h && forwarded(h, cl, by_trace)) {
+			*pick = h;
+			return n;
+		}
+	}
+	if (ref->state == CTX_HALF) {
+		struct half *h = open_half(c, ref->id);
+
+		if (h && forwarded(h, cl, by_trace))
+			*pick = h;
+	}
+	return n;
+}
+
+static void mark_other_matches(struct correlator *c, struct proc_entry *p, const struct half *cl,
+			       const struct half *pick, bool by_trace, uint64_t now_mono)
+{
+	for (struct half *sv = p->open; sv; sv = sv->popen_next)
+		if (sv != pick &&
+		    (by_trace ? sv->trace_key == cl->trace_key : sv->line_key == cl->line_key))
+			mark_incomplete(c, sv, now_mono);
+}
+
+void causality_request_in(struct correlator *c, struct half *sv, uint64_t now_mono)
+{
+	struct thread_entry *t = thread_get(c, sv->host, sv->tid, true);
+
+	if (!t)
+		return;
+	t->pid = sv->pid;
+	t->last_mono = now_mono;
+	/* A thread that reads a request serves it itself: what it sent undecided
+	 * before can no longer be told apart by what it answers. */
+	while (t->undecided)
+		orphan(c, t->undecided, now_mono);
+	open_add(c, t, sv);
+	waiting_add(t, sv->id, sv->req_start);
+	t->cur = (struct ctx_ref){.id = sv->id, .state = CTX_HALF, .link = WEFT_LINK_THREAD};
+	hist_push(c, t, sv->req_start);
+}
+
+void causality_response_in(struct correlator *c, struct half *cl, uint32_t tid, uint64_t now_mono)
+{
+	struct thread_entry *t = thread_get(c, cl->host, tid, true);
+
+	if (!t)
+		return;
+	t->last_mono = now_mono;
+	t->cur = ref_of(cl);
+	hist_push(c, t, cl->resp_start);
+}
+
+void causality_request_out(struct correlator *c, struct half *cl, struct endpoint *ep,
+			   uint64_t now_mono)
+{
+	struct thread_entry *t = thread_get(c, cl->host, cl->tid, true);
+	struct proc_entry *p = corr_proc(c, cl->host, cl->pid);
+	struct ctx_ref ref;
+	struct half *parent = NULL, *pick, *other;
+	uint8_t link = WEFT_LINK_NONE;
+	bool unc = false, by_trace = cl->trace_key != 0;
+	int n;
+
+	if (!t)
+		return;
+	t->pid = cl->pid;
+	t->last_mono = now_mono;
+	ref = ref_now(c, t->cur);
+
+	/* 1. A proxy forwarding what it received. */
+	if ((n = forwarded_from(c, p, t, cl, &ref, &pick, true)) == 0)
+		n = forwarded_from(c, p, t, cl, &ref, &pick, by_trace = false);
+	if (n) {
+		parent = pick;
+		link = n == 1 ? WEFT_LINK_FORWARD : WEFT_LINK_GUESS;
+		unc = n > 1;
+		if (unc)
+			mark_other_matches(c, p, cl, pick, by_trace, now_mono);
+	}
+	/* 2. The first request on a connection opened for a request. */
+	if (!parent && !ep->used && ep->born_known) {
+		struct ctx_ref b = ref_now(c, ep->born);
+
+		if (b.state == CTX_HALF) {
+			parent = open_half(c, b.id);
+			link = WEFT_LINK_CONNECT;
+			unc = b.uncertain;
+		} else if (b.state == CTX_UNDECIDED) {
+			ref = b;
+		}
+	}
+	/* 3. What the thread last received. */
+	if (!parent && ref.state == CTX_HALF) {
+		parent = open_half(c, ref.id);
+		link = parent->thread == t && t->nopen == 1 ? WEFT_LINK_THREAD : WEFT_LINK_ADJACENT;
+		unc = ref.uncertain;
+	}
+	/* A request read and not acted on since competes with the one the last
+	 * message named (a forward's content decided it; a connection's context
+	 * was contested or not when connect() was called). */
+	if (link != WEFT_LINK_FORWARD && link != WEFT_LINK_CONNECT &&
+	    waiting_others(c, t, parent ? parent->id : 0, &other)) {
+		if (!parent)
+			parent = other;
+		link = WEFT_LINK_GUESS;
+		unc = true;
+		waiting_mark_incomplete(c, t, parent->id, now_mono);
+	}
+	if (parent) {
+		link_child(parent, cl, link, unc);
+		waiting_remove(t, parent->id, 0);
+	} else if (ref.state == CTX_UNDECIDED) {
+		struct half *y = corr_half_by_id(c, ref.id);
+
+		undecided_add(y && y->und ? y->und : t, cl);
+	} else if (p && (p->served_port || p->nopen)) {
+		/* 4. A server's thread with nothing to go on: its next answer decides. */
+		undecided_add(t, cl);
+	}
+	t->cur = ref_of(cl);
+	hist_push(c, t, cl->req_start);
+}
+
+void causality_answer(struct correlator *c, struct half *sv, uint32_t tid, uint64_t now_mono)
+{
+	struct thread_entry *t = thread_get(c, sv->host, tid, true);
+	struct half *newest;
+
+	open_remove(sv);
+	if (!t)
+		return;
+	t->last_mono = now_mono;
+	/* What the thread sent undecided since it received sv's request was for
+	 * sv: it serves one request at a time (else adjacency would have had a
+	 * request to go on). What it sent before then was not. */
+	while (t->undecided) {
+		struct half *cl = t->undecided;
+
+		if (cl->pid == sv->pid && cl->req_start >= sv->req_start) {
+			undecided_remove(cl);
+			link_child(sv, cl, WEFT_LINK_RESPONSE, false);
+			corr_touch(c, cl, now_mono);
+		} else {
+			orphan(c, cl, now_mono);
+		}
+	}
+	waiting_remove(t, sv->id, 0);
+	waiting_others(c, t, 0, &newest);
+	t->cur =
+	    newest ? (struct ctx_ref){.id = newest->id, .state = CTX_HALF, .link = WEFT_LINK_THREAD}
+		   : (struct ctx_ref){0};
+	hist_push(c, t, sv->resp_start);
+}
+
+void causality_connect(struct correlator *c, struct endpoint *ep, uint32_t pid, uint32_t tid,
+		       uint64_t ts)
+{
+	struct thread_entry *t = thread_get(c, ep->key.host, tid, false);
+	const struct ctx_ref *r;
+	bool contested = false;
+
+	ep->born_known = false;
+	if (!t || t->pid != pid || !(r = hist_at(t, ts, &contested)))
+		return;
+	ep->born = *r;
+	ep->born.uncertain |= contested;
+	ep->born_known = true;
+	/* connect() was the thread's action for that request. */
+	if (r->state == CTX_HALF)
+		waiting_remove(t, r->id, ts);
+}
+
+void causality_half_free(struct correlator *c, struct half *h)
+{
+	(void)c;
+	if (h->und)
+		undecided_remove(h);
+	open_remove(h);
+}
+
+void causality_expire(struct correlator *c, uint64_t now_mono)
+{
+	/* UINT64_MAX: the end (shutdown, replay): nothing can decide them any more. */
+	struct thread_entry *t, *tmp;
+
+	HASH_ITER(hh, c->threads, t, tmp)
+	{
+		struct half **pp = &t->undecided;
+
+		while (*pp) {
+			if (now_mono - (*pp)->touched_mono > UNDECIDED_WAIT_NS)
+				orphan(c, *pp, now_mono); /* unlinks *pp */
+			else
+				pp = &(*pp)->und_next;
+		}
+		if (now_mono != UINT64_MAX && !t->open && !t->undecided &&
+		    now_mono - t->last_mono > c->opts.keep_ns) {
+			HASH_DEL(c->threads, t);
+			free(t);
+		}
+	}
+}
+
+void causality_free(struct correlator *c)
+{
+	struct thread_entry *t, *tmp;
+
+	HASH_ITER(hh, c->threads, t, tmp)
+	{
+		HASH_DEL(c->threads, t);
+		free(t);
+	}
+}
