@@ -241,6 +241,8 @@ static void test_put_replace_delete(void **state)
 	assert_int_equal(span_count(f->s, 7), 2);
 	t.nspans = 3; /* the same id again: replaced, not added */
 	sp[1].server.observed = false;
+	sp[1].link = WEFT_LINK_ADJACENT;
+	sp[0].incomplete = sp[0].uncertain = true;
 	assert_int_equal(store__put_trajectory(f->s, &t), 0);
 	assert_int_equal(span_count(f->s, 7), 3);
 
@@ -257,6 +259,15 @@ static void test_put_replace_delete(void **state)
 	assert_string_equal(json_object_get_string(v), "http");
 	json_object_object_get_ex(first, "duration_ns", &v);
 	assert_int_equal(json_object_get_int64(v), 10 * MS);
+	/* how each parent was decided, and a root that may miss a child */
+	assert_true(json_object_object_get_ex(first, "link", &v));
+	assert_null(v);
+	assert_true(json_object_get_boolean(json_object_object_get(first, "incomplete")));
+	assert_string_equal(json_object_get_string(json_object_object_get(
+				json_object_array_get_idx(spans, 1), "link")),
+			    "adjacent");
+	assert_false(json_object_get_boolean(
+	    json_object_object_get(json_object_array_get_idx(spans, 1), "incomplete")));
 	json_object_put(doc);
 
 	/* a rolled-back transaction leaves nothing */
@@ -478,6 +489,10 @@ static void test_migrate_from_v1(void **state)
 	json_object_object_get_ex(doc, "spans", &edges);
 	assert_int_equal(json_object_array_length(edges), 2);
 	assert_string_equal(str(json_object_array_get_idx(edges, 1), "request"), "REDIS GET");
+	/* version 4: spans written before it have no link recorded */
+	assert_null(json_object_object_get(json_object_array_get_idx(edges, 1), "link"));
+	assert_false(json_object_get_boolean(
+	    json_object_object_get(json_object_array_get_idx(edges, 1), "incomplete")));
 	json_object_put(doc);
 	store__close(s);
 }
