@@ -212,6 +212,7 @@ static struct half *half_new(struct correlator *c, struct endpoint *ep, const st
 	HASH_ADD(hh_id, c->by_id, id, sizeof(h->id), h);
 	all_append(c, h);
 	c->stats.exchanges++;
+	c->stats.live_halves++;
 	return h;
 }
 
@@ -232,6 +233,7 @@ void corr_half_free(struct correlator *c, struct half *h)
 	if (h->ep && h->ep->cur == h)
 		h->ep->cur = NULL;
 	all_unlink(c, h);
+	c->stats.live_halves--;
 	free(h);
 }
 
@@ -455,12 +457,7 @@ void correlator__tick(struct correlator *c, uint64_t now_mono)
 
 void correlator__stats(const struct correlator *c, struct corr_stats *out)
 {
-	uint64_t n = 0;
-
-	for (const struct half *h = c->all_head; h; h = h->all_next)
-		n++;
 	*out = c->stats;
-	out->live_halves = n;
 }
 
 void correlator__free(struct correlator *c)

@@ -502,6 +502,14 @@ void ingest__flush_acks(struct ingest *in)
 	}
 }
 
+void ingest__drop_all(struct ingest *in, const char *why)
+{
+	while (in->conns) {
+		in->conns->nacks = 0;
+		conn_close(in, in->conns, why);
+	}
+}
+
 int ingest__control(struct ingest *in, const char *sensor, const char *command, char *reply,
 		    size_t cap, int timeout_ms)
 {

@@ -40,6 +40,10 @@ int ingest__poll(struct ingest *in, int timeout_ms);
  * name are durable now. */
 void ingest__flush_acks(struct ingest *in);
 void ingest__queue_ack(struct ingest_conn *conn, uint64_t seq);
+/* Forgets every queued acknowledgement and closes every connection, saying
+ * why: what the sensors sent since the last commit is not stored, and they
+ * send it again once reconnected (HELLO_ACK names what is). */
+void ingest__drop_all(struct ingest *in, const char *why);
 void ingest__note_events(struct ingest_conn *conn, uint64_t events, uint64_t newest_ns);
 
 /* Control commands to a sensor, from any thread: the reply (one line, up to

@@ -6,6 +6,7 @@
 #include "server/server.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,12 +33,27 @@
 #define HOUSEKEEPING_NS	   1000000000ull
 #define PRUNE_EVERY_NS	   60000000000ull
 
+/* What /api/health shows: copied by the server's thread after each commit
+ * and read by the API's threads, which never touch the live tables. */
+struct health {
+	pthread_mutex_t lock;
+	int sensors_connected;
+	uint64_t batches, events;
+	struct corr_stats corr;
+	uint64_t commit_failures;
+	char store_error[160]; /* the last commit's failure, "" once a commit succeeds */
+};
+
 struct server {
 	const struct server_config *cfg;
 	struct store *store;
 	struct correlator *corr;
 	struct ingest *ingest;
 	struct api *api;
+	struct corr_opts corr_opts;
+	struct corr_sink corr_sink;
+	struct health health;
+	bool replaying;
 	bool in_tx;
 	uint64_t tx_started;
 	int tx_batches;
@@ -190,22 +206,74 @@ static int on_batch(struct ingest_conn *conn, const char *sensor, const char *ho
 	return 0;
 }
 
+/* store_error: a commit just failed; NULL after one that stored batches
+ * (an empty commit succeeds on a full disk too, so it proves nothing). */
+static void health_publish(struct server *s, const char *store_error, bool stored)
+{
+	struct health *h = &s->health;
+
+	pthread_mutex_lock(&h->lock);
+	h->sensors_connected = s->ingest ? ingest__connected(s->ingest) : 0;
+	h->batches = s->batches;
+	h->events = s->events;
+	correlator__stats(s->corr, &h->corr);
+	if (store_error) {
+		h->commit_failures++;
+		str_copy(h->store_error, sizeof(h->store_error), store_error);
+	} else if (stored) {
+		h->store_error[0] = '\0';
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+static int replay(struct server *s);
+
+/* The transaction is lost: nothing of it may be acknowledged. The server
+ * goes back to its last committed state as after a restart: the sensors
+ * are disconnected (they send everything unacknowledged again, from their
+ * spools) and the correlator is rebuilt from the committed journal, so the
+ * lost batches are neither acknowledged nor fed twice. */
+static void commit_failed(struct server *s, int err)
+{
+	struct correlator *fresh;
+	char why[160];
+
+	snprintf(why, sizeof(why), "commit failed: %s", strerror(-err));
+	log_error("server: %s; nothing of it is acknowledged, sensors send it again", why);
+	store__rollback(s->store);
+	s->in_tx = false;
+	if (s->ingest)
+		ingest__drop_all(s->ingest, "the database refused a commit");
+	health_publish(s, why, false);
+	if (s->replaying) /* the replay itself could not commit: try with the next batch */
+		return;
+	fresh = correlator__new(&s->corr_opts, &s->corr_sink);
+	if (!fresh)
+		return; /* keep the old one: better duplicates than nothing */
+	correlator__free(s->corr);
+	s->corr = fresh;
+	replay(s);
+}
+
 /* Settles trajectories, commits, then acknowledges. */
 static void commit_cycle(struct server *s, uint64_t now)
 {
+	bool stored;
+	int err;
+
 	if (tx_begin(s))
 		return;
+	stored = s->tx_batches > 0;
 	correlator__tick(s->corr, now);
-	if (store__commit(s->store)) {
-		log_error("server: commit failed; the batches stay unacknowledged and will be "
-			  "sent again");
-		store__rollback(s->store);
-		s->in_tx = false;
+	err = store__commit(s->store);
+	if (err) {
+		commit_failed(s, err);
 		return;
 	}
 	s->in_tx = false;
 	if (s->ingest) /* not yet while replaying */
 		ingest__flush_acks(s->ingest);
+	health_publish(s, NULL, stored);
 }
 
 static void put_sensor(const char *sensor, const char *host, const struct ingest_sensor_stats *st,
@@ -259,11 +327,16 @@ static int replay(struct server *s)
 	int err;
 
 	err = tx_begin(s);
-	if (!err)
+	if (!err) {
+		s->replaying = true;
 		err = store__replay(s->store, since, replay_one, s);
-	if (err)
+	}
+	if (err) {
+		s->replaying = false;
 		return err;
+	}
 	commit_cycle(s, mono_ns());
+	s->replaying = false;
 	if (s->events > before)
 		log_info("server: replayed %llu recent events from the journal",
 			 (unsigned long long)(s->events - before));
@@ -279,21 +352,27 @@ static int api_control(const char *sensor, const char *command, char *reply, siz
 	return ingest__control(s->ingest, sensor, command, reply, cap, 3000);
 }
 
+/* From an API thread: only the copy the server's thread published. */
 static void api_health(json_object *o, void *ctx)
 {
 	struct server *s = ctx;
-	struct corr_stats cs;
+	struct health *h = &s->health;
 
-	/* Read without a lock: counters only, a torn read costs nothing. */
-	correlator__stats(s->corr, &cs);
-	json_object_object_add(o, "sensors_connected",
-			       json_object_new_int(ingest__connected(s->ingest)));
-	json_object_object_add(o, "batches", json_object_new_int64((int64_t)s->batches));
-	json_object_object_add(o, "events", json_object_new_int64((int64_t)s->events));
-	json_object_object_add(o, "exchanges", json_object_new_int64((int64_t)cs.exchanges));
-	json_object_object_add(o, "matched", json_object_new_int64((int64_t)cs.matched));
+	pthread_mutex_lock(&h->lock);
+	if (h->store_error[0]) {
+		json_object_object_add(o, "status", json_object_new_string("degraded"));
+		json_object_object_add(o, "store", json_object_new_string(h->store_error));
+	}
+	json_object_object_add(o, "sensors_connected", json_object_new_int(h->sensors_connected));
+	json_object_object_add(o, "batches", json_object_new_int64((int64_t)h->batches));
+	json_object_object_add(o, "events", json_object_new_int64((int64_t)h->events));
+	json_object_object_add(o, "exchanges", json_object_new_int64((int64_t)h->corr.exchanges));
+	json_object_object_add(o, "matched", json_object_new_int64((int64_t)h->corr.matched));
 	json_object_object_add(o, "trajectories_written",
-			       json_object_new_int64((int64_t)cs.trajectories));
+			       json_object_new_int64((int64_t)h->corr.trajectories));
+	json_object_object_add(o, "commit_failures",
+			       json_object_new_int64((int64_t)h->commit_failures));
+	pthread_mutex_unlock(&h->lock);
 }
 
 static const char *default_web_root(void)
@@ -323,12 +402,15 @@ static const char *default_web_root(void)
 
 int server_run(const struct server_config *cfg, const volatile sig_atomic_t *stop)
 {
-	struct server s = {.cfg = cfg};
-	struct corr_opts co = {.settle_ns = cfg->settle_ns, .keep_ns = cfg->keep_ns};
-	struct corr_sink sink = {.trajectory = sink_trajectory,
-				 .retract = sink_retract,
-				 .service = sink_service,
-				 .ctx = &s};
+	struct server s = {
+	    .cfg = cfg,
+	    .corr_opts = {.settle_ns = cfg->settle_ns, .keep_ns = cfg->keep_ns},
+	    .corr_sink = {.trajectory = sink_trajectory,
+			  .retract = sink_retract,
+			  .service = sink_service,
+			  .ctx = &s},
+	    .health = {.lock = PTHREAD_MUTEX_INITIALIZER},
+	};
 	struct store_opts so = {.keep_events = cfg->keep_events, .sync_full = cfg->sync_full};
 	struct ingest_handlers ih = {.hello = on_hello, .batch = on_batch, .ctx = &s};
 	struct api_hooks hooks = {.control = api_control, .health = api_health, .ctx = &s};
@@ -339,7 +421,7 @@ int server_run(const struct server_config *cfg, const volatile sig_atomic_t *sto
 	s.store = store__open(cfg->db_path, &so);
 	if (!s.store)
 		return 1;
-	s.corr = correlator__new(&co, &sink);
+	s.corr = correlator__new(&s.corr_opts, &s.corr_sink);
 	if (!s.corr || replay(&s))
 		goto cleanup;
 

@@ -2,7 +2,7 @@
 # Source it; every script gets `ok`, `fail`, `check`, `skip_all`, `need_root_bpf`.
 set -uo pipefail
 WEFT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-WEFT=$WEFT_ROOT/build/weft
+WEFT=${WEFT:-$WEFT_ROOT/build/weft} # WEFT=PATH tests another build
 TMP=$(mktemp -d /tmp/weft-test.XXXXXX)
 _cleanups=()
 
