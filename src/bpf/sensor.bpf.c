@@ -186,8 +186,10 @@ struct {
 	} name SEC(".maps")
 
 SELECTOR_MAP(sel_pid, __u32);
-/* Ports whose connections are never traced: weft's own (sensor to server). */
+/* Ports whose connections are never traced: weft's own server on its host
+ * (ingest and API); ignore_peer: the same server seen from other hosts. */
 SELECTOR_MAP(ignore_port, __u16);
+SELECTOR_MAP(ignore_peer, struct weft_peer);
 SELECTOR_MAP(sel_comm, char[WEFT_COMM_LEN]);
 SELECTOR_MAP(sel_port, __u16);
 SELECTOR_MAP(sel_cgroup, __u64);
@@ -232,7 +234,10 @@ static __always_inline bool sock_identity(struct sock *sk, struct sock_state *st
 		BPF_CORE_READ_INTO(&st->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 		BPF_CORE_READ_INTO(&st->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	}
-	return true;
+	struct weft_peer peer = {.port = st->dport, .family = st->family};
+
+	__builtin_memcpy(peer.addr, st->daddr, sizeof(peer.addr));
+	return !bpf_map_lookup_elem(&ignore_peer, &peer);
 }
 
 static __always_inline void owner_current(struct owner *o, __u64 pid_tgid)

@@ -77,6 +77,15 @@ struct weft_filter {
 	__u32 selectors; /* enum weft_selector: which selector maps are in force */
 };
 
+/* A remote endpoint whose connections are never traced (weft's own server
+ * seen from another host): address as in an event, port in host order. */
+struct weft_peer {
+	__u8 addr[16];
+	__u16 port;
+	__u16 family;
+	__u32 pad; /* zero: the whole key is hashed */
+};
+
 enum weft_counter {
 	WEFT_CNT_EVENTS = 0, /* events written to the ring buffer */
 	WEFT_CNT_DROPS,	     /* events lost because the ring buffer was full */

@@ -282,6 +282,18 @@ int capture__ignore_port(struct capture *c, uint16_t port)
 	return 0;
 }
 
+int capture__ignore_peer(struct capture *c, uint16_t family, const uint8_t addr[16], uint16_t port)
+{
+	struct weft_peer key = {.port = port, .family = family};
+	__u8 one = 1;
+
+	memcpy(key.addr, addr, sizeof(key.addr));
+	if (bpf_map__update_elem(c->skel->maps.ignore_peer, &key, sizeof(key), &one, sizeof(one),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 int capture__add_cgroup(struct capture *c, uint64_t cgroup_id)
 {
 	return selector_add(c, c->skel->maps.sel_cgroup, &cgroup_id, sizeof(cgroup_id),

@@ -36,6 +36,7 @@ enum {
 	OPT_SPOOL_MAX,
 	OPT_IGNORE_PORT,
 	OPT_CALL_TIME,
+	OPT_TRACE_SELF,
 };
 
 #define MAX_SELECTORS 64
@@ -48,6 +49,7 @@ struct sensor_config {
 	uint64_t ring_bytes;
 	bool connections_only;
 	bool call_time;
+	bool trace_self;
 	bool json;
 	const char *control_path;
 	const char *server; /* ship to this server instead of printing */
@@ -80,9 +82,9 @@ static const struct weft_opt sensor_opts[] = {
     {"ring-size", OPT_RING, "SIZE",
      "kernel ring buffer bytes, shared out among the CPUs (default 8MiB)"},
     {"control", OPT_CONTROL, "PATH", "unix socket taking control commands at run time"},
-    {"ignore-port", OPT_IGNORE_PORT, "PORT",
-     "never trace connections on this port (repeatable; "
-     "--server's port always)"},
+    {"ignore-port", OPT_IGNORE_PORT, "PORT", "never trace connections on this port (repeatable)"},
+    {"trace-self", OPT_TRACE_SELF, NULL,
+     "trace weft's own server too (by default its sensor and API ports are left out)"},
     {"server", OPT_SERVER, "HOST:PORT", "ship events to a weft server instead of printing them"},
     {"spool", OPT_SPOOL, "DIR", "unacknowledged batches (default /var/lib/weft/spool/HOST)"},
     {"spool-max", OPT_SPOOL_MAX, "SIZE",
@@ -144,6 +146,9 @@ static int sensor_opt(int key, const char *arg, void *ctx)
 		return 0;
 	case OPT_CALL_TIME:
 		cfg->call_time = true;
+		return 0;
+	case OPT_TRACE_SELF:
+		cfg->trace_self = true;
 		return 0;
 	case OPT_PID:
 		if (parse_u64(arg, &v, 1, UINT32_MAX) || cfg->npids == MAX_SELECTORS)
@@ -337,7 +342,8 @@ int cmd_sensor(int argc, char **argv)
 					  .sensor_id = cfg.host,
 					  .host = cfg.host,
 					  .spool_dir = cfg.spool_dir,
-					  .spool_max = cfg.spool_max};
+					  .spool_max = cfg.spool_max,
+					  .trace_self = cfg.trace_self};
 
 		if (!so.spool_dir) {
 			mkdir("/var/lib/weft", 0755);
@@ -349,14 +355,6 @@ int cmd_sensor(int argc, char **argv)
 		out.traces = jvm_traces__new(copts.netns);
 		if (!out.shipper || !out.traces)
 			goto cleanup;
-		/* The sensor's own traffic to the server would feed on itself. */
-		if (cfg.nignore < MAX_SELECTORS) {
-			char h[256];
-			uint16_t port;
-
-			if (!parse_host_port(cfg.server, h, sizeof(h), &port))
-				cfg.ignore_ports[cfg.nignore++] = port;
-		}
 	}
 	cap = capture__open(&copts, on_event, &out);
 	if (!cap)

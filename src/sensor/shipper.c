@@ -2,7 +2,9 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,10 @@ struct shipper {
 	char sensor_id[WIRE_ID_MAX];
 	char host[WIRE_ID_MAX];
 	struct spool *spool;
+	bool trace_self;   /* the server's own connections are traced too */
+	bool server_local; /* the server runs on this host */
+	uint16_t server_family;
+	uint8_t server_addr[16]; /* as an event shows addresses */
 
 	struct wire_buf batch;	/* the open batch frame */
 	size_t batch_off;	/* its frame offset (always 0) */
@@ -80,6 +86,7 @@ struct shipper *shipper__new(const struct shipper_opts *opts)
 		return NULL;
 	}
 	snprintf(s->port, sizeof(s->port), "%u", port);
+	s->trace_self = opts->trace_self;
 	snprintf(s->sensor_id, sizeof(s->sensor_id), "%s", opts->sensor_id);
 	snprintf(s->host, sizeof(s->host), "%s", opts->host);
 	s->spool = spool__open(opts->spool_dir, opts->spool_max);
@@ -200,7 +207,61 @@ static void conn_close(struct shipper *s, const char *why)
 	spool__mark_unsent(s->spool);
 }
 
-static void conn_start(struct shipper *s)
+/* Is the address one of this host's own (loopback, or an interface's)? */
+static bool addr_is_local(const struct sockaddr *sa)
+{
+	struct ifaddrs *ifs, *i;
+	bool local = false;
+
+	if (sa->sa_family == AF_INET &&
+	    (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127)
+		return true;
+	if (sa->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr))
+		return true;
+	if (getifaddrs(&ifs))
+		return false;
+	for (i = ifs; i && !local; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != sa->sa_family)
+			continue;
+		if (sa->sa_family == AF_INET)
+			local = ((const struct sockaddr_in *)sa)->sin_addr.s_addr ==
+				((const struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
+		else
+			local = !memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr,
+					&((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+	}
+	freeifaddrs(ifs);
+	return local;
+}
+
+/* weft's own traffic is not the user's: on the server's host its ports
+ * are ignored (before connecting: a socket's fate is decided when it is
+ * first seen), elsewhere connections to it (the API port, once the server
+ * names it in HELLO_ACK). The sensor's own connection never is traced. */
+static void ignore_server(struct shipper *s, struct capture *cap, const struct sockaddr *sa,
+			  uint16_t port)
+{
+	if (s->trace_self || !cap)
+		return;
+	if (sa) {
+		memset(s->server_addr, 0, sizeof(s->server_addr));
+		s->server_family = sa->sa_family;
+		if (sa->sa_family == AF_INET)
+			memcpy(s->server_addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		else
+			memcpy(s->server_addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		s->server_local = addr_is_local(sa);
+	}
+	if (!port)
+		return;
+	if (s->server_local)
+		capture__ignore_port(cap, port);
+	else if (s->server_family)
+		capture__ignore_peer(cap, s->server_family, s->server_addr, port);
+}
+
+static void conn_start(struct shipper *s, struct capture *cap)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
 	int err = getaddrinfo(s->host_name, s->port, &hints, &ai);
@@ -211,6 +272,7 @@ static void conn_start(struct shipper *s)
 		conn_close(s, "unresolvable");
 		return;
 	}
+	ignore_server(s, cap, ai->ai_addr, (uint16_t)atoi(s->port));
 	s->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0 || (connect(s->fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS)) {
 		freeaddrinfo(ai);
@@ -254,7 +316,11 @@ static void handle_frame(struct shipper *s, const struct wire_frame *f, struct c
 	switch (f->type) {
 	case WIRE_HELLO_ACK: {
 		uint64_t last = wire_get_u64(&r);
+		struct wire_reader opt = r;
+		uint16_t api_port = wire_get_u16(&opt); /* newer servers name their API */
 
+		if (!opt.bad)
+			ignore_server(s, cap, NULL, api_port);
 		/* The server stored numbers this run gave out before it could ask
 		 * (a new or emptied spool directory): move ours past them rather
 		 * than have them taken for duplicates. */
@@ -385,7 +451,7 @@ static void conn_tick(struct shipper *s, struct capture *cap, const struct contr
 	if (s->state == CONN_DOWN) {
 		if (now < s->next_attempt)
 			return;
-		conn_start(s);
+		conn_start(s, cap);
 		if (s->state == CONN_DOWN)
 			return;
 	}

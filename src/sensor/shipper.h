@@ -5,6 +5,7 @@
 #ifndef WEFT_SHIPPER_H
 #define WEFT_SHIPPER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bpf/sensor_event.h"
@@ -19,6 +20,7 @@ struct shipper_opts {
 	const char *host;      /* host name reported */
 	const char *spool_dir;
 	uint64_t spool_max; /* bytes */
+	bool trace_self;    /* trace the server's own connections too (its API, its ingest) */
 };
 
 /* Parses the address and opens the spool; does not connect yet. NULL after

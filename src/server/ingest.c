@@ -254,6 +254,7 @@ static int on_hello(struct ingest *in, struct ingest_conn *c, struct wire_reader
 	c->sensor = s;
 	off = wire_frame_begin(&c->out, WIRE_HELLO_ACK);
 	wire_put_u64(&c->out, in->h.hello(id, host, in->h.ctx));
+	wire_put_u16(&c->out, in->h.api_port);
 	wire_frame_end(&c->out, off);
 	log_info("ingest: sensor %s (%s) connected from %s", id, host, c->peer);
 	return 0;

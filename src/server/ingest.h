@@ -29,6 +29,7 @@ struct ingest_handlers {
 	 * was a duplicate (acknowledge too), negative to refuse (no ack). */
 	int (*batch)(struct ingest_conn *conn, const char *sensor, const char *host, uint64_t seq,
 		     const uint8_t *payload, size_t len, void *ctx);
+	uint16_t api_port; /* told to sensors so that they leave weft's own traffic out */
 	void *ctx;
 };
 

@@ -412,7 +412,8 @@ int server_run(const struct server_config *cfg, const volatile sig_atomic_t *sto
 	    .health = {.lock = PTHREAD_MUTEX_INITIALIZER},
 	};
 	struct store_opts so = {.keep_events = cfg->keep_events, .sync_full = cfg->sync_full};
-	struct ingest_handlers ih = {.hello = on_hello, .batch = on_batch, .ctx = &s};
+	struct ingest_handlers ih = {
+	    .hello = on_hello, .batch = on_batch, .api_port = cfg->http_port, .ctx = &s};
 	struct api_hooks hooks = {.control = api_control, .health = api_health, .ctx = &s};
 	int ret = 1;
 
