@@ -4,6 +4,8 @@ experiment (testbed/models.sh) and writes DIR/results.json and
 DIR/results.md (or the --md path): accuracy per server model.
 
   evaluate_models.py --api http://127.0.0.1:PORT --dir OUT --mode eval|short [--md FILE]
+  evaluate_models.py splice SECTION.md FILE.md   puts the section at the end of FILE.md,
+                                                 in place of the one there was
 
 Ground truth, per test id: the load generator's request, and one line per
 request each tier served (truth-ROLE.jsonl) with the calls it made for it.
@@ -224,7 +226,7 @@ def evaluate_run(run, truth, weft, out_dir):
 
 def markdown(R):
     mc = R["machine"]
-    L = ["## Accuracy per server model", "",
+    L = [SECTION, "",
          "From one run of `testbed/models.sh %s` on %s, %d cores, Linux %s, commit %s, %s: %d concurrent"
          % (R["mode"], mc["cpu"], mc["cores"], mc["kernel"], mc["commit"], mc["date"], R["clients"]),
          "clients with keep-alive connections per model, every request a unique test id. *right*: exactly",
@@ -258,7 +260,22 @@ def markdown(R):
     return "\n".join(L).rstrip("\n") + "\n"
 
 
+SECTION = "## Accuracy per server model"
+
+
+def splice(section, path):
+    """FILE.md without its models section (from its heading to the end), then
+    SECTION.md after one blank line."""
+    text = open(path).read() if os.path.exists(path) else ""
+    i = text.find("\n" + SECTION + "\n")
+    head = (text[:i] if i >= 0 else text).rstrip("\n")
+    body = open(section).read()
+    open(path, "w").write((head + "\n\n" if head else "") + body)
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "splice":
+        return splice(sys.argv[2], sys.argv[3])
     p = argparse.ArgumentParser()
     p.add_argument("--api", required=True)
     p.add_argument("--dir", required=True)

@@ -2,8 +2,8 @@
 # Server concurrency models: how well weft links a request to the calls made
 # for it when the server in the middle is not thread-per-request.
 #
-#   testbed/models.sh eval  [--out DIR]   every model, 50 clients, up to 25 s each (about 5 minutes)
-#   testbed/models.sh short [--out DIR]   every model, 50 clients, up to 10 s each (under 2 minutes)
+#   testbed/models.sh eval  [--out DIR]   every model, 50 clients, up to 25 s each (about 4 minutes)
+#   testbed/models.sh short [--out DIR]   every model, 50 clients, up to 10 s each (about 1 minute)
 #
 # One run per model, one after the other, on hosts that stay up throughout:
 #
@@ -27,7 +27,7 @@
 # compares weft's trajectories with it: DIR/results.json, DIR/results.md.
 #
 # Environment: MODELS (which models, default all), CLIENTS (default 50),
-# DURATION and REQUESTS (bounds of one run; defaults 25 s / 10000 for eval,
+# DURATION and REQUESTS (bounds of one run; defaults 25 s / 15000 for eval,
 # 10 s / 2500 for short), WARMUP (seconds of warm-up per model, not
 # evaluated; default 3, short 2), PYTHON (default /usr/bin/python3).
 source "$(dirname "$0")/../tests/lib/tap.sh"
@@ -60,7 +60,7 @@ while (($#)); do
 done
 [[ $mode == eval || $mode == short ]] || die "usage: models.sh eval|short [--out DIR]"
 if [[ $mode == eval ]]; then
-	DURATION=${DURATION:-25} REQUESTS=${REQUESTS:-10000} WARMUP=${WARMUP:-3}
+	DURATION=${DURATION:-25} REQUESTS=${REQUESTS:-15000} WARMUP=${WARMUP:-3}
 else
 	DURATION=${DURATION:-10} REQUESTS=${REQUESTS:-2500} WARMUP=${WARMUP:-2}
 fi
