@@ -93,13 +93,22 @@ inhost() {
 }
 
 # serve ROLE LOG CMD...: starts a server in its host, keeps its pid, and
-# stops it on exit.
+# stops it on exit: PostgreSQL with SIGINT (fast shutdown; SIGTERM would wait
+# for its clients to leave), the others with SIGTERM.
+declare -A STOP_SIG=([db]=INT)
 serve() {
 	local role=$1 logf=$2
 	shift 2
 	inhost "$role" "$@" >"$logf" 2>&1 &
 	SRV_PID[$role]=$!
-	at_exit "kill ${SRV_PID[$role]}"
+	at_exit "kill -${STOP_SIG[$role]:-TERM} ${SRV_PID[$role]}"
+}
+# Waits (10 s at most) for every server and sensor to be gone: on exit, the
+# namespaces go only after their processes, so that no connection is cut
+# half-way and no server waits for a peer that is no longer there.
+stopped() {
+	local p
+	for p in "${SRV_PID[@]}" "${SENSOR[@]}"; do wait_for "! kill -0 $p" 10; done
 }
 
 listening() { # ROLE: the server accepts connections on its port
@@ -113,7 +122,7 @@ build_apps() {
 	javac -d "$APPS" "$TB/apps/PoolServer.java" || die "javac failed"
 	# Standard library only: nothing is downloaded (GOPROXY=off).
 	(cd "$TB/apps" && GOCACHE=$WEFT_ROOT/build/testbed/gocache GOPATH=$WEFT_ROOT/build/testbed/gopath \
-		GOPROXY=off GOFLAGS= go build -o "$APPS/gosvc" gosvc.go) || die "go build failed"
+		GOPROXY=off GOFLAGS='' go build -o "$APPS/gosvc" gosvc.go) || die "go build failed"
 }
 
 # ---- servers ---------------------------------------------------------------------------
@@ -244,7 +253,9 @@ load() {
 	inhost load "$PY" "$TB/models_load.py" --url "http://$(addr "$model"):${PORT[$model]}" \
 		--path "${ENTRY_PATH[$model]}" --clients "$CLIENTS" --requests "$reqs" --duration "$secs" \
 		--prefix "$name" --out "$OUT/$name.requests.jsonl" >"$OUT/$name.summary.json" 2>>"$RUN/load.log" &
-	wait $! || log "run $name: the load generator failed"
+	LOAD_PID=$!
+	at_exit "kill $LOAD_PID" # when the run is interrupted
+	wait "$LOAD_PID" || log "run $name: the load generator failed"
 	t1=$(date +%s%N)
 	printf '{"name":"%s","model":"%s","clients":%d,"duration_s":%s,"requests_max":%d,"t0":%s,"t1":%s,"summary":%s}\n' \
 		"$name" "$model" "$CLIENTS" "$secs" "$reqs" "$t0" "$t1" "$(cat "$OUT/$name.summary.json" || echo null)" \
@@ -259,6 +270,7 @@ netns_switch "$SW" || die "cannot create the switch namespace"
 for r in "${ROLES[@]}"; do
 	netns_host "$SW" "$(ns "$r")" "$(addr "$r")" || die "cannot create host $(ns "$r")"
 done
+at_exit stopped # runs after the processes are signalled, before the namespaces go
 build_apps
 mkdir -p "$RUN/server"
 start_server "$RUN/server" --retention 1h || die "weft server did not start: $(tail -3 "$RUN/server/server.log")"
