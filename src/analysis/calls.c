@@ -18,7 +18,7 @@
 static struct call_thread *call_thread(struct correlator *c, uint32_t host, uint32_t tid,
 				       bool create)
 {
-	struct thread_key k = {host, tid};
+	struct thread_key k = {.host = host, .id = tid};
 	struct call_thread *t;
 
 	HASH_FIND(hh, c->call_threads, &k, sizeof(k), t);

@@ -26,7 +26,16 @@
  *   request from a queue, woken or not) sends undecided; when it then answers
  *   a request itself, what it sent since belongs to that request.
  * What none of these decides is an uncertain root, and the requests it may
- * have belonged to are marked incomplete: nothing is guessed silently. */
+ * have belonged to are marked incomplete: nothing is guessed silently.
+ *
+ * In a Go program goroutines move between threads and park without a system
+ * call (on a channel, a mutex), so threads interleave requests that no
+ * message shows. Its events carry their goroutine (the sensor reads the g
+ * register), and a goroutine that has received something itself works for
+ * that request, whatever the thread did in between. A goroutine that never
+ * receives (net/http's per-connection writer, handed each request through
+ * a channel) runs right after the goroutine that woke it, on its thread:
+ * the thread's adjacency decides for it. */
 #include "analysis/correlator_int.h"
 
 #include <stdlib.h>
@@ -35,9 +44,8 @@
 #define UNDECIDED_WAIT_NS 2000000000ull /* how long an undecided request waits for an answer */
 #define CANDIDATE_SCAN	  4096		/* recent halves searched for an orphan's candidates */
 
-struct thread_entry *thread_get(struct correlator *c, uint32_t host, uint32_t tid, bool create)
+static struct thread_entry *entry_get(struct correlator *c, struct thread_key k, bool create)
 {
-	struct thread_key k = {host, tid};
 	struct thread_entry *t;
 
 	HASH_FIND(hh, c->threads, &k, sizeof(k), t);
@@ -49,6 +57,25 @@ struct thread_entry *thread_get(struct correlator *c, uint32_t host, uint32_t ti
 	t->key = k;
 	HASH_ADD(hh, c->threads, key, sizeof(k), t);
 	return t;
+}
+
+struct thread_entry *thread_get(struct correlator *c, uint32_t host, uint32_t tid, bool create)
+{
+	return entry_get(c, (struct thread_key){.host = host, .id = tid}, create);
+}
+
+/* A Go program's goroutine; NULL when the event ran in none. */
+static struct thread_entry *coro_get(struct correlator *c, uint32_t host, uint32_t pid,
+				     uint64_t coro, bool create)
+{
+	struct thread_entry *g;
+
+	if (!coro)
+		return NULL;
+	g = entry_get(c, (struct thread_key){.host = host, .pid = pid, .id = coro}, create);
+	if (g)
+		g->pid = pid;
+	return g;
 }
 
 /* ---- open requests: per thread that read them, per process -------------------------- */
@@ -372,15 +399,35 @@ void causality_request_in(struct correlator *c, struct half *sv, uint64_t now_mo
 	while (t->undecided)
 		orphan(c, t->undecided, now_mono);
 	open_add(c, t, sv);
-	waiting_add(t, sv->id, sv->req_start);
 	t->cur = (struct ctx_ref){.id = sv->id, .state = CTX_HALF, .link = WEFT_LINK_THREAD};
+	if (sv->coro) {
+		/* Its goroutine, not the thread, waits with it (see above). */
+		struct thread_entry *g = coro_get(c, sv->host, sv->pid, sv->coro, true);
+
+		if (g) {
+			while (g->undecided)
+				orphan(c, g->undecided, now_mono);
+			g->last_mono = now_mono;
+			g->cur = t->cur;
+			hist_push(c, g, sv->req_start);
+		}
+	} else {
+		waiting_add(t, sv->id, sv->req_start);
+	}
 	hist_push(c, t, sv->req_start);
 }
 
-void causality_response_in(struct correlator *c, struct half *cl, uint32_t tid, uint64_t now_mono)
+void causality_response_in(struct correlator *c, struct half *cl, uint32_t tid, uint64_t coro,
+			   uint64_t now_mono)
 {
 	struct thread_entry *t = thread_get(c, cl->host, tid, true);
+	struct thread_entry *g = coro_get(c, cl->host, cl->pid, coro, true);
 
+	if (g) {
+		g->last_mono = now_mono;
+		g->cur = ref_of(cl);
+		hist_push(c, g, cl->resp_start);
+	}
 	if (!t)
 		return;
 	t->last_mono = now_mono;
@@ -392,11 +439,12 @@ void causality_request_out(struct correlator *c, struct half *cl, struct endpoin
 			   uint64_t now_mono)
 {
 	struct thread_entry *t = thread_get(c, cl->host, cl->tid, true);
+	struct thread_entry *g = coro_get(c, cl->host, cl->pid, cl->coro, true);
 	struct proc_entry *p = corr_proc(c, cl->host, cl->pid);
 	struct ctx_ref ref;
 	struct half *parent = NULL, *pick, *other;
 	uint8_t link = WEFT_LINK_NONE;
-	bool unc = false, by_trace = cl->trace_key != 0;
+	bool unc = false, by_trace = cl->trace_key != 0, own = false;
 	int n;
 
 	if (!t)
@@ -404,6 +452,15 @@ void causality_request_out(struct correlator *c, struct half *cl, struct endpoin
 	t->pid = cl->pid;
 	t->last_mono = now_mono;
 	ref = ref_now(c, t->cur);
+	if (g) {
+		struct ctx_ref gref = ref_now(c, g->cur);
+
+		g->last_mono = now_mono;
+		/* A goroutine that received something works for it. */
+		own = gref.state != CTX_UNKNOWN;
+		if (own)
+			ref = gref;
+	}
 
 	/* 1. A proxy forwarding what it received. */
 	if ((n = forwarded_from(c, p, t, cl, &ref, &pick, true)) == 0)
@@ -427,7 +484,7 @@ void causality_request_out(struct correlator *c, struct half *cl, struct endpoin
 			ref = b;
 		}
 	}
-	/* 3. What the thread last received. */
+	/* 3. What the thread (or the goroutine) last received. */
 	if (!parent && ref.state == CTX_HALF) {
 		parent = open_half(c, ref.id);
 		link = parent->thread == t && t->nopen == 1 ? WEFT_LINK_THREAD : WEFT_LINK_ADJACENT;
@@ -435,8 +492,9 @@ void causality_request_out(struct correlator *c, struct half *cl, struct endpoin
 	}
 	/* A request read and not acted on since competes with the one the last
 	 * message named (a forward's content decided it; a connection's context
-	 * was contested or not when connect() was called). */
-	if (link != WEFT_LINK_FORWARD && link != WEFT_LINK_CONNECT &&
+	 * was contested or not when connect() was called; a goroutine serves one
+	 * request at a time). */
+	if (link != WEFT_LINK_FORWARD && link != WEFT_LINK_CONNECT && !own &&
 	    waiting_others(c, t, parent ? parent->id : 0, &other)) {
 		if (!parent)
 			parent = other;
@@ -452,25 +510,24 @@ void causality_request_out(struct correlator *c, struct half *cl, struct endpoin
 
 		undecided_add(y && y->und ? y->und : t, cl);
 	} else if (p && (p->served_port || p->nopen)) {
-		/* 4. A server's thread with nothing to go on: its next answer decides. */
-		undecided_add(t, cl);
+		/* 4. A server's thread with nothing to go on: its next answer decides
+		 * (a goroutine's own, in Go: its threads serve many at a time). */
+		undecided_add(g ? g : t, cl);
 	}
 	t->cur = ref_of(cl);
 	hist_push(c, t, cl->req_start);
+	if (g) {
+		g->cur = t->cur;
+		hist_push(c, g, cl->req_start);
+	}
 }
 
-void causality_answer(struct correlator *c, struct half *sv, uint32_t tid, uint64_t now_mono)
+/* What the thread (or goroutine) t sent undecided since it received sv's
+ * request was for sv: it serves one request at a time (else adjacency would
+ * have had a request to go on). What it sent before then was not. */
+static void answer_undecided(struct correlator *c, struct thread_entry *t, struct half *sv,
+			     uint64_t now_mono)
 {
-	struct thread_entry *t = thread_get(c, sv->host, tid, true);
-	struct half *newest;
-
-	open_remove(sv);
-	if (!t)
-		return;
-	t->last_mono = now_mono;
-	/* What the thread sent undecided since it received sv's request was for
-	 * sv: it serves one request at a time (else adjacency would have had a
-	 * request to go on). What it sent before then was not. */
 	while (t->undecided) {
 		struct half *cl = t->undecided;
 
@@ -482,6 +539,25 @@ void causality_answer(struct correlator *c, struct half *sv, uint32_t tid, uint6
 			orphan(c, cl, now_mono);
 		}
 	}
+}
+
+void causality_answer(struct correlator *c, struct half *sv, uint32_t tid, uint64_t coro,
+		      uint64_t now_mono)
+{
+	struct thread_entry *t = thread_get(c, sv->host, tid, true);
+	struct thread_entry *g = coro_get(c, sv->host, sv->pid, coro, false);
+	struct half *newest;
+
+	open_remove(sv);
+	if (g) {
+		answer_undecided(c, g, sv, now_mono);
+		g->cur = (struct ctx_ref){0};
+		hist_push(c, g, sv->resp_start);
+	}
+	if (!t)
+		return;
+	t->last_mono = now_mono;
+	answer_undecided(c, t, sv, now_mono);
 	waiting_remove(t, sv->id, 0);
 	waiting_others(c, t, 0, &newest);
 	t->cur =
@@ -491,14 +567,20 @@ void causality_answer(struct correlator *c, struct half *sv, uint32_t tid, uint6
 }
 
 void causality_connect(struct correlator *c, struct endpoint *ep, uint32_t pid, uint32_t tid,
-		       uint64_t ts)
+		       uint64_t coro, uint64_t ts)
 {
 	struct thread_entry *t = thread_get(c, ep->key.host, tid, false);
-	const struct ctx_ref *r;
+	struct thread_entry *g = coro_get(c, ep->key.host, pid, coro, false);
+	const struct ctx_ref *r = NULL;
 	bool contested = false;
 
 	ep->born_known = false;
-	if (!t || t->pid != pid || !(r = hist_at(t, ts, &contested)))
+	/* The goroutine that called connect(), when it worked for a request
+	 * still open (goroutines are reused: an old one's context is stale);
+	 * else its thread (a dialer goroutine runs right after its requester). */
+	if (g && (r = hist_at(g, ts, &contested)) && ref_now(c, *r).state == CTX_UNKNOWN)
+		r = NULL;
+	if (!r && (!t || t->pid != pid || !(r = hist_at(t, ts, &contested))))
 		return;
 	ep->born = *r;
 	ep->born.uncertain |= contested;

@@ -196,6 +196,7 @@ static struct half *half_new(struct correlator *c, struct endpoint *ep, const st
 	h->role = ep->role;
 	h->pid = e->pid;
 	h->tid = e->tid;
+	h->coro = e->coroutine;
 	memcpy(h->comm, e->comm, sizeof(h->comm));
 	h->family = ep->family;
 	h->sport = ep->sport;
@@ -284,9 +285,9 @@ static void response_start(struct correlator *c, struct half *h, const struct we
 		snprintf(h->error_text, sizeof(h->error_text), "%s", r.error_text);
 	}
 	if (h->role == WEFT_ROLE_SERVER)
-		causality_answer(c, h, e->tid, now_mono);
+		causality_answer(c, h, e->tid, e->coroutine, now_mono);
 	else
-		causality_response_in(c, h, e->tid, now_mono);
+		causality_response_in(c, h, e->tid, e->coroutine, now_mono);
 	/* Joined on the request alone: the responses must agree too. */
 	if (h->peer && h->peer->has_resp && h->peer->resp_seq != h->resp_seq) {
 		h->peer->peer = NULL;
@@ -337,7 +338,7 @@ static void on_connect_failed(struct correlator *c, struct endpoint *ep, const s
 	snprintf(h->error_text, sizeof(h->error_text), "connection %s",
 		 weft_connect_result(e->err));
 	snprintf(h->request, sizeof(h->request), "connect");
-	causality_connect(c, ep, e->pid, e->tid, h->req_start);
+	causality_connect(c, ep, e->pid, e->tid, e->coroutine, h->req_start);
 	causality_request_out(c, h, ep, now_mono);
 	ep->used = true;
 	corr_touch(c, h, now_mono);
@@ -401,7 +402,8 @@ void correlator__feed(struct correlator *c, const char *host, const struct weft_
 		if (e->err)
 			on_connect_failed(c, ep, e, now_mono);
 		else if (ep->role == WEFT_ROLE_CLIENT)
-			causality_connect(c, ep, e->pid, e->tid, e->ts_ns - e->duration_ns);
+			causality_connect(c, ep, e->pid, e->tid, e->coroutine,
+					  e->ts_ns - e->duration_ns);
 		break;
 	case WEFT_EV_RESET:
 		if (ep->cur) {

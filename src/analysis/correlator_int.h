@@ -83,9 +83,11 @@ struct endpoint {
 	UT_hash_handle hh;
 };
 
+/* A thread, or a coroutine (a Go program's goroutine) that runs on threads. */
 struct thread_key {
 	uint32_t host;
-	uint32_t tid;
+	uint32_t pid; /* a coroutine's process (its g pointer is an address); 0 for a thread */
+	uint64_t id;  /* the thread id, or the coroutine */
 };
 
 #define THREAD_WAITING 4 /* requests remembered as read and not acted on */
@@ -159,7 +161,8 @@ struct half {
 	bool dirty;	 /* changed since emitted */
 	uint8_t link;	 /* client halves: enum weft_link, how the parent was decided */
 	uint32_t pid;
-	uint32_t tid; /* the thread that received (server) or sent (client) the request */
+	uint32_t tid;  /* the thread that received (server) or sent (client) the request */
+	uint64_t coro; /* and the coroutine it ran then (Go), 0 if none */
 	char comm[16];
 	uint16_t sport, dport; /* own and peer port */
 	uint16_t family;
@@ -236,18 +239,21 @@ struct half *corr_half_by_id(struct correlator *c, uint64_t id);
 struct thread_entry *thread_get(struct correlator *c, uint32_t host, uint32_t tid, bool create);
 /* A server half's request arrived (h->tid read it). */
 void causality_request_in(struct correlator *c, struct half *sv, uint64_t now_mono);
-/* A client half's response arrived on thread tid. */
-void causality_response_in(struct correlator *c, struct half *cl, uint32_t tid, uint64_t now_mono);
+/* A client half's response arrived on thread tid (running coroutine coro). */
+void causality_response_in(struct correlator *c, struct half *cl, uint32_t tid, uint64_t coro,
+			   uint64_t now_mono);
 /* A client half's request is being sent by cl->tid: decides its parent. */
 void causality_request_out(struct correlator *c, struct half *cl, struct endpoint *ep,
 			   uint64_t now_mono);
 /* A server half will not be answered: its connection moved on or closed. */
 void causality_closed(struct correlator *c, struct half *sv);
-/* Thread tid starts answering server half sv. */
-void causality_answer(struct correlator *c, struct half *sv, uint32_t tid, uint64_t now_mono);
-/* A connection ep that thread tid of pid started to connect at ts. */
+/* Thread tid (running coroutine coro) starts answering server half sv. */
+void causality_answer(struct correlator *c, struct half *sv, uint32_t tid, uint64_t coro,
+		      uint64_t now_mono);
+/* A connection ep that thread tid of pid (running coroutine coro) started to
+ * connect at ts. */
 void causality_connect(struct correlator *c, struct endpoint *ep, uint32_t pid, uint32_t tid,
-		       uint64_t ts);
+		       uint64_t coro, uint64_t ts);
 /* The half is going away: drop every reference to it. */
 void causality_half_free(struct correlator *c, struct half *h);
 /* Requests left undecided too long become uncertain roots; idle threads

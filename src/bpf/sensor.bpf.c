@@ -86,6 +86,7 @@ const volatile bool call_time = false;	     /* the system call hooks are attache
 /* A thread, as events name it. */
 struct owner {
 	__u64 cgroup_id;
+	__u64 coroutine; /* the goroutine it ran, in a Go program */
 	__u32 pid;
 	__u32 tid;
 	char comm[WEFT_COMM_LEN];
@@ -186,6 +187,10 @@ struct {
 	} name SEC(".maps")
 
 SELECTOR_MAP(sel_pid, __u32);
+/* Go programs (user space reads their executables): their goroutine at each
+ * event is the g register (r14 on x86-64, x28 on arm64) saved at system call
+ * entry, which Go's ABI keeps through its system call wrappers. */
+SELECTOR_MAP(coroutine_pids, __u32);
 /* Ports whose connections are never traced: weft's own server on its host
  * (ingest and API); ignore_peer: the same server seen from other hosts. */
 SELECTOR_MAP(ignore_port, __u16);
@@ -240,11 +245,30 @@ static __always_inline bool sock_identity(struct sock *sk, struct sock_state *st
 	return !bpf_map_lookup_elem(&ignore_peer, &peer);
 }
 
+/* The goroutine the calling thread runs, 0 outside Go programs. The filter
+ * says whether any is known, so other hosts pay nothing for it. */
+static __always_inline __u64 current_coroutine(__u32 pid)
+{
+	__u32 zero = 0;
+	struct weft_filter *f = bpf_map_lookup_elem(&filter, &zero);
+	struct pt_regs *regs;
+
+	if (!f || !f->coroutines || !bpf_map_lookup_elem(&coroutine_pids, &pid))
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+#if defined(__TARGET_ARCH_x86)
+	return regs->r14;
+#else
+	return regs->regs[28];
+#endif
+}
+
 static __always_inline void owner_current(struct owner *o, __u64 pid_tgid)
 {
 	o->pid = pid_tgid >> 32;
 	o->tid = (__u32)pid_tgid;
 	o->cgroup_id = bpf_get_current_cgroup_id();
+	o->coroutine = current_coroutine(o->pid);
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
@@ -310,6 +334,7 @@ static __always_inline void event_fill(struct weft_event *e, struct sock_state *
 	e->sock_id = st->id;
 	e->cgroup_id = st->own.cgroup_id;
 	e->duration_ns = 0;
+	e->coroutine = st->own.coroutine;
 	e->pid = st->own.pid;
 	e->tid = st->own.tid;
 	e->seq = 0;
@@ -338,6 +363,7 @@ static __always_inline void event_set_task(struct weft_event *e, struct sock_sta
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
 	e->flags &= ~WEFT_EVF_NO_TASK;
+	e->coroutine = current_coroutine(e->pid);
 	if (e->tid != st->own.tid) {
 		e->cgroup_id = bpf_get_current_cgroup_id();
 		bpf_get_current_comm(e->comm, sizeof(e->comm));

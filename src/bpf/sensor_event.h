@@ -43,6 +43,8 @@ struct weft_event {
 	__u64 cgroup_id;   /* cgroup v2 id of the task */
 	__u64 duration_ns; /* with WEFT_EVF_DURATION: time inside the system call (send/recv),
 			      the handshake (connect); else 0 */
+	__u64 coroutine;   /* the user-space task the thread ran: a Go program's goroutine (its g
+			      pointer); 0 for other programs */
 	__u32 pid;	   /* process (tgid) */
 	__u32 tid;	   /* thread */
 	__u32 netns;	   /* network namespace inode */
@@ -73,8 +75,10 @@ enum weft_selector {
 };
 
 struct weft_filter {
-	__u32 messages;	 /* 0: connection-only (lifecycle events), 1: message level */
-	__u32 selectors; /* enum weft_selector: which selector maps are in force */
+	__u32 messages;	  /* 0: connection-only (lifecycle events), 1: message level */
+	__u32 selectors;  /* enum weft_selector: which selector maps are in force */
+	__u32 coroutines; /* some process is in the coroutine map: look events' pids up */
+	__u32 pad;
 };
 
 /* A remote endpoint whose connections are never traced (weft's own server

@@ -294,6 +294,19 @@ int capture__ignore_peer(struct capture *c, uint16_t family, const uint8_t addr[
 	return 0;
 }
 
+int capture__add_coroutine_pid(struct capture *c, uint32_t pid)
+{
+	__u8 one = 1;
+
+	if (bpf_map__update_elem(c->skel->maps.coroutine_pids, &pid, sizeof(pid), &one, sizeof(one),
+				 BPF_ANY))
+		return -errno;
+	if (c->filter.coroutines)
+		return 0;
+	c->filter.coroutines = 1;
+	return filter_push(c);
+}
+
 int capture__add_cgroup(struct capture *c, uint64_t cgroup_id)
 {
 	return selector_add(c, c->skel->maps.sel_cgroup, &cgroup_id, sizeof(cgroup_id),

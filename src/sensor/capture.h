@@ -47,6 +47,8 @@ int capture__ignore_port(struct capture *c, uint16_t port);
 /* Connections to addr:port (family AF_INET: the address in the first four
  * bytes) are never traced; decided when a connection is first seen. */
 int capture__ignore_peer(struct capture *c, uint16_t family, const uint8_t addr[16], uint16_t port);
+/* pid runs a Go program: its events carry their goroutine (see go_procs.h). */
+int capture__add_coroutine_pid(struct capture *c, uint32_t pid);
 /* Removes every selector: message capture applies to everything again. */
 int capture__clear_selectors(struct capture *c);
 bool capture__messages(const struct capture *c);

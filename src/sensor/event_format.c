@@ -86,6 +86,8 @@ size_t event_format_json(char *buf, const struct weft_event *e, const struct eve
 	p = str_put_u64(put_lit(p, ",\"sock_id\":"), e->sock_id);
 	if (e->flags & WEFT_EVF_DURATION)
 		p = str_put_u64(put_lit(p, ",\"duration_ns\":"), e->duration_ns);
+	if (e->coroutine)
+		p = str_put_u64(put_lit(p, ",\"coroutine\":"), e->coroutine);
 	if (e->type == WEFT_EV_CONNECT) {
 		p = put_name(put_lit(p, ",\"result\":\""), weft_connect_result(e->err));
 		p = str_put_i64(put_lit(p, "\",\"err\":"), e->err);

@@ -19,6 +19,7 @@
 #include "sensor/control_capture.h"
 #include "sensor/control_profile.h"
 #include "sensor/event_format.h"
+#include "sensor/go_procs.h"
 #include "sensor/jvm_trace.h"
 #include "sensor/proc_info.h"
 #include "sensor/shipper.h"
@@ -221,6 +222,7 @@ struct output {
 	struct profiles *profiles; /* profiling sessions, fed with send/recv bytes */
 	struct shipper *shipper;   /* NULL: print */
 	struct jvm_traces *traces; /* JVMs whose method calls are shipped */
+	struct go_procs *go;	   /* Go programs: their events carry goroutines */
 	int64_t wall_offset;
 	char line[EVENT_LINE_MAX];
 };
@@ -239,11 +241,14 @@ static void on_event(const struct weft_event *e, void *ctx)
 		/* A relative path says less than /proc will: keep only absolute ones. */
 		if (path[0] == '/')
 			proc_cache__exec(o->procs, e->pid, e->comm, path);
+		go_procs__note(o->go, e->pid);
 		return;
 	}
 	if (e->type == WEFT_EV_SEND || e->type == WEFT_EV_RECV)
 		profiles__event(o->profiles, e); /* returns at once when nothing is profiled */
 	exe = proc_cache__exe(o->procs, e->pid, e->comm, &fresh);
+	if (fresh && !e->coroutine)
+		go_procs__note(o->go, e->pid);
 	uint64_t wall = e->ts_ns + o->wall_offset;
 	struct event_context x = {.host = o->cfg->host, .exe = exe, .ts_wall_ns = wall};
 	size_t n;
@@ -361,6 +366,14 @@ int cmd_sensor(int argc, char **argv)
 		goto cleanup;
 	if (apply_selectors(cap, &cfg))
 		goto cleanup;
+	/* Go programs running already; new ones are looked at as they exec. */
+	out.go = go_procs__new(cap);
+	if (out.go)
+		go_procs__scan(out.go);
+	else
+		log_warn("sensor: cannot read executables (%s): Go programs are followed by "
+			 "thread only",
+			 strerror(errno));
 	/* The control language: each family of commands registers its verb. */
 	ctl = control__new();
 	if (!ctl || control_capture__add(ctl, cap) ||
@@ -419,6 +432,7 @@ cleanup:
 		report_counters(cap, out.shipper);
 	control_server__close(ctl_server);
 	control__free(ctl);
+	go_procs__free(out.go);
 	capture__close(cap);
 	shipper__free(out.shipper);
 	profiles__free(out.profiles); /* sessions still running end unreported */

@@ -514,7 +514,7 @@ void shipper__flush(struct shipper *s, struct capture *cap, const struct control
 
 uint64_t shipper__spool_drops(const struct shipper *s)
 {
-	return s->spool_drops;
+	return s->spool_drops + spool__dropped(s->spool);
 }
 
 void shipper__free(struct shipper *s)

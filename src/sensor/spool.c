@@ -26,7 +26,13 @@ struct spool {
 	struct spool_entry *head, *tail; /* ascending seq */
 	struct spool_entry *unsent;	 /* the entries before it were sent */
 	struct spool_entry *fresh;	 /* no entry before it waits for its file */
+	uint64_t dropped;		 /* files of a previous run that could not be sent */
 };
+
+uint64_t spool__dropped(const struct spool *s)
+{
+	return s->dropped;
+}
 
 static void entry_path(const struct spool *s, uint64_t seq, char *out, size_t cap)
 {
@@ -152,10 +158,26 @@ static void load_existing(struct spool *s)
 		struct spool_entry *e = calloc(1, sizeof(*e));
 		char path[600];
 
+		uint64_t seq;
+		int err;
+
 		entry_path(s, seqs[i], path, sizeof(path));
 		if (!e || !(e->frame = read_file(path, &e->len))) {
 			free(e);
 			log_warn("spool: cannot read %s, skipping it", path);
+			continue;
+		}
+		/* A damaged file, or one another weft version wrote: the server
+		 * would refuse it and the connection with it, again and again. */
+		err = wire_batch_check(e->frame, e->len, &seq);
+		if (err || seq != seqs[i]) {
+			log_warn("spool: %s is %s; dropped", path,
+				 err == -EPROTONOSUPPORT ? "from another weft version"
+							 : "not a whole batch");
+			unlink(path);
+			free(e->frame);
+			free(e);
+			s->dropped++;
 			continue;
 		}
 		e->seq = seqs[i];

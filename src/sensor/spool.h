@@ -51,4 +51,8 @@ size_t spool__count(const struct spool *s);
 /* Writes what has no file yet, then frees. */
 void spool__close(struct spool *s);
 
+/* Batch files of a previous run dropped at open: damaged, or written by
+ * another weft version (the server would refuse them). */
+uint64_t spool__dropped(const struct spool *s);
+
 #endif

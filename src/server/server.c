@@ -120,21 +120,6 @@ static int tx_begin(struct server *s)
 
 /* Every record must decode before any is used: a batch is taken whole or
  * refused whole. */
-static int batch_check(const uint8_t *p, size_t len)
-{
-	struct wire_reader r = {p, p + len, false};
-	struct wire_rec rec;
-	static union {
-		struct weft_event e;
-		uint8_t b[sizeof(struct weft_event) + WEFT_PAYLOAD_MAX];
-	} scratch;
-	int n;
-
-	while ((n = wire_next_record(&r, &rec, &scratch)) > 0)
-		;
-	return n;
-}
-
 /* Feeds a batch to the correlator; returns the number of events and the
  * newest event time. */
 static uint64_t batch_feed(struct server *s, const char *host, const uint8_t *p, size_t len,
@@ -187,7 +172,7 @@ static int on_batch(struct ingest_conn *conn, const char *sensor, const char *ho
 	uint64_t newest, n;
 	int err;
 
-	if (batch_check(payload, len) < 0)
+	if (wire_records_check(payload, len) < 0)
 		return -EBADMSG;
 	err = tx_begin(s);
 	if (err)
@@ -316,7 +301,7 @@ static int replay_one(const char *sensor, uint64_t seq, const void *data, size_t
 	uint64_t newest;
 
 	(void)seq;
-	if (batch_check(data, len) >= 0)
+	if (wire_records_check(data, len) >= 0)
 		batch_feed(s, sensor, data, len, &newest);
 	return 0;
 }

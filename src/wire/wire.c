@@ -118,28 +118,29 @@ static void wire_put_record_header(struct wire_buf *b, uint8_t kind, uint32_t le
  * silently. */
 #define EVENT_AT(field, off) _Static_assert(offsetof(struct weft_event, field) == (off), #field)
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the wire is little-endian");
-_Static_assert(sizeof(struct weft_event) == 120, "event record size");
+_Static_assert(sizeof(struct weft_event) == 128, "event record size");
 EVENT_AT(ts_ns, 0);
 EVENT_AT(sock_id, 8);
 EVENT_AT(cgroup_id, 16);
 EVENT_AT(duration_ns, 24);
-EVENT_AT(pid, 32);
-EVENT_AT(tid, 36);
-EVENT_AT(netns, 40);
-EVENT_AT(seq, 44);
-EVENT_AT(len, 48);
-EVENT_AT(payload_len, 52);
-EVENT_AT(err, 56);
-EVENT_AT(flags, 60);
-EVENT_AT(saddr, 64);
-EVENT_AT(daddr, 80);
-EVENT_AT(sport, 96);
-EVENT_AT(dport, 98);
-EVENT_AT(family, 100);
-EVENT_AT(type, 102);
-EVENT_AT(role, 103);
-EVENT_AT(comm, 104);
-EVENT_AT(payload, 120);
+EVENT_AT(coroutine, 32);
+EVENT_AT(pid, 40);
+EVENT_AT(tid, 44);
+EVENT_AT(netns, 48);
+EVENT_AT(seq, 52);
+EVENT_AT(len, 56);
+EVENT_AT(payload_len, 60);
+EVENT_AT(err, 64);
+EVENT_AT(flags, 68);
+EVENT_AT(saddr, 72);
+EVENT_AT(daddr, 88);
+EVENT_AT(sport, 104);
+EVENT_AT(dport, 106);
+EVENT_AT(family, 108);
+EVENT_AT(type, 110);
+EVENT_AT(role, 111);
+EVENT_AT(comm, 112);
+EVENT_AT(payload, 128);
 
 void wire_put_event(struct wire_buf *b, const struct weft_event *e, uint64_t wall_ns)
 {
@@ -343,4 +344,37 @@ int wire_next_record(struct wire_reader *r, struct wire_rec *rec, void *scratch)
 	}
 	}
 	return -EBADMSG; /* an unknown record kind: the batch cannot be trusted */
+}
+
+int wire_records_check(const uint8_t *p, size_t len)
+{
+	struct wire_reader r = {p, p + len, false};
+	struct wire_rec rec;
+	uint8_t *scratch = malloc(sizeof(struct weft_event) + WEFT_PAYLOAD_MAX);
+	int n;
+
+	if (!scratch)
+		return -ENOMEM;
+	while ((n = wire_next_record(&r, &rec, scratch)) > 0)
+		;
+	free(scratch);
+	return n < 0 ? -EBADMSG : 0;
+}
+
+int wire_batch_check(const uint8_t *frame, size_t len, uint64_t *seq)
+{
+	struct wire_frame f = {0};
+	struct wire_reader r;
+	long n = wire_frame_parse(frame, len, &f);
+
+	if (n < 0)
+		return (int)n;
+	if (n == 0 || n != (long)len || f.type != WIRE_BATCH)
+		return -EBADMSG;
+	r = (struct wire_reader){f.payload, f.payload + f.len, false};
+	*seq = wire_get_u64(&r);
+	wire_get_u32(&r);
+	if (r.bad)
+		return -EBADMSG;
+	return wire_records_check(r.p, (size_t)(r.end - r.p));
 }

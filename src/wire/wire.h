@@ -14,7 +14,7 @@
 
 #include "bpf/sensor_event.h"
 
-#define WIRE_VERSION	 1
+#define WIRE_VERSION	 2 /* 2: events carry their coroutine (128-byte records) */
 #define WIRE_HEADER_LEN	 8
 #define WIRE_MAX_PAYLOAD (16u << 20) /* larger frames are refused as bad */
 #define WIRE_ID_MAX	 128	     /* sensor ids and host names */
@@ -112,5 +112,12 @@ struct wire_rec {
  * Returns 1 with rec filled, 0 at the end, -EBADMSG on a malformed record.
  * scratch must hold sizeof(struct weft_event) + WEFT_PAYLOAD_MAX bytes. */
 int wire_next_record(struct wire_reader *r, struct wire_rec *rec, void *scratch);
+
+/* Whether p[0..len) is a sequence of valid records: 0 or -EBADMSG. */
+int wire_records_check(const uint8_t *p, size_t len);
+/* Whether frame[0..len) is one whole BATCH frame of this version with valid
+ * records (a spooled batch read back from disk): 0 with its seq in *seq,
+ * -EPROTONOSUPPORT for another version, -EBADMSG otherwise. */
+int wire_batch_check(const uint8_t *frame, size_t len, uint64_t *seq);
 
 #endif

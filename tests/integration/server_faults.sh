@@ -75,13 +75,13 @@ def closed(s):
 def hello():
     ident, h = b"bad-peer", b"bad-peer"
     p = struct.pack("<H", len(ident)) + ident + struct.pack("<H", len(h)) + h + struct.pack("<Q", 0)
-    return struct.pack("<IBBH", len(p), 1, 1, 0) + p
+    return struct.pack("<IBBH", len(p), 2, 1, 0) + p
 results = []
 s = conn(); s.sendall(b"GET / HTTP/1.1\r\n\r\n" * 4); results.append(closed(s))
 s = conn(); s.sendall(struct.pack("<IBBH", 0, 9, 1, 0)); results.append(closed(s))
 s = conn(); s.sendall(hello()); s.recv(100)
 batch = struct.pack("<QI", 1, 1) + struct.pack("<BBHI", 1, 0, 0, 500) + b"x" * 20
-s.sendall(struct.pack("<IBBH", len(batch), 1, 3, 0) + batch); results.append(closed(s))
+s.sendall(struct.pack("<IBBH", len(batch), 2, 3, 0) + batch); results.append(closed(s))
 sys.exit(0 if all(results) else 1)
 PY
 bad_rc=$?

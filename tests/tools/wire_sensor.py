@@ -19,10 +19,11 @@ import sys
 import time
 
 HELLO, HELLO_ACK, BATCH, ACK = 1, 2, 3, 4
+VERSION = 2  # src/wire/wire.h WIRE_VERSION
 
 
 def frame(kind, payload):
-    return struct.pack("<IBBH", len(payload), 1, kind, 0) + payload
+    return struct.pack("<IBBH", len(payload), VERSION, kind, 0) + payload
 
 
 def wstr(s):

@@ -2,9 +2,9 @@
  * interleaved event loop, a hand-off through a queue to several workers (one
  * of which takes the next request without sleeping), a pooled upstream
  * connection opened for one request and reused by others, a proxy's
- * forwarded requests, concurrent calls answered out of order, and a request
- * nothing decides. Each link must be right and say how it was decided, or be
- * flagged. */
+ * forwarded requests, concurrent calls answered out of order, a request
+ * nothing decides, and goroutines that move between threads. Each link must be right and say how it
+ * was decided, or be flagged. */
 #include "corr_sim.h"
 
 #include "analysis/trajectory.h"
@@ -298,12 +298,76 @@ static void test_undecided_orphan(void **state)
 	free(out);
 }
 
+/* The coroutine of the last event the host reported (a Go program's). */
+static void coro(struct sim *s, int host, uint64_t g)
+{
+	s->ev[host][s->n[host] - 1].e.coroutine = g;
+}
+
+/* A Go service (pid 20, threads 21 and 22): goroutine 0xa1 reads /a and
+ * waits on a channel (a pool of connections) without a system call; 0xb2
+ * reads /b on the same thread and calls Redis; 0xa1 then calls Redis from
+ * the other thread, and net/http's writer goroutine 0xc3 (which never
+ * receives anything) sends /a's call to the back end right after 0xa1
+ * handed it over on that thread. The thread alone would give /a's Redis
+ * call to /b; the goroutines put everything in its place. */
+static void test_goroutines(void **state)
+{
+	struct sim *s = sim_new();
+	struct sink_state *out = sink_new();
+	struct conn ca = conn_new(CL, FR, 8090, false), cb = conn_new(CL2, FR, 8090, false);
+	struct conn r1 = conn_new(FR, MI, 6379, false), r2 = conn_new(FR, MI, 6379, false);
+	struct conn u = conn_new(FR, BK, 8000, false);
+	const int order[] = {FR, MI, BK, CL, CL2};
+	const struct got *g;
+
+	(void)state;
+	request(s, &ca, 10, 11, 20, 21, 100 * MS, "GET /go?a HTTP/1.1\r\n");
+	coro(s, FR, 0xa1);
+	request(s, &cb, 12, 13, 20, 21, 101 * MS, "GET /go?b HTTP/1.1\r\n");
+	coro(s, FR, 0xb2);
+	request(s, &r2, 20, 21, 30, 31, 102 * MS + MS / 2, "*2\r\n$3\r\nGET\r\n$1\r\nb\r\n");
+	coro(s, FR, 0xb2);
+	request(s, &r1, 20, 22, 30, 32, 103 * MS, "*2\r\n$3\r\nSET\r\n$1\r\na\r\n");
+	coro(s, FR, 0xa1);
+	respond(s, &r1, 20, 22, 30, 32, 104 * MS, "+OK\r\n");
+	coro(s, FR, 0xa1);
+	request(s, &u, 20, 22, 40, 41, 105 * MS + MS / 2, "GET /back?a HTTP/1.1\r\n");
+	coro(s, FR, 0xc3);
+	respond(s, &r2, 20, 21, 30, 31, 106 * MS, "$1\r\nx\r\n");
+	coro(s, FR, 0xb2);
+	respond(s, &cb, 12, 13, 20, 21, 107 * MS + MS / 2, "HTTP/1.1 200 OK\r\n");
+	coro(s, FR, 0xb2);
+	respond(s, &u, 20, 21, 40, 41, 108 * MS, "HTTP/1.1 200 OK\r\n");
+	coro(s, FR, 0xd4); /* net/http's reader goroutine */
+	respond(s, &ca, 10, 11, 20, 21, 109 * MS + MS / 2, "HTTP/1.1 200 OK\r\n");
+	coro(s, FR, 0xa1);
+	run(s, order, 5, out);
+
+	assert_int_equal(out->n, 2);
+	g = traj_named(out, "GET /go?a");
+	assert_int_equal(g->t.nspans, 3);
+	assert_false(g->t.uncertain);
+	assert_int_equal(child_of(g, "REDIS SET")->link, WEFT_LINK_ADJACENT);
+	assert_int_equal(child_of(g, "GET /back?a")->link, WEFT_LINK_ADJACENT);
+	g = traj_named(out, "GET /go?b");
+	assert_int_equal(g->t.nspans, 2);
+	assert_false(g->t.uncertain);
+	child_of(g, "REDIS GET");
+	free(s);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_interleaved_event_loop), cmocka_unit_test(test_queue_hand_off),
-	    cmocka_unit_test(test_pooled_upstream),	   cmocka_unit_test(test_proxy_forwarding),
-	    cmocka_unit_test(test_concurrent_calls),	   cmocka_unit_test(test_undecided_orphan),
+	    cmocka_unit_test(test_interleaved_event_loop),
+	    cmocka_unit_test(test_queue_hand_off),
+	    cmocka_unit_test(test_pooled_upstream),
+	    cmocka_unit_test(test_proxy_forwarding),
+	    cmocka_unit_test(test_concurrent_calls),
+	    cmocka_unit_test(test_undecided_orphan),
+	    cmocka_unit_test(test_goroutines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

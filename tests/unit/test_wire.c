@@ -160,9 +160,35 @@ static bool batch_file(const char *dir, uint64_t seq)
 	return access(path, F_OK) == 0;
 }
 
+/* An empty BATCH frame numbered seq, 20 bytes, malloc'd as the spool wants. */
+static uint8_t *batch_frame(uint64_t seq)
+{
+	struct wire_buf b = {0};
+	size_t off = wire_frame_begin(&b, WIRE_BATCH);
+
+	wire_put_u64(&b, seq);
+	wire_put_u32(&b, 0);
+	wire_frame_end(&b, off);
+	assert_int_equal(b.len, 20);
+	return b.data;
+}
+
+static void write_bytes(const char *dir, uint64_t seq, const void *data, size_t len)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%020" PRIu64 ".batch", dir, seq);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
 /* The spool keeps batches across a restart, forgets acknowledged ones and
  * refuses what would exceed its bound. Batches live in memory until they
- * are older than the caller's grace, or the spool closes. */
+ * are older than the caller's grace, or the spool closes. A file that is
+ * not a whole batch of this version is dropped and counted at open. */
 static void test_spool(void **state)
 {
 	char dir[64] = "/tmp/weft-spool-XXXXXX";
@@ -171,15 +197,11 @@ static void test_spool(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	s = spool__open(dir, 100);
+	s = spool__open(dir, 70);
 	assert_non_null(s);
-	for (uint64_t seq = 1; seq <= 3; seq++) {
-		uint8_t *f = malloc(30);
-
-		memset(f, (int)seq, 30);
-		assert_int_equal(spool__push(s, seq, f, 30, seq * 10), 0);
-	}
-	assert_int_equal(spool__push(s, 4, malloc(30), 30, 40), -ENOSPC);
+	for (uint64_t seq = 1; seq <= 3; seq++)
+		assert_int_equal(spool__push(s, seq, batch_frame(seq), 20, seq * 10), 0);
+	assert_int_equal(spool__push(s, 4, batch_frame(4), 20, 40), -ENOSPC);
 	assert_false(batch_file(dir, 1));
 	spool__persist(s, 25); /* pushed at 10 and 20: written; 30 not yet */
 	assert_true(batch_file(dir, 1));
@@ -190,14 +212,26 @@ static void test_spool(void **state)
 	spool__close(s);
 	assert_true(batch_file(dir, 3));
 
+	/* Beside them, a damaged file and one an older weft wrote. */
+	write_bytes(dir, 7, "garbage", 7);
+	{
+		uint8_t *old = batch_frame(8);
+
+		old[4] = 1; /* protocol version 1 */
+		write_bytes(dir, 8, old, 20);
+		free(old);
+	}
 	s = spool__open(dir, 100); /* a new run finds 2 and 3 */
 	assert_non_null(s);
 	assert_int_equal(spool__count(s), 2);
+	assert_int_equal(spool__dropped(s), 2);
+	assert_false(batch_file(dir, 7));
+	assert_false(batch_file(dir, 8));
 	assert_int_equal(spool__max_seq(s), 3);
 	e = spool__next_unsent(s);
 	assert_non_null(e);
 	assert_int_equal(e->seq, 2);
-	assert_int_equal(e->frame[0], 2);
+	assert_int_equal(e->frame[WIRE_HEADER_LEN], 2);
 	spool__sent(s);
 	assert_int_equal(spool__next_unsent(s)->seq, 3);
 	spool__mark_unsent(s);
@@ -212,7 +246,7 @@ static void test_spool(void **state)
 	assert_int_equal(spool__count(s), 0);
 	assert_int_equal(spool__max_seq(s), 3);
 	for (uint64_t seq = 4; seq <= 5; seq++)
-		assert_int_equal(spool__push(s, seq, calloc(1, 30), 30, 0), 0);
+		assert_int_equal(spool__push(s, seq, batch_frame(seq), 20, 0), 0);
 	/* The server says it stored up to 9: ours move to 10 and 11, frames too. */
 	assert_int_equal(spool__renumber(s, 4, 9), 12);
 	e = spool__next_unsent(s);
