@@ -344,6 +344,15 @@ static void on_connect_failed(struct correlator *c, struct endpoint *ep, const s
 	corr_touch(c, h, now_mono);
 }
 
+struct endpoint *corr_endpoint(struct correlator *c, uint32_t host, uint64_t sock_id)
+{
+	struct ep_key k = {.host = host, .sock_id = sock_id};
+	struct endpoint *ep;
+
+	HASH_FIND(hh, c->endpoints, &k, sizeof(k), ep);
+	return ep;
+}
+
 static struct endpoint *endpoint_get(struct correlator *c, uint32_t host,
 				     const struct weft_event *e)
 {
@@ -387,6 +396,14 @@ void correlator__feed(struct correlator *c, const char *host, const struct weft_
 	struct endpoint *ep;
 
 	c->stats.events++;
+	if (e->type == WEFT_EV_WAKE) { /* no connection: goroutines of a Go program */
+		if (e->flags & WEFT_EVF_ENDED)
+			causality_coro_end(c, hid, e->pid, e->coroutine, now_mono);
+		else
+			causality_wake(c, hid, e->pid, e->coroutine, e->sock_id, e->ts_ns,
+				       now_mono);
+		return;
+	}
 	ep = endpoint_get(c, hid, e);
 	if (!ep)
 		return;

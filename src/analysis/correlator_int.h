@@ -111,6 +111,10 @@ struct thread_entry {
 		bool contested; /* another request was waiting then */
 	} hist[THREAD_HISTORY];
 	int nhist;		/* entries written, the ring holds the last THREAD_HISTORY */
+	bool inherited;		/* cur came from a wake-up, not from what it received */
+	uint64_t dialed;	/* a coroutine that connected this socket (sock_id) and has not
+				   handed it to anyone yet: the one it wakes next will use it */
+	uint64_t dialed_ts;	/* when it called connect() (the host's clock) */
 	struct half *undecided; /* its requests sent without evidence, by und_next */
 	uint64_t last_mono;
 	UT_hash_handle hh;
@@ -234,6 +238,8 @@ void corr_touch(struct correlator *c, struct half *h, uint64_t now_mono);
 void corr_half_free(struct correlator *c, struct half *h);
 struct half *corr_half_by_id(struct correlator *c, uint64_t id);
 
+struct endpoint *corr_endpoint(struct correlator *c, uint32_t host, uint64_t sock_id);
+
 /* causality.c: which request each request was sent for (see there). The
  * message-level events of one thread arrive in its order. */
 struct thread_entry *thread_get(struct correlator *c, uint32_t host, uint32_t tid, bool create);
@@ -254,6 +260,13 @@ void causality_answer(struct correlator *c, struct half *sv, uint32_t tid, uint6
  * connect at ts. */
 void causality_connect(struct correlator *c, struct endpoint *ep, uint32_t pid, uint32_t tid,
 		       uint64_t coro, uint64_t ts);
+/* Coroutine waker of process pid made coroutine woken runnable (a Go
+ * channel, mutex or semaphore hand-off). */
+void causality_wake(struct correlator *c, uint32_t host, uint32_t pid, uint64_t waker,
+		    uint64_t woken, uint64_t ts, uint64_t now_mono);
+/* Coroutine coro of process pid ended: its identity will be reused. */
+void causality_coro_end(struct correlator *c, uint32_t host, uint32_t pid, uint64_t coro,
+			uint64_t now_mono);
 /* The half is going away: drop every reference to it. */
 void causality_half_free(struct correlator *c, struct half *h);
 /* Requests left undecided too long become uncertain roots; idle threads

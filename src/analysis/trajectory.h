@@ -37,6 +37,8 @@ enum weft_link {
 				id as that request, the only one open in its process */
 	WEFT_LINK_RESPONSE,  /* the thread then answered that request itself (a worker that took
 				it from a queue) */
+	WEFT_LINK_WAKEUP,    /* a goroutine that worked for that request handed the work to the
+				one that sent it (a channel, in Go's runtime) */
 	WEFT_LINK_GUESS,     /* chosen among several candidates: always uncertain */
 	WEFT_LINK_UNDECIDED, /* no evidence for any parent in a process that serves requests:
 				always uncertain */
@@ -47,10 +49,11 @@ enum weft_link {
 static inline const char *weft_link_name(uint8_t link)
 {
 	static const char *const names[] = {
-	    [WEFT_LINK_THREAD] = "thread",	 [WEFT_LINK_ADJACENT] = "adjacent",
-	    [WEFT_LINK_CONNECT] = "connect",	 [WEFT_LINK_FORWARD] = "forward",
-	    [WEFT_LINK_RESPONSE] = "response",	 [WEFT_LINK_GUESS] = "guess",
-	    [WEFT_LINK_UNDECIDED] = "undecided", [WEFT_LINK_METHOD] = "method",
+	    [WEFT_LINK_THREAD] = "thread",     [WEFT_LINK_ADJACENT] = "adjacent",
+	    [WEFT_LINK_CONNECT] = "connect",   [WEFT_LINK_FORWARD] = "forward",
+	    [WEFT_LINK_RESPONSE] = "response", [WEFT_LINK_WAKEUP] = "wakeup",
+	    [WEFT_LINK_GUESS] = "guess",       [WEFT_LINK_UNDECIDED] = "undecided",
+	    [WEFT_LINK_METHOD] = "method",
 	};
 
 	return link < sizeof(names) / sizeof(names[0]) ? names[link] : NULL;

@@ -11,6 +11,8 @@
  *   inet_sock_set_state                  connect start/result, server establish, close
  *   tcp_receive_reset / tcp_send_reset   resets
  *   sched_process_exec                   executable paths of new programs
+ *   uprobe on Go's runtime.goready       which goroutine handed work to which (Go
+ *                                        programs only, attached per executable)
  * With call times on (off by default: any system call hook puts every system
  * call of every process on the kernel's slow path):
  *   sys_enter                            when a read or write call started
@@ -798,4 +800,69 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	e->payload_len = n - 1;
 	submit(e);
 	return 0;
+}
+
+/* Goroutine events of Go programs (attached per executable): the running g
+ * is in r14 (x28 on arm64) under Go's register ABI. */
+static __always_inline __u64 go_g(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return regs->r14;
+#else
+	return regs->regs[28];
+#endif
+}
+
+static __always_inline int go_event(__u64 g, __u64 other, __u32 flags)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct weft_event *e;
+
+	if ((pid_tgid >> 32) == self_tgid)
+		return 0;
+	if (target_netns) {
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		if (BPF_CORE_READ(task, nsproxy, net_ns, ns.inum) != target_netns)
+			return 0;
+	}
+	e = event_reserve(0);
+	if (!e)
+		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->type = WEFT_EV_WAKE;
+	e->flags = flags;
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->coroutine = g;
+	e->sock_id = other;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	submit(e);
+	return 0;
+}
+
+/* runtime.goready(gp, ...): the running goroutine makes gp runnable (a
+ * channel send or receive, a mutex or semaphore release): work handed over
+ * without a system call, which the correlator follows to the goroutine that
+ * does the I/O (net/http's connection writer). gp is the first integer
+ * argument register. */
+SEC("uprobe")
+int BPF_KPROBE(on_goready)
+{
+	struct pt_regs *regs = ctx;
+
+#if defined(__TARGET_ARCH_x86)
+	return go_event(go_g(regs), regs->ax, 0);
+#else
+	return go_event(go_g(regs), regs->regs[0], 0);
+#endif
+}
+
+/* runtime.goexit1: the running goroutine ends; the runtime reuses its g for
+ * a new one, which must not inherit what the old one worked for. */
+SEC("uprobe")
+int BPF_KPROBE(on_goexit)
+{
+	return go_event(go_g(ctx), 0, WEFT_EVF_ENDED);
 }

@@ -21,6 +21,10 @@ enum weft_ev_type {
 	WEFT_EV_RESET = 6, /* an RST was received or sent on the connection */
 	WEFT_EV_EXEC = 7,  /* a process executed a file: payload is its path (not a TCP
 			      event: user space keeps it to name short-lived processes) */
+	WEFT_EV_WAKE = 8,  /* a Go program's goroutine (coroutine) made another runnable
+			      (sock_id holds it): a channel send, a mutex or a semaphore
+			      handing work over without a system call; with
+			      WEFT_EVF_ENDED, the goroutine ended (its g will be reused) */
 };
 
 enum weft_role {
@@ -35,6 +39,7 @@ enum weft_ev_flags {
 	WEFT_EVF_RST_SENT = 1 << 2,  /* reset: we sent it (else it was received) */
 	WEFT_EVF_NO_TASK = 1 << 3,   /* pid/tid are the socket owner's, not the caller's */
 	WEFT_EVF_DURATION = 1 << 4,  /* duration_ns measured: connect, or call times on */
+	WEFT_EVF_ENDED = 1 << 5,     /* wake: the coroutine ended */
 };
 
 struct weft_event {

@@ -19,6 +19,8 @@ const char *weft_event_type_name(uint8_t type)
 		return "close";
 	case WEFT_EV_RESET:
 		return "reset";
+	case WEFT_EV_WAKE:
+		return "wake";
 	case WEFT_EV_EXEC:
 		return "exec";
 	}

@@ -124,8 +124,9 @@ static int attach_all(struct capture *c)
 	{
 		struct bpf_link *link;
 
-		if (!bpf_program__autoload(prog))
-			continue;
+		if (!bpf_program__autoload(prog) ||
+		    !strncmp(bpf_program__section_name(prog), "uprobe", 6))
+			continue; /* per executable: capture__attach_go */
 		if (c->nlinks == (int)(sizeof(c->links) / sizeof(c->links[0])))
 			return -E2BIG;
 		link = bpf_program__attach(prog);
@@ -291,6 +292,25 @@ int capture__ignore_peer(struct capture *c, uint16_t family, const uint8_t addr[
 	if (bpf_map__update_elem(c->skel->maps.ignore_peer, &key, sizeof(key), &one, sizeof(one),
 				 BPF_ANY))
 		return -errno;
+	return 0;
+}
+
+int capture__attach_go(struct capture *c, const char *exe, struct bpf_link *links[2])
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, ready, .func_name = "runtime.goready");
+	LIBBPF_OPTS(bpf_uprobe_opts, exit, .func_name = "runtime.goexit1");
+	int err;
+
+	links[0] = bpf_program__attach_uprobe_opts(c->skel->progs.on_goready, -1, exe, 0, &ready);
+	if (!links[0])
+		return -errno;
+	links[1] = bpf_program__attach_uprobe_opts(c->skel->progs.on_goexit, -1, exe, 0, &exit);
+	if (!links[1]) {
+		err = -errno;
+		bpf_link__destroy(links[0]);
+		links[0] = NULL;
+		return err;
+	}
 	return 0;
 }
 

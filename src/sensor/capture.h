@@ -8,6 +8,8 @@
 
 #include "bpf/sensor_event.h"
 
+struct bpf_link;
+
 struct capture;
 
 struct capture_opts {
@@ -47,6 +49,11 @@ int capture__ignore_port(struct capture *c, uint16_t port);
 /* Connections to addr:port (family AF_INET: the address in the first four
  * bytes) are never traced; decided when a connection is first seen. */
 int capture__ignore_peer(struct capture *c, uint16_t family, const uint8_t addr[16], uint16_t port);
+/* Follows hand-offs between goroutines, and their ends, in every process
+ * that runs the Go executable at path exe (a /proc/PID/exe link will do):
+ * uprobes on its runtime.goready and runtime.goexit1. 0 with both links
+ * (the caller destroys them), or -errno (no such symbol: a stripped binary). */
+int capture__attach_go(struct capture *c, const char *exe, struct bpf_link *links[2]);
 /* pid runs a Go program: its events carry their goroutine (see go_procs.h). */
 int capture__add_coroutine_pid(struct capture *c, uint32_t pid);
 /* Removes every selector: message capture applies to everything again. */

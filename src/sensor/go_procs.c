@@ -1,5 +1,6 @@
 #include "sensor/go_procs.h"
 
+#include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,18 +15,20 @@
 #include "common/log.h"
 #include "sensor/capture.h"
 
-#define EXE_CACHE 64 /* executables already looked at, by device and inode */
+#define EXE_SEEN_MAX 4096 /* executables remembered; past it, new ones are read again */
 
+/* An executable already looked at, by device and inode. */
 struct exe_seen {
 	dev_t dev;
 	ino_t ino;
 	bool go;
+	struct bpf_link *probes[2]; /* Go: the uprobes on its goroutines' hand-offs and ends */
 };
 
 struct go_procs {
 	struct capture *cap;
-	struct exe_seen seen[EXE_CACHE];
-	unsigned next;
+	struct exe_seen *seen;
+	size_t nseen, cap_seen;
 	unsigned registered;
 };
 
@@ -46,6 +49,13 @@ struct go_procs *go_procs__new(struct capture *cap)
 
 void go_procs__free(struct go_procs *g)
 {
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->nseen; i++) {
+		bpf_link__destroy(g->seen[i].probes[0]);
+		bpf_link__destroy(g->seen[i].probes[1]);
+	}
+	free(g->seen);
 	free(g);
 }
 
@@ -76,40 +86,59 @@ static bool elf_is_go(int fd)
 	return go;
 }
 
-/* Whether pid runs a Go program; each executable is read once. */
-static bool pid_is_go(struct go_procs *g, uint32_t pid)
+/* What is known of pid's executable, read once per executable; NULL when it
+ * cannot be read (gone, a kernel thread). */
+static struct exe_seen *exe_of(struct go_procs *g, uint32_t pid)
 {
+	struct exe_seen *e = NULL;
 	char path[32];
 	struct stat st;
-	bool go;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
-	if (fstat(fd, &st)) {
-		close(fd);
-		return false;
-	}
-	for (unsigned i = 0; i < EXE_CACHE; i++) {
-		if (g->seen[i].ino == st.st_ino && g->seen[i].dev == st.st_dev && st.st_ino) {
-			close(fd);
-			return g->seen[i].go;
+		return NULL;
+	if (fstat(fd, &st))
+		goto out;
+	for (size_t i = 0; i < g->nseen; i++)
+		if (g->seen[i].ino == st.st_ino && g->seen[i].dev == st.st_dev) {
+			e = &g->seen[i];
+			goto out;
 		}
+	if (g->nseen == g->cap_seen) {
+		size_t cap = g->cap_seen ? g->cap_seen * 2 : 64;
+		struct exe_seen *n =
+		    cap <= EXE_SEEN_MAX ? realloc(g->seen, cap * sizeof(*n)) : NULL;
+
+		if (!n)
+			goto out;
+		g->seen = n;
+		g->cap_seen = cap;
 	}
-	go = elf_is_go(fd);
+	e = &g->seen[g->nseen++];
+	*e = (struct exe_seen){.dev = st.st_dev, .ino = st.st_ino, .go = elf_is_go(fd)};
+	if (e->go) {
+		/* Attached to the file: every process running it, now or later. */
+		int err = capture__attach_go(g->cap, path, e->probes);
+
+		if (err)
+			log_warn("sensor: cannot follow goroutine hand-offs in %s (pid %u): %s; "
+				 "its goroutines are followed by their own messages only",
+				 path, pid, strerror(-err));
+	}
+out:
 	close(fd);
-	g->seen[g->next % EXE_CACHE] = (struct exe_seen){st.st_dev, st.st_ino, go};
-	g->next++;
-	return go;
+	return e;
 }
 
 void go_procs__note(struct go_procs *g, uint32_t pid)
 {
 	int err;
 
-	if (!g || !pid_is_go(g, pid))
+	struct exe_seen *e;
+
+	if (!g || !(e = exe_of(g, pid)) || !e->go)
 		return;
 	err = capture__add_coroutine_pid(g->cap, pid);
 	if (err)

@@ -37,8 +37,10 @@ skip_all() {
 bpf_unavailable() {
 	[[ $EUID -eq 0 ]] || { echo "needs root"; return; }
 	[[ -r /sys/kernel/btf/vmlinux ]] || { echo "kernel has no BTF"; return; }
+	# The sensor mounts tracefs itself when it is missing; so do the tests.
+	[[ -d /sys/kernel/tracing/events ]] || mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 	[[ -d /sys/kernel/tracing/events/sock || -d /sys/kernel/debug/tracing/events/sock ]] ||
-		{ echo "no sock tracepoints (tracefs not mounted?)"; return; }
+		{ echo "no sock tracepoints (tracefs cannot be mounted)"; return; }
 }
 # Waits up to $2 seconds (default 5) for a command to succeed.
 wait_for() {

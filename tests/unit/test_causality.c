@@ -304,13 +304,31 @@ static void coro(struct sim *s, int host, uint64_t g)
 	s->ev[host][s->n[host] - 1].e.coroutine = g;
 }
 
+/* Goroutine waker of a Go program (pid 20, thread tid) made woken runnable
+ * at ts (runtime.goready). */
+static void wake_ev(struct sim *s, int host, uint32_t tid, uint64_t waker, uint64_t woken,
+		    uint64_t ts)
+{
+	struct weft_event *e;
+
+	assert_true(s->n[host] < MAX_EVENTS);
+	e = &s->ev[host][s->n[host]++].e;
+	memset(e, 0, sizeof(*e));
+	e->type = WEFT_EV_WAKE;
+	e->pid = 20;
+	e->tid = tid;
+	e->ts_ns = ts + s->skew[host];
+	e->coroutine = waker;
+	e->sock_id = woken;
+}
+
 /* A Go service (pid 20, threads 21 and 22): goroutine 0xa1 reads /a and
  * waits on a channel (a pool of connections) without a system call; 0xb2
  * reads /b on the same thread and calls Redis; 0xa1 then calls Redis from
- * the other thread, and net/http's writer goroutine 0xc3 (which never
- * receives anything) sends /a's call to the back end right after 0xa1
- * handed it over on that thread. The thread alone would give /a's Redis
- * call to /b; the goroutines put everything in its place. */
+ * the other thread and hands its back-end call to net/http's writer
+ * goroutine 0xc3 (which never receives anything) through a channel. The
+ * thread alone would give /a's Redis call to /b; the goroutines and the
+ * hand-off put everything in its place. */
 static void test_goroutines(void **state)
 {
 	struct sim *s = sim_new();
@@ -332,6 +350,7 @@ static void test_goroutines(void **state)
 	coro(s, FR, 0xa1);
 	respond(s, &r1, 20, 22, 30, 32, 104 * MS, "+OK\r\n");
 	coro(s, FR, 0xa1);
+	wake_ev(s, FR, 22, 0xa1, 0xc3, 105 * MS + MS / 4);
 	request(s, &u, 20, 22, 40, 41, 105 * MS + MS / 2, "GET /back?a HTTP/1.1\r\n");
 	coro(s, FR, 0xc3);
 	respond(s, &r2, 20, 21, 30, 31, 106 * MS, "$1\r\nx\r\n");
@@ -349,11 +368,64 @@ static void test_goroutines(void **state)
 	assert_int_equal(g->t.nspans, 3);
 	assert_false(g->t.uncertain);
 	assert_int_equal(child_of(g, "REDIS SET")->link, WEFT_LINK_ADJACENT);
-	assert_int_equal(child_of(g, "GET /back?a")->link, WEFT_LINK_ADJACENT);
+	assert_int_equal(child_of(g, "GET /back?a")->link, WEFT_LINK_WAKEUP);
 	g = traj_named(out, "GET /go?b");
 	assert_int_equal(g->t.nspans, 2);
 	assert_false(g->t.uncertain);
 	child_of(g, "REDIS GET");
+	free(s);
+	free(out);
+}
+
+/* net/http dials a connection for /a's goroutine (0xa1) from a dialer
+ * goroutine (0xd1) that runs on /a's thread; by the time it is up, /a took
+ * an idle one, and the dialer hands the new connection to /b's goroutine
+ * (0xb2) instead. A writer goroutine created with the connection (0xc5,
+ * never woken: the request was waiting in its channel) sends /b's request
+ * on it. What the dialer's thread worked for would say /a; whom the dialer
+ * handed the connection to says /b. A writer that nothing handed work to
+ * and that reuses a connection is undecided, not guessed from its thread. */
+static void test_dial_hand_off(void **state)
+{
+	struct sim *s = sim_new();
+	struct sink_state *out = sink_new();
+	struct conn ca = conn_new(CL, FR, 8090, false), cb = conn_new(CL2, FR, 8090, false);
+	struct conn u = conn_new(FR, BK, 8000, false), v = conn_new(FR, BK, 8000, false);
+	const int order[] = {FR, BK, CL, CL2};
+	const struct got *g;
+
+	(void)state;
+	request(s, &ca, 10, 11, 20, 21, 100 * MS, "GET /go?a HTTP/1.1\r\n");
+	coro(s, FR, 0xa1);
+	request(s, &cb, 12, 13, 20, 22, 100 * MS + MS / 2, "GET /go?b HTTP/1.1\r\n");
+	coro(s, FR, 0xb2);
+	connect_ev(s, &u, 20, 21, 101 * MS + MS / 4);
+	coro(s, FR, 0xd1);
+	wake_ev(s, FR, 21, 0xd1, 0xb2, 102 * MS);
+	request(s, &u, 20, 22, 40, 41, 102 * MS + MS / 2, "GET /back?b HTTP/1.1\r\n");
+	coro(s, FR, 0xc5);
+	request(s, &v, 20, 21, 40, 42, 103 * MS, "GET /back?a HTTP/1.1\r\n");
+	coro(s, FR, 0xc6);
+	respond(s, &u, 20, 22, 40, 41, 104 * MS, "HTTP/1.1 200 OK\r\n");
+	coro(s, FR, 0xb2);
+	respond(s, &v, 20, 21, 40, 42, 104 * MS + MS / 2, "HTTP/1.1 200 OK\r\n");
+	coro(s, FR, 0xa1);
+	respond(s, &cb, 12, 13, 20, 22, 106 * MS, "HTTP/1.1 200 OK\r\n");
+	coro(s, FR, 0xb2);
+	respond(s, &ca, 10, 11, 20, 21, 107 * MS, "HTTP/1.1 200 OK\r\n");
+	coro(s, FR, 0xa1);
+	run(s, order, 4, out);
+
+	g = traj_named(out, "GET /go?b");
+	assert_int_equal(g->t.nspans, 2);
+	assert_int_equal(child_of(g, "GET /back?b")->link, WEFT_LINK_CONNECT);
+	assert_false(child_of(g, "GET /back?b")->uncertain);
+	g = traj_named(out, "GET /back?a"); /* nothing handed 0xc6 its work */
+	assert_int_equal(g->spans[0].link, WEFT_LINK_UNDECIDED);
+	assert_true(g->t.uncertain);
+	/* and both requests open then may miss it */
+	assert_true(traj_named(out, "GET /go?a")->spans[0].incomplete);
+	assert_true(traj_named(out, "GET /go?b")->spans[0].incomplete);
 	free(s);
 	free(out);
 }
@@ -368,6 +440,7 @@ int main(void)
 	    cmocka_unit_test(test_concurrent_calls),
 	    cmocka_unit_test(test_undecided_orphan),
 	    cmocka_unit_test(test_goroutines),
+	    cmocka_unit_test(test_dial_hand_off),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
