@@ -311,6 +311,8 @@ static void on_message(struct correlator *c, struct endpoint *ep, const struct w
 			return; /* a response whose request came before the sensor */
 		if (!is_request && new_message)
 			response_start(c, h, e, now_mono);
+		else if (e->type == WEFT_EV_RECV) /* more of a message: its reader works for it */
+			causality_more_in(c, h, e->tid, e->coroutine, e->ts_ns, now_mono);
 	}
 	if (!h)
 		return;

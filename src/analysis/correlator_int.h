@@ -248,6 +248,11 @@ void causality_request_in(struct correlator *c, struct half *sv, uint64_t now_mo
 /* A client half's response arrived on thread tid (running coroutine coro). */
 void causality_response_in(struct correlator *c, struct half *cl, uint32_t tid, uint64_t coro,
 			   uint64_t now_mono);
+/* More bytes of h's request (server) or response (client) read by thread
+ * tid running coroutine coro: what it works for from now on (Go's server
+ * reads a request's first byte in a goroutine of its own). */
+void causality_more_in(struct correlator *c, struct half *h, uint32_t tid, uint64_t coro,
+		       uint64_t ts, uint64_t now_mono);
 /* A client half's request is being sent by cl->tid: decides its parent. */
 void causality_request_out(struct correlator *c, struct half *cl, struct endpoint *ep,
 			   uint64_t now_mono);

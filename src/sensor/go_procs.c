@@ -27,18 +27,20 @@ struct exe_seen {
 
 struct go_procs {
 	struct capture *cap;
+	uint32_t netns; /* nonzero: only processes of this network namespace */
 	struct exe_seen *seen;
 	size_t nseen, cap_seen;
 	unsigned registered;
 };
 
-struct go_procs *go_procs__new(struct capture *cap)
+struct go_procs *go_procs__new(struct capture *cap, uint32_t netns)
 {
 	struct go_procs *g = calloc(1, sizeof(*g));
 
 	if (!g)
 		return NULL;
 	g->cap = cap;
+	g->netns = netns;
 	if (elf_version(EV_CURRENT) == EV_NONE) {
 		free(g);
 		errno = ENOTSUP;
@@ -84,6 +86,16 @@ static bool elf_is_go(int fd)
 	}
 	elf_end(e);
 	return go;
+}
+
+/* The inode of pid's network namespace, 0 when it cannot be read. */
+static uint32_t netns_of(uint32_t pid)
+{
+	char path[40];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%u/ns/net", pid);
+	return stat(path, &st) ? 0 : (uint32_t)st.st_ino;
 }
 
 /* What is known of pid's executable, read once per executable; NULL when it
@@ -138,7 +150,7 @@ void go_procs__note(struct go_procs *g, uint32_t pid)
 
 	struct exe_seen *e;
 
-	if (!g || !(e = exe_of(g, pid)) || !e->go)
+	if (!g || (g->netns && netns_of(pid) != g->netns) || !(e = exe_of(g, pid)) || !e->go)
 		return;
 	err = capture__add_coroutine_pid(g->cap, pid);
 	if (err)

@@ -11,8 +11,10 @@
 struct capture;
 struct go_procs;
 
-/* NULL + errno. cap outlives it. */
-struct go_procs *go_procs__new(struct capture *cap);
+/* NULL + errno. cap outlives it. netns (nonzero with --netns): only the
+ * processes of that network namespace (a sensor of another namespace would
+ * only add its own probes' cost to them). */
+struct go_procs *go_procs__new(struct capture *cap, uint32_t netns);
 void go_procs__free(struct go_procs *g);
 /* A process seen for the first time or after an exec: registered with the
  * kernel programs when it runs Go. */

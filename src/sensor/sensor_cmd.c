@@ -367,7 +367,7 @@ int cmd_sensor(int argc, char **argv)
 	if (apply_selectors(cap, &cfg))
 		goto cleanup;
 	/* Go programs running already; new ones are looked at as they exec. */
-	out.go = go_procs__new(cap);
+	out.go = go_procs__new(cap, copts.netns);
 	if (out.go)
 		go_procs__scan(out.go);
 	else

@@ -401,6 +401,8 @@ static void test_dial_hand_off(void **state)
 	coro(s, FR, 0xb2);
 	connect_ev(s, &u, 20, 21, 101 * MS + MS / 4);
 	coro(s, FR, 0xd1);
+	wake_ev(s, FR, 21, 0xd1, 0xe7, 101 * MS + MS / 2); /* a runtime helper first */
+	wake_ev(s, FR, 21, 0xe7, 0xd1, 101 * MS + MS / 2 + 1000);
 	wake_ev(s, FR, 21, 0xd1, 0xb2, 102 * MS);
 	request(s, &u, 20, 22, 40, 41, 102 * MS + MS / 2, "GET /back?b HTTP/1.1\r\n");
 	coro(s, FR, 0xc5);
