@@ -171,6 +171,7 @@ def evaluate_run(run, truth, weft, out_dir):
     for t in trajs:
         by_tid[tid_of(t["root"]["request"])].append(t)
     entry_host = truth.svc[model].split("/")[0]
+    links = collections.Counter()  # how weft decided each span's parent
 
     def judge(r):
         want, why = truth.tree(model, r["tid"], r["target"])
@@ -181,6 +182,7 @@ def evaluate_run(run, truth, weft, out_dir):
         if not main:
             return "missing", None
         d = weft.detail(main[0]["id"])
+        links.update(s.get("link") or "root" for s in d["spans"])
         got = weft.tree(d)
         if any(s["uncertain"] for s in d["spans"]):
             return "uncertain", {"equal": got == want}
@@ -215,6 +217,7 @@ def evaluate_run(run, truth, weft, out_dir):
         "missing": c["missing"], "no_truth": c["no_truth"],
         "uncertain_but_equal": sum(1 for v, i in verdicts if v == "uncertain" and i["equal"]),
         "wrong_kinds": dict(kinds),
+        "links": dict(links),
         "accuracy": round(100.0 * c["right"] / max(1, n), 2),
         "silently_wrong_pct": round(100.0 * silently / max(1, n), 2),
         "examples": examples,
@@ -251,6 +254,12 @@ def markdown(R):
             r["model"], "; ".join("%s %d" % kv for kv in sorted(e["wrong_kinds"].items())) or "-",
             e["uncertain_but_equal"], e["no_truth"], e["failed_requests"], s.get("throughput_rps"),
             e["backend_connections"] or "-"))
+    L += ["", "How weft decided each span's parent in the judged trajectories (the `link` of every span:",
+          "docs/architecture.md, \"Correlation\"):", "",
+          "| model | " + " | ".join(LINKS) + " |", "| --- |" + " ---: |" * len(LINKS)]
+    for r in R["runs"]:
+        k = r["eval"].get("links", {})
+        L.append("| %s | %s |" % (r["model"], " | ".join(str(k.get(x, 0)) for x in LINKS)))
     ex = [(r["model"], x) for r in R["runs"] for x in r["eval"]["examples"].get("wrong", [])[:1]]
     if ex:
         L += ["", "One wrong tree per model (weft's, then the truth's):", ""]
@@ -261,6 +270,7 @@ def markdown(R):
 
 
 SECTION = "## Accuracy per server model"
+LINKS = ["root", "thread", "adjacent", "connect", "forward", "response", "wakeup", "guess", "undecided"]
 
 
 def splice(section, path):

@@ -816,9 +816,12 @@ static __always_inline __u64 go_g(struct pt_regs *regs)
 static __always_inline int go_event(__u64 g, __u64 other, __u32 flags)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 zero = 0;
+	struct weft_filter *f = bpf_map_lookup_elem(&filter, &zero);
 	struct weft_event *e;
 
-	if ((pid_tgid >> 32) == self_tgid)
+	/* Only message-level capture needs to know who works for what. */
+	if ((pid_tgid >> 32) == self_tgid || !f || !f->messages)
 		return 0;
 	if (target_netns) {
 		struct task_struct *task = bpf_get_current_task_btf();

@@ -6,10 +6,10 @@
 # whole ground truth logged, trajectories for every model, nothing left
 # behind) and reports each model's accuracy.
 #
-# The accuracy weft should reach (at least 95% right on nginx, haproxy, node
-# and go, 99% on javapool, at most 0.5% silently wrong on each) is asserted
-# only with WEFT_MODELS_STRICT=1; otherwise those lines print the figures
-# and pass.
+# Each model's accuracy is asserted: at least 95% right on nginx, haproxy,
+# node and go, 99% on javapool, as `make eval` requires; at most 1% silently
+# wrong in this short run (2,500 requests a model: a handful of requests is
+# 0.2%), where the eval's 15,000 requests are held to 0.5%.
 source "$(dirname "$0")/../lib/tap.sh"
 
 checks=("models testbed ran" "every request answered 200" "every request has its whole ground truth"
@@ -29,10 +29,9 @@ fi
 ok "models testbed ran"
 grep '^evaluate:' "$TMP/models.log" | sed 's/^/# /'
 
-python3 - "$out/results.json" "${WEFT_MODELS_STRICT:-}" <<'EOF'
+python3 - "$out/results.json" <<'EOF'
 import json, sys
 R = json.load(open(sys.argv[1]))
-strict = sys.argv[2] == "1"
 runs = {r["model"]: r["eval"] for r in R["runs"]}
 def tap(name, good, detail=""):
     print("%s - %s" % ("ok" if good else "not ok", name))
@@ -48,7 +47,7 @@ tap("every request has its whole ground truth",
 tap("every model produced trajectories",
     all(m in runs and runs[m]["trajectories"] > 0 and runs[m]["missing"] < runs[m]["requests"] for m in models),
     {m: (e["trajectories"], e["missing"]) for m, e in runs.items()})
-want, most = R["targets"]["right_pct"], R["targets"]["silently_wrong_pct_max"]
+want, most = R["targets"]["right_pct"], 1.0
 for m in models:
     e = runs.get(m)
     if not e:
@@ -58,10 +57,7 @@ for m in models:
         e["accuracy"], 100.0 * e["uncertain"] / e["requests"], e["silently_wrong_pct"],
         100.0 * e["missing"] / e["requests"], e["requests"], want[m], most)
     good = e["accuracy"] >= want[m] and e["silently_wrong_pct"] <= most
-    if strict:
-        tap("%s: accuracy: %s" % (m, figures), good, e["examples"].get("wrong", [])[:1])
-    else:
-        tap("%s: accuracy: %s%s" % (m, figures, "" if good else " (not enforced: WEFT_MODELS_STRICT unset)"), True)
+    tap("%s: accuracy: %s" % (m, figures), good, e["examples"].get("wrong", [])[:1])
 EOF
 
 # Everything the run started is gone: its namespaces and its processes (the
