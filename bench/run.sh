@@ -16,6 +16,9 @@ if [[ $EUID -eq 0 ]]; then
 	bench/sensor_overhead.sh 5 10
 	echo "== the sensor's kernel programs, per run"
 	bench/sensor_bpf_cost.sh 5
+	echo "== following goroutines"
+	bench/go_wake_cost.sh 3
+	bench/go_service_cost.sh 3 8
 fi
 for extra in bench/*_vs_*.sh bench/jvm_overhead.sh bench/store_paging.sh; do
 	[[ -x $extra ]] && { echo "== $extra"; "$extra"; }

@@ -62,9 +62,10 @@ static const struct weft_cmd_help load_help = {
 	       "stalled server cannot hide its stall. Errors are counted by kind, never mixed\n"
 	       "into latency.\n\n"
 	       "URI file: one request a line, blank lines and '#' comments skipped:\n"
-	       "  METHOD PATH|URL [header=\"Name: value\"]... [body='TEXT'] [weight=N]\n"
-	       "METHOD is GET, POST, PUT, DELETE, PATCH or OPTIONS; weight (default 1) sets\n"
-	       "how often the line is picked. Paths need a URL operand for the target.",
+	       "  [METHOD] PATH|URL [header=\"Name: value\"]... [body='TEXT'] [weight=N]\n"
+	       "METHOD is GET, POST, PUT, DELETE, PATCH or OPTIONS (GET when the line\n"
+	       "starts with the path); weight (default 1) sets how often the line is\n"
+	       "picked. Paths need a URL operand for the target.",
     .examples = "  weft load -t2 -c100 -d10s http://127.0.0.1:8080/        like wrk\n"
 		"  weft load --rate 2000 -c200 -d30s http://127.0.0.1:8080/  open loop\n"
 		"  weft load --users 50 --think-ms 500 --think-dist exp --uris mix.txt\n"

@@ -30,7 +30,8 @@ REDIS_CALLS = (("GET", "item:{id}"), ("INCR", "hits:{tid}"), ("DEL", "hits:{tid}
 
 class Redis:
     def __init__(self, host):
-        self.sock = socket.create_connection((host, 6379))
+        h, _, port = host.partition(":")  # HOST[:PORT]
+        self.sock = socket.create_connection((h, int(port or 6379)))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.rf = self.sock.makefile("rb")
 

@@ -35,7 +35,10 @@ type redisConn struct {
 }
 
 func dialRedis(host string) (*redisConn, error) {
-	c, err := net.Dial("tcp", net.JoinHostPort(host, "6379"))
+	if _, _, err := net.SplitHostPort(host); err != nil { // HOST[:PORT]
+		host = net.JoinHostPort(host, "6379")
+	}
+	c, err := net.Dial("tcp", host)
 	if err != nil {
 		return nil, err
 	}
