@@ -108,6 +108,9 @@ struct sock_state {
 	__u8 ignore; /* outside the sensor's scope (--netns): remembered to skip fast */
 	__u8 owned;  /* `own` is known (else accept() has not been seen) */
 	__u8 pad;
+	__u16 every;	/* a broker's port (--payload-port): this many bytes of every call */
+	__u16 captured; /* bytes of the current message captured so far */
+	__u32 pad2;
 	__u8 saddr[16];
 	__u8 daddr[16];
 };
@@ -197,6 +200,14 @@ SELECTOR_MAP(coroutine_pids, __u32);
  * (ingest and API); ignore_peer: the same server seen from other hosts. */
 SELECTOR_MAP(ignore_port, __u16);
 SELECTOR_MAP(ignore_peer, struct weft_peer);
+/* Ports whose every call carries its first bytes (value: how many), not only
+ * a message's first call: message brokers send runs of messages one way. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u16);
+	__type(value, __u16);
+} payload_ports SEC(".maps");
 SELECTOR_MAP(sel_comm, char[WEFT_COMM_LEN]);
 SELECTOR_MAP(sel_port, __u16);
 SELECTOR_MAP(sel_cgroup, __u64);
@@ -242,7 +253,11 @@ static __always_inline bool sock_identity(struct sock *sk, struct sock_state *st
 		BPF_CORE_READ_INTO(&st->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	}
 	struct weft_peer peer = {.port = st->dport, .family = st->family};
+	__u16 *every = bpf_map_lookup_elem(&payload_ports, &st->sport);
 
+	if (!every)
+		every = bpf_map_lookup_elem(&payload_ports, &st->dport);
+	st->every = every ? *every : 0;
 	__builtin_memcpy(peer.addr, st->daddr, sizeof(peer.addr));
 	return !bpf_map_lookup_elem(&ignore_peer, &peer);
 }
@@ -513,9 +528,9 @@ static __always_inline __u64 call_buffer(bool *iov)
 	}
 }
 
-/* Where a message's first bytes are in user memory and how many to keep
- * (*n, at most payload_max); 0 when the call has no user buffer. */
-static __always_inline __u64 payload_source(int ret, __u64 *n)
+/* Where a call's first bytes are in user memory and how many to keep (*n,
+ * at most cap); 0 when the call has no user buffer. */
+static __always_inline __u64 payload_source(int ret, __u64 cap, __u64 *n)
 {
 	bool iov;
 	__u64 src = call_buffer(&iov);
@@ -533,7 +548,7 @@ static __always_inline __u64 payload_source(int ret, __u64 *n)
 		if (len > v.iov_len)
 			len = v.iov_len;
 	}
-	*n = len < payload_max ? len : payload_max;
+	*n = len < cap ? len : cap;
 	return *n ? src : 0;
 }
 
@@ -654,14 +669,21 @@ static __always_inline int on_message(struct sock *sk, int ret, int msgflags, __
 		sock_claim(sk, st, pid_tgid);
 	if (!messages_wanted(st, pid_tgid))
 		return 0;
-	/* A change of direction starts a message: its first bytes are kept. */
+	/* A change of direction starts a message: its first payload_max bytes
+	 * are kept, from as many calls as they take (Go's server reads a
+	 * request's first byte alone); a broker's port keeps every call's. */
 	start = st->last_dir != dir;
 	st->last_dir = dir;
-	if (start && payload_max)
-		src = payload_source(ret, &n);
+	if (start)
+		st->captured = 0;
+	if (st->every)
+		src = payload_source(ret, st->every, &n);
+	else if (st->captured < payload_max)
+		src = payload_source(ret, payload_max - st->captured, &n);
+	st->captured = st->captured + n > 0xffff ? 0xffff : st->captured + n;
 	/* A record no larger than its payload needs: short requests (most of
 	 * them) take three cache lines fewer in the ring. */
-	room = src ? payload_max : 0;
+	room = src ? (st->every ? WEFT_PAYLOAD_MAX : payload_max) : 0;
 	if (room > PAYLOAD_SHORT && n <= PAYLOAD_SHORT)
 		room = PAYLOAD_SHORT;
 	e = event_reserve(room);
@@ -685,6 +707,8 @@ static __always_inline int on_message(struct sock *sk, int ret, int msgflags, __
 	}
 	if (start)
 		e->flags |= WEFT_EVF_MSG_START;
+	else if (src)
+		e->flags |= WEFT_EVF_MORE;
 	if (src)
 		payload_copy(e, src, n, room);
 	submit(e);

@@ -9,7 +9,8 @@
 #endif
 
 #define WEFT_COMM_LEN	     16
-#define WEFT_PAYLOAD_MAX     1024 /* upper bound of --payload; a power of two */
+#define WEFT_PAYLOAD_MAX     4096 /* upper bound of a record's payload; a power of two */
+#define WEFT_PAYLOAD_PORT    4096 /* default of --payload-port: every call of a broker */
 #define WEFT_PAYLOAD_DEFAULT 256
 
 enum weft_ev_type {
@@ -40,6 +41,8 @@ enum weft_ev_flags {
 	WEFT_EVF_NO_TASK = 1 << 3,   /* pid/tid are the socket owner's, not the caller's */
 	WEFT_EVF_DURATION = 1 << 4,  /* duration_ns measured: connect, or call times on */
 	WEFT_EVF_ENDED = 1 << 5,     /* wake: the coroutine ended */
+	WEFT_EVF_MORE = 1 << 6,	     /* send/recv: the payload continues the message's first
+					bytes (its earlier calls moved fewer than the prefix) */
 };
 
 struct weft_event {

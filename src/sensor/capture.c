@@ -314,6 +314,17 @@ int capture__attach_go(struct capture *c, const char *exe, struct bpf_link *link
 	return 0;
 }
 
+int capture__payload_port(struct capture *c, uint16_t port, uint16_t bytes)
+{
+	struct bpf_map *m = c->skel->maps.payload_ports;
+
+	if (bytes)
+		return bpf_map__update_elem(m, &port, sizeof(port), &bytes, sizeof(bytes), BPF_ANY)
+			   ? -errno
+			   : 0;
+	return bpf_map__delete_elem(m, &port, sizeof(port), 0) && errno != ENOENT ? -errno : 0;
+}
+
 int capture__add_coroutine_pid(struct capture *c, uint32_t pid)
 {
 	__u8 one = 1;

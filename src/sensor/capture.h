@@ -56,6 +56,10 @@ int capture__ignore_peer(struct capture *c, uint16_t family, const uint8_t addr[
 int capture__attach_go(struct capture *c, const char *exe, struct bpf_link *links[2]);
 /* pid runs a Go program: its events carry their goroutine (see go_procs.h). */
 int capture__add_coroutine_pid(struct capture *c, uint32_t pid);
+/* Every call on port carries its first bytes bytes (at most WEFT_PAYLOAD_MAX),
+ * not only a message's first call; 0 takes the port back. Applies to
+ * connections seen from now on. */
+int capture__payload_port(struct capture *c, uint16_t port, uint16_t bytes);
 /* Removes every selector: message capture applies to everything again. */
 int capture__clear_selectors(struct capture *c);
 bool capture__messages(const struct capture *c);

@@ -39,6 +39,7 @@ enum {
 	OPT_CALL_TIME,
 	OPT_TRACE_SELF,
 	OPT_NO_GO,
+	OPT_PAYLOAD_PORT,
 };
 
 #define MAX_SELECTORS 64
@@ -66,6 +67,10 @@ struct sensor_config {
 	int nports;
 	uint16_t ignore_ports[MAX_SELECTORS];
 	int nignore;
+	struct {
+		uint16_t port, bytes; /* bytes 0: the default port taken back */
+	} payload_ports[MAX_SELECTORS];
+	int npayload_ports;
 };
 
 static const struct weft_opt sensor_opts[] = {
@@ -73,7 +78,12 @@ static const struct weft_opt sensor_opts[] = {
     {"duration", 'd', "SECONDS", "stop after this long (e.g. 30, 500ms, 5m)"},
     {"netns", 'n', "NAME|PATH", "only sockets of this network namespace"},
     {"host", 'H', "NAME", "host name to report (default: the netns name or hostname)"},
-    {"payload", 'p', "BYTES", "payload prefix to capture, 0 disables (default 256, max 1024)"},
+    {"payload", 'p', "BYTES",
+     "a message's first bytes to capture, 0 disables (default 256, max 4096)"},
+    {"payload-port", OPT_PAYLOAD_PORT, "PORT[=BYTES]",
+     "capture the first BYTES (default 4096) of every call on this port, not only where a "
+     "message starts: message brokers send runs of messages one way (repeatable; 5672, "
+     "AMQP, by default; PORT=0 takes a port back)"},
     {"connections-only", OPT_CONN_ONLY, NULL, "lifecycle events only, no messages"},
     {"call-time", OPT_CALL_TIME, NULL,
      "also hook system calls: each send and recv carries its call's duration and accept "
@@ -145,7 +155,7 @@ static int sensor_opt(int key, const char *arg, void *ctx)
 		return 0;
 	case 'p':
 		if (parse_size(arg, &cfg->payload, 0, WEFT_PAYLOAD_MAX))
-			return bad_value("payload", arg, "0 to 1024 bytes");
+			return bad_value("payload", arg, "0 to 4096 bytes");
 		return 0;
 	case OPT_CONN_ONLY:
 		cfg->connections_only = true;
@@ -159,6 +169,23 @@ static int sensor_opt(int key, const char *arg, void *ctx)
 	case OPT_NO_GO:
 		cfg->no_go = true;
 		return 0;
+	case OPT_PAYLOAD_PORT: {
+		char port[8] = "";
+		const char *eq = strchr(arg, '=');
+		uint64_t p, b = WEFT_PAYLOAD_PORT;
+
+		if ((size_t)(eq ? eq - arg : (long)strlen(arg)) >= sizeof(port) ||
+		    cfg->npayload_ports == MAX_SELECTORS)
+			return bad_value("payload-port", arg, "PORT or PORT=BYTES");
+		memcpy(port, arg, eq ? (size_t)(eq - arg) : strlen(arg));
+		if (parse_u64(port, &p, 1, 65535) ||
+		    (eq && parse_size(eq + 1, &b, 0, WEFT_PAYLOAD_MAX)))
+			return bad_value("payload-port", arg,
+					 "a port from 1 to 65535, then =BYTES up to 4096");
+		cfg->payload_ports[cfg->npayload_ports].port = (uint16_t)p;
+		cfg->payload_ports[cfg->npayload_ports++].bytes = (uint16_t)b;
+		return 0;
+	}
 	case OPT_PID:
 		if (parse_u64(arg, &v, 1, UINT32_MAX) || cfg->npids == MAX_SELECTORS)
 			return bad_value("pid", arg, "a process id (at most 64 of them)");
@@ -283,6 +310,12 @@ static int apply_selectors(struct capture *c, const struct sensor_config *cfg)
 		err = capture__add_port(c, cfg->ports[i]);
 	for (int i = 0; i < cfg->nignore && !err; i++)
 		err = capture__ignore_port(c, cfg->ignore_ports[i]);
+	/* AMQP's port by default: RabbitMQ's deliveries and publishes run one way. */
+	if (!err)
+		err = capture__payload_port(c, 5672, WEFT_PAYLOAD_PORT);
+	for (int i = 0; i < cfg->npayload_ports && !err; i++)
+		err = capture__payload_port(c, cfg->payload_ports[i].port,
+					    cfg->payload_ports[i].bytes);
 	if (err)
 		log_error("sensor: cannot set the capture filter: %s", strerror(-err));
 	return err;
