@@ -239,6 +239,28 @@ void corr_half_free(struct correlator *c, struct half *h)
 }
 
 /* A request starts on ep: the previous exchange there is complete. */
+static void name_request(struct endpoint *ep, struct half *h, const uint8_t *p, size_t n)
+{
+	protocol_request(p, n, ep->role == WEFT_ROLE_CLIENT ? ep->dport : ep->sport, &h->proto,
+			 h->request, sizeof(h->request));
+	if (h->proto == WEFT_PROTO_HTTP)
+		protocol_http_keys(p, n, &h->line_key, &h->trace_key);
+}
+
+/* More of the request's first bytes: named again from all of them. */
+static void request_more(struct endpoint *ep, struct half *h, const struct weft_event *e)
+{
+	size_t n = e->payload_len;
+
+	if (!ep->pre_len || ep->cur != h)
+		return;
+	if (n > sizeof(ep->pre) - ep->pre_len)
+		n = sizeof(ep->pre) - ep->pre_len;
+	memcpy(ep->pre + ep->pre_len, e->payload, n);
+	name_request(ep, h, ep->pre, ep->pre_len + n);
+	ep->pre_len = ep->pre_len + n < sizeof(ep->pre) ? (uint8_t)(ep->pre_len + n) : 0;
+}
+
 static struct half *request_start(struct correlator *c, struct endpoint *ep,
 				  const struct weft_event *e, uint64_t now_mono)
 {
@@ -256,11 +278,11 @@ static struct half *request_start(struct correlator *c, struct endpoint *ep,
 	/* A client's request starts when its first send starts; a server's when
 	 * its first recv returns with the bytes. */
 	h->req_start = ep->role == WEFT_ROLE_CLIENT ? e->ts_ns - e->duration_ns : e->ts_ns;
-	protocol_request(e->payload, e->payload_len,
-			 ep->role == WEFT_ROLE_CLIENT ? ep->dport : ep->sport, &h->proto,
-			 h->request, sizeof(h->request));
-	if (h->proto == WEFT_PROTO_HTTP)
-		protocol_http_keys(e->payload, e->payload_len, &h->line_key, &h->trace_key);
+	name_request(ep, h, e->payload, e->payload_len);
+	/* Kept while short: the rest of the request's first bytes may come in
+	 * its next calls (Go's server reads a request's first byte alone). */
+	ep->pre_len = e->payload_len < sizeof(ep->pre) ? (uint8_t)e->payload_len : 0;
+	memcpy(ep->pre, e->payload, ep->pre_len);
 	if (ep->role == WEFT_ROLE_SERVER)
 		causality_request_in(c, h, now_mono);
 	else
@@ -317,6 +339,8 @@ static void on_message(struct correlator *c, struct endpoint *ep, const struct w
 	if (!h)
 		return;
 	if (is_request) {
+		if (!new_message && (e->flags & WEFT_EVF_MORE))
+			request_more(ep, h, e);
 		h->req_len += e->len;
 		h->req_end = e->ts_ns;
 	} else {

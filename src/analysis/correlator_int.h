@@ -72,6 +72,9 @@ struct endpoint {
 	bool born_known; /* client side: born holds what its connecting thread worked for
 			    when it called connect(), which its first request inherits */
 	struct ctx_ref born;
+	uint8_t pre_len; /* the current request's first bytes while its first calls were
+			    short (their continuations arrive with WEFT_EVF_MORE) */
+	uint8_t pre[128];
 	uint16_t family;
 	uint16_t sport; /* own port */
 	uint16_t dport; /* peer's port */

@@ -399,6 +399,36 @@ static void test_method_calls(void **state)
 	free(out);
 }
 
+/* A server reads a request's first byte alone, then the rest (Go's server
+ * does): the sensor sends the rest's first bytes too, and the request is
+ * named from all of them. */
+static void test_request_in_pieces(void **state)
+{
+	struct sim *s = sim_new();
+	struct sink_state *out = calloc(1, sizeof(*out));
+	struct conn a = conn_new(CL, FR, 80, false);
+	const int order[] = {FR, CL};
+	struct weft_event *e;
+
+	(void)state;
+	request(s, &a, 10, 11, 20, 21, 100 * MS, "GET /split?x=1 HTTP/1.1\r\n");
+	/* the front's read: first "G" alone, then the rest */
+	e = &s->ev[FR][0].e;
+	e->payload_len = 1;
+	e->len = 1;
+	put(s, FR, WEFT_EV_RECV, WEFT_ROLE_SERVER, a.ssock, 20, 21, e->seq + 1, 122, 101 * MS + 10,
+	    "ET /split?x=1 HTTP/1.1\r\n", a.sport, a.cport_seen, a.saddr, 98);
+	s->ev[FR][1].e.flags = WEFT_EVF_MORE;
+	respond(s, &a, 10, 11, 20, 21, 103 * MS, "HTTP/1.1 200 OK\r\n");
+	/* the client side named it whole: only the front names the span */
+	s->ev[CL][0].e.payload_len = 0;
+	run(s, order, 2, out);
+	assert_int_equal(out->n, 1);
+	assert_string_equal(out->traj[0].spans[0].request, "GET /split?x=1");
+	free(s);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +443,7 @@ int main(void)
 	    cmocka_unit_test(test_late_parent_retracts),
 	    cmocka_unit_test(test_revision_in_place),
 	    cmocka_unit_test(test_method_calls),
+	    cmocka_unit_test(test_request_in_pieces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
