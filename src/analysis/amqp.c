@@ -1081,6 +1081,12 @@ static void body_bytes(struct amqp_stream *s, const uint8_t *q, uint32_t k)
 		return;
 	}
 	m->rec.body_captured += k;
+	if (!m->body_hole && m->rec.body_head_len < AMQP_BODY_HEAD) {
+		uint32_t h = AMQP_BODY_HEAD - m->rec.body_head_len;
+
+		memcpy(m->rec.body_head + m->rec.body_head_len, q, k < h ? k : h);
+		m->rec.body_head_len += k < h ? k : h;
+	}
 	room = s->opts.fingerprint_len - m->rec.body_fp_len;
 	if (m->body_hole || !room)
 		return;

@@ -32,6 +32,7 @@
 #define AMQP_FINGERPRINT_LEN 64		  /* default body bytes fingerprinted */
 #define AMQP_BUFFER_MAX	     (64u << 10)  /* default largest method or header frame kept */
 #define AMQP_PENDING_MAX     32		  /* default messages in flight tracked at once */
+#define AMQP_BODY_HEAD	     512	  /* body bytes a message record carries */
 
 struct amqp_stream;
 
@@ -151,6 +152,8 @@ struct amqp_record {
 	uint64_t body_fp;	/* FNV-1a 64 of the body's first body_fp_len bytes */
 	uint32_t body_fp_len;	/* < min(fingerprint_len, body_size) when a hole came first */
 	uint64_t gap_bytes;	/* gap: stream bytes that could not be followed */
+	uint32_t body_head_len; /* the body's first bytes, as captured before any hole */
+	uint8_t body_head[AMQP_BODY_HEAD];
 };
 
 /* Called with each record; it must not feed, flush or free the stream. */

@@ -17,6 +17,8 @@ const char *weft_protocol_name(uint8_t proto)
 		return "mysql";
 	case WEFT_PROTO_METHOD:
 		return "method";
+	case WEFT_PROTO_AMQP:
+		return "amqp";
 	}
 	return "tcp";
 }

@@ -26,12 +26,15 @@ static struct half *span_server(struct half *h)
 	return h->role == WEFT_ROLE_SERVER ? h : h->peer;
 }
 
-/* The server half above this span, if any. */
+/* A half of the span above this one, if any: the server half its request
+ * was sent for, or the publish of the message it delivers. */
 static struct half *span_up(struct half *h)
 {
-	struct half *cl = span_client(h);
+	struct half *cl = span_client(h), *sv = span_server(h);
 
-	return cl ? cl->parent : NULL;
+	if (cl)
+		return cl->parent;
+	return sv ? sv->msg_parent : NULL;
 }
 
 static struct half *span_root(struct half *h)
@@ -251,8 +254,13 @@ static void walk_span(struct correlator *c, struct walk *w, struct half *cl, str
 	} else {
 		s->server_service = service_external(c, cl->family, cl->daddr, cl->dport);
 	}
-	if (!cl)
-		s->client_service = service_external(c, sv->family, sv->daddr, 0);
+	if (!cl && sv->msg_parent) { /* a delivery: the broker passed it on */
+		s->link = sv->link;
+		s->uncertain |= sv->uncertain;
+	}
+	if (!cl) /* the broker delivering a message, or a client not observed */
+		s->client_service = service_external(c, sv->family, sv->daddr,
+						     sv->proto == WEFT_PROTO_AMQP ? sv->dport : 0);
 
 	/* Skew: centre the server's interval in the client's, as NTP assumes
 	 * the two directions of the network take equally long. */
@@ -281,6 +289,8 @@ static void walk_span(struct correlator *c, struct walk *w, struct half *cl, str
 		if (h->resp_len > s->response_bytes)
 			s->response_bytes = h->resp_len;
 	}
+	for (struct half *d = cl ? cl->msg_child : NULL; d; d = d->msg_sibling)
+		walk_span(c, w, NULL, d, (int)idx, depth + 1, c->spans[idx].display_offset_ns);
 	if (!sv)
 		return;
 	for (struct half *ch = sv->child; ch; ch = ch->sibling)
@@ -380,16 +390,20 @@ static bool emit_tree(struct correlator *c, struct half *root, uint64_t now)
 	return true;
 }
 
-/* Clears emitted_root below the root: those ids were retracted. */
-static void clear_below(struct half *sv, int depth)
+/* Clears emitted_root below a span: those ids were retracted. */
+static void clear_below(struct half *cl, struct half *sv, int depth)
 {
-	if (!sv || depth > MAX_DEPTH)
+	if (depth > MAX_DEPTH)
 		return;
-	for (struct half *ch = sv->child; ch; ch = ch->sibling) {
+	for (struct half *d = cl ? cl->msg_child : NULL; d; d = d->msg_sibling) {
+		d->emitted_root = 0;
+		clear_below(NULL, d, depth + 1);
+	}
+	for (struct half *ch = sv ? sv->child : NULL; ch; ch = ch->sibling) {
 		ch->emitted_root = 0;
 		if (ch->peer)
 			ch->peer->emitted_root = 0;
-		clear_below(ch->peer, depth + 1);
+		clear_below(ch, ch->peer, depth + 1);
 	}
 }
 
@@ -407,7 +421,7 @@ void assemble_pass(struct correlator *c, uint64_t now)
 		}
 		root = span_root(d);
 		if (root->emitted_gen == c->gen || emit_tree(c, root, now)) {
-			clear_below(span_server(root), 1);
+			clear_below(span_client(root), span_server(root), 1);
 			d->dirty = false;
 		} else {
 			c->dirty[keep++] = d;

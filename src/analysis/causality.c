@@ -94,7 +94,9 @@ static void open_add(struct correlator *c, struct thread_entry *t, struct half *
 		sv->popen_next = p->open;
 		p->open = sv;
 		p->nopen++;
-		p->served_port = sv->sport;
+		p->serves = true;
+		if (sv->sport) /* a consumer's deliveries come on no port of its own */
+			p->served_port = sv->sport;
 	}
 }
 
@@ -572,7 +574,7 @@ void causality_request_out(struct correlator *c, struct half *cl, struct endpoin
 		struct half *y = corr_half_by_id(c, ref.id);
 
 		undecided_add(y && y->und ? y->und : t, cl);
-	} else if (p && (p->served_port || p->nopen)) {
+	} else if (p && (p->serves || p->nopen)) {
 		/* 4. A server's thread with nothing to go on: its next answer decides
 		 * (a goroutine's own, in Go: its threads serve many at a time). */
 		undecided_add(g ? g : t, cl);

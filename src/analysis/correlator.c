@@ -150,6 +150,25 @@ static void unlink_child(struct half *h)
 	h->sibling = NULL;
 }
 
+/* A delivery's link to its publish, and a publish's to its deliveries. */
+static void unlink_message(struct half *h)
+{
+	struct half *p = h->msg_parent;
+
+	for (struct half **pp = p ? &p->msg_child : NULL; pp && *pp; pp = &(*pp)->msg_sibling) {
+		if (*pp == h) {
+			*pp = h->msg_sibling;
+			break;
+		}
+	}
+	h->msg_parent = h->msg_sibling = NULL;
+	for (struct half *d = h->msg_child, *next; d; d = next) {
+		next = d->msg_sibling;
+		d->msg_parent = d->msg_sibling = NULL;
+	}
+	h->msg_child = NULL;
+}
+
 /* ---- matching the two sides ------------------------------------------------------------ */
 
 static void match_remove(struct correlator *c, struct half *h)
@@ -186,7 +205,7 @@ static void match(struct correlator *c, struct half *h, uint64_t now_mono)
 
 /* ---- halves ------------------------------------------------------------------------------ */
 
-static struct half *half_new(struct correlator *c, struct endpoint *ep, const struct weft_event *e)
+struct half *corr_half_new(struct correlator *c, struct endpoint *ep, const struct weft_event *e)
 {
 	struct half *h = calloc(1, sizeof(*h));
 
@@ -224,6 +243,7 @@ void corr_half_free(struct correlator *c, struct half *h)
 	causality_half_free(c, h);
 	HASH_DELETE(hh_id, c->by_id, h);
 	unlink_child(h);
+	unlink_message(h);
 	for (struct half *ch = h->child, *next; ch; ch = next) {
 		next = ch->sibling;
 		ch->parent = NULL;
@@ -264,7 +284,7 @@ static void request_more(struct endpoint *ep, struct half *h, const struct weft_
 static struct half *request_start(struct correlator *c, struct endpoint *ep,
 				  const struct weft_event *e, uint64_t now_mono)
 {
-	struct half *h = half_new(c, ep, e);
+	struct half *h = corr_half_new(c, ep, e);
 
 	if (!h)
 		return NULL;
@@ -354,7 +374,7 @@ static void on_message(struct correlator *c, struct endpoint *ep, const struct w
 static void on_connect_failed(struct correlator *c, struct endpoint *ep, const struct weft_event *e,
 			      uint64_t now_mono)
 {
-	struct half *h = half_new(c, ep, e);
+	struct half *h = corr_half_new(c, ep, e);
 
 	if (!h)
 		return;
@@ -412,6 +432,7 @@ static void endpoint_free(struct correlator *c, struct endpoint *ep)
 	}
 	HASH_DEL(c->endpoints, ep);
 	c->stats.endpoints--;
+	mq_conn_free(ep->mq);
 	free(ep);
 }
 
@@ -439,7 +460,10 @@ void correlator__feed(struct correlator *c, const char *host, const struct weft_
 	switch (e->type) {
 	case WEFT_EV_SEND:
 	case WEFT_EV_RECV:
-		on_message(c, ep, e, now_mono);
+		if (mq_claims(c, ep, e))
+			mq_feed(c, ep, e, now_mono);
+		else
+			on_message(c, ep, e, now_mono);
 		break;
 	case WEFT_EV_CONNECT:
 		if (e->err)
@@ -486,6 +510,7 @@ static void expire(struct correlator *c, uint64_t now_mono)
 	while (c->all_head && !c->all_head->dirty &&
 	       now_mono - c->all_head->touched_mono > c->opts.keep_ns)
 		corr_half_free(c, c->all_head);
+	mq_expire(c, now_mono);
 }
 
 void correlator__tick(struct correlator *c, uint64_t now_mono)
@@ -527,8 +552,10 @@ void correlator__free(struct correlator *c)
 	HASH_ITER(hh, c->endpoints, ep, etmp)
 	{
 		HASH_DEL(c->endpoints, ep);
+		mq_conn_free(ep->mq);
 		free(ep);
 	}
+	mq_free(c);
 	causality_free(c);
 	HASH_ITER(hh, c->procs, p, ptmp)
 	{

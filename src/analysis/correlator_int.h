@@ -37,6 +37,7 @@ struct proc_entry {
 	char comm[16];
 	char exe[WEFT_EXE_LEN];
 	uint16_t served_port; /* a port this process answered requests on, 0 if none */
+	bool serves;	      /* it answered requests: on a port, or messages it consumed */
 	struct half *open;    /* server halves received and not answered, by popen_next */
 	int nopen;
 	UT_hash_handle hh;
@@ -72,8 +73,11 @@ struct endpoint {
 	bool born_known; /* client side: born holds what its connecting thread worked for
 			    when it called connect(), which its first request inherits */
 	struct ctx_ref born;
-	uint8_t pre_len; /* the current request's first bytes while its first calls were
-			    short (their continuations arrive with WEFT_EVF_MORE) */
+	bool mq_checked;    /* looked at for AMQP */
+	bool mq_broker;	    /* the broker's side of an AMQP connection: its bytes are skipped */
+	struct mq_conn *mq; /* the application's side of one: read frame by frame (mq.c) */
+	uint8_t pre_len;    /* the current request's first bytes while its first calls were
+			       short (their continuations arrive with WEFT_EVF_MORE) */
 	uint8_t pre[128];
 	uint16_t family;
 	uint16_t sport; /* own port */
@@ -193,6 +197,9 @@ struct half {
 	uint64_t trace_key;	  /* hash of its trace id (traceparent, X-Request-ID), 0 if none */
 	struct thread_entry *und; /* client halves: the thread whose undecided list holds it */
 	struct half *und_next;
+	struct half *msg_parent; /* a delivery: the publish of its message (mq.c) */
+	struct half *msg_child;	 /* a publish: its deliveries, linked by msg_sibling */
+	struct half *msg_sibling;
 	uint64_t emitted_root; /* id of the trajectory it was emitted as the root of */
 	uint64_t touched_mono;
 	uint64_t emitted_gen; /* assembly pass that last emitted it */
@@ -220,6 +227,7 @@ struct correlator {
 	struct thread_entry *threads;
 	struct half *match;		  /* by (req_seq, role) */
 	struct half *by_id;		  /* every half, by id */
+	struct mq_index *mq;		  /* published messages, deliveries and calls (mq.c) */
 	struct half *all_head, *all_tail; /* every half, oldest touched first */
 	struct half **dirty;		  /* halves changed since the last pass */
 	size_t ndirty, dirty_cap;
@@ -242,6 +250,19 @@ void corr_half_free(struct correlator *c, struct half *h);
 struct half *corr_half_by_id(struct correlator *c, uint64_t id);
 
 struct endpoint *corr_endpoint(struct correlator *c, uint32_t host, uint64_t sock_id);
+/* A new half for an exchange on ep that e starts (in the list of all halves). */
+struct half *corr_half_new(struct correlator *c, struct endpoint *ep, const struct weft_event *e);
+
+/* mq.c: message queues. Whether ep is an AMQP connection (decided on its
+ * first message: the protocol header, or an AMQP frame on port 5672); its
+ * events then go to mq_feed, not to the exchange model. */
+struct mq_conn;
+bool mq_claims(struct correlator *c, struct endpoint *ep, const struct weft_event *e);
+void mq_feed(struct correlator *c, struct endpoint *ep, const struct weft_event *e,
+	     uint64_t now_mono);
+void mq_conn_free(struct mq_conn *m);
+void mq_expire(struct correlator *c, uint64_t now_mono);
+void mq_free(struct correlator *c);
 
 /* causality.c: which request each request was sent for (see there). The
  * message-level events of one thread arrive in its order. */

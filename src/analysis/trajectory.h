@@ -20,6 +20,7 @@ enum weft_protocol {
 	WEFT_PROTO_POSTGRES,
 	WEFT_PROTO_MYSQL,
 	WEFT_PROTO_METHOD, /* a method call inside a process (the JVM agent's trace) */
+	WEFT_PROTO_AMQP,   /* a message published to or delivered by a broker */
 };
 
 const char *weft_protocol_name(uint8_t proto);
@@ -43,6 +44,7 @@ enum weft_link {
 	WEFT_LINK_UNDECIDED, /* no evidence for any parent in a process that serves requests:
 				always uncertain */
 	WEFT_LINK_METHOD,    /* a method call inside the span above it (the JVM agent's trace) */
+	WEFT_LINK_MESSAGE,   /* a delivery of that published message (by message id or content) */
 };
 
 /* "thread", "adjacent", ... as the API spells them; NULL for a root. */
@@ -53,7 +55,7 @@ static inline const char *weft_link_name(uint8_t link)
 	    [WEFT_LINK_CONNECT] = "connect",   [WEFT_LINK_FORWARD] = "forward",
 	    [WEFT_LINK_RESPONSE] = "response", [WEFT_LINK_WAKEUP] = "wakeup",
 	    [WEFT_LINK_GUESS] = "guess",       [WEFT_LINK_UNDECIDED] = "undecided",
-	    [WEFT_LINK_METHOD] = "method",
+	    [WEFT_LINK_METHOD] = "method",     [WEFT_LINK_MESSAGE] = "message",
 	};
 
 	return link < sizeof(names) / sizeof(names[0]) ? names[link] : NULL;

@@ -24,6 +24,7 @@ static const char *protocol_name(int proto)
 	    [WEFT_PROTO_UNKNOWN] = "unknown", [WEFT_PROTO_HTTP] = "http",
 	    [WEFT_PROTO_REDIS] = "redis",     [WEFT_PROTO_POSTGRES] = "postgres",
 	    [WEFT_PROTO_MYSQL] = "mysql",     [WEFT_PROTO_METHOD] = "method",
+	    [WEFT_PROTO_AMQP] = "amqp",
 	};
 
 	if (proto < 0 || proto >= (int)(sizeof(names) / sizeof(names[0])))

@@ -16,6 +16,8 @@ const LINKS = {
 	connect: 'the first request on a connection opened while working for this request',
 	forward: 'a proxy forwarded it: same request line, trace id or request id',
 	response: 'the sending thread then answered this request itself',
+	wakeup: 'a goroutine working for this request handed the work on',
+	message: 'a delivery of this published message, through the broker',
 	guess: 'chosen among several candidates',
 	undecided: 'no evidence for any parent',
 	method: 'a method call inside the span above',
@@ -77,8 +79,10 @@ function sideText(x) {
 function who(s) {
 	const srv = s.server;
 	if (s.protocol === 'method' && srv) return `${srv.comm || '?'}@${srv.host || '?'} thread ${srv.tid}`;
+	if (s.protocol === 'amqp' && srv) return `${srv.comm || '?'}@${srv.host || '?'} (consumer)`;
 	if (srv) return `${srv.comm || '?'}@${srv.host || '?'}:${srv.port || ''}`;
 	const c = s.client;
+	if (s.protocol === 'amqp' && c) return `${c.comm || '?'}@${c.host || '?'} → broker`;
 	return c ? `→ ${c.comm || '?'}@${c.host || '?'} (server not observed)` : '';
 }
 
