@@ -84,6 +84,7 @@ const volatile __u64 wakeup_bytes = 1 << 20; /* wake the reader only past this b
 const volatile bool call_time = false;	     /* the system call hooks are attached */
 
 #define PAYLOAD_SHORT 64 /* the smaller of the two record sizes with a payload */
+#define IOV_GATHER    8	 /* iovec entries a message's first bytes are gathered from */
 
 /* A thread, as events name it. */
 struct owner {
@@ -495,61 +496,83 @@ static __always_inline long syscall_nr(struct pt_regs *regs)
 #endif
 }
 
-/* The user buffer of the system call in progress, from its second argument:
- * the buffer itself (read, write, sendto, recvfrom), an iovec array (readv,
- * writev; *iov set) or a msghdr (sendmsg, recvmsg). 0 for the other calls
+/* Where a call's bytes are in user memory. */
+struct call_buf {
+	__u64 addr; /* the buffer, or the iovec array when cnt is set; 0: none */
+	__u64 cnt;  /* iovec entries (readv, writev, sendmsg, recvmsg), 0 for one buffer */
+};
+
+/* The user buffer of the system call in progress, from its arguments: the
+ * buffer itself (read, write, sendto, recvfrom), an iovec array (readv,
+ * writev) or a msghdr (sendmsg, recvmsg). None for the other calls
  * (sendfile, splice, io_uring), whose bytes were never in this call's user
  * memory. Saves a system call entry hook on every read and write. */
-static __always_inline __u64 call_buffer(bool *iov)
+static __always_inline struct call_buf call_buffer(void)
 {
 	struct pt_regs *regs = syscall_regs();
-	__u64 arg = PT_REGS_PARM2_SYSCALL(regs);
+	__u64 arg = PT_REGS_PARM2_SYSCALL(regs), cnt = PT_REGS_PARM3_SYSCALL(regs);
+	struct call_buf b = {};
 	struct user_msghdr m;
 
-	*iov = false;
+	/* Both registers read before the branches: the compiler would otherwise
+	 * merge a register load with a stack load, which the verifier refuses. */
+	barrier_var(cnt);
 	switch (syscall_nr(regs)) {
 	case NR_READ:
 	case NR_WRITE:
 	case NR_SENDTO:
 	case NR_RECVFROM:
-		return arg;
+		b.addr = arg;
+		break;
 	case NR_READV:
 	case NR_WRITEV:
-		*iov = true;
-		return arg;
+		b.addr = arg;
+		b.cnt = cnt;
+		break;
 	case NR_SENDMSG:
 	case NR_RECVMSG:
-		*iov = true;
-		if (bpf_probe_read_user(&m, sizeof(m), (void *)arg))
-			return 0;
-		return (__u64)m.msg_iov;
-	default:
-		return 0;
+		if (!bpf_probe_read_user(&m, sizeof(m), (void *)arg)) {
+			b.addr = (__u64)m.msg_iov;
+			b.cnt = m.msg_iovlen;
+		}
+		break;
 	}
+	return b;
 }
 
-/* Where a call's first bytes are in user memory and how many to keep (*n,
- * at most cap); 0 when the call has no user buffer. */
-static __always_inline __u64 payload_source(int ret, __u64 cap, __u64 *n)
+/* What to copy of a call's first bytes: n of them (at most cap), from one
+ * user buffer (src), or gathered from several iovec entries (gather: the
+ * first is shorter than n). */
+struct payload_src {
+	__u64 src;
+	__u64 n;
+	struct call_buf iov; /* gather from here */
+	bool gather;
+};
+
+static __always_inline struct payload_src payload_source(int ret, __u64 cap)
 {
-	bool iov;
-	__u64 src = call_buffer(&iov);
-	__u64 len = ret;
+	struct call_buf b = call_buffer();
+	struct payload_src p = {};
+	struct iovec v;
 
-	*n = 0;
-	if (!src)
-		return 0;
-	if (iov) {
-		struct iovec v;
-
-		if (bpf_probe_read_user(&v, sizeof(v), (void *)src))
-			return 0;
-		src = (__u64)v.iov_base;
-		if (len > v.iov_len)
-			len = v.iov_len;
+	if (!b.addr)
+		return p;
+	p.n = (__u64)ret < cap ? (__u64)ret : cap;
+	if (!b.cnt) {
+		p.src = b.addr;
+	} else if (!bpf_probe_read_user(&v, sizeof(v), (void *)b.addr)) {
+		p.src = (__u64)v.iov_base;
+		if (v.iov_len < p.n && b.cnt > 1) {
+			p.iov = b;
+			p.gather = true;
+		} else if (v.iov_len < p.n) {
+			p.n = v.iov_len;
+		}
 	}
-	*n = len < cap ? len : cap;
-	return *n ? src : 0;
+	if (!p.n || !p.src)
+		p = (struct payload_src){};
+	return p;
 }
 
 /* Copies n payload bytes into an event with room for `room` of them. */
@@ -562,6 +585,54 @@ static __always_inline void payload_copy(struct weft_event *e, __u64 src, __u64 
 	if (bpf_probe_read_user(e->payload, n, (void *)src))
 		return;
 	e->payload_len = n;
+}
+
+/* A writev of a short header and a body, a sendmsg of a length prefix and a
+ * message: the first bytes span iovec entries. They are gathered in this
+ * CPU's scratch buffer (twice the largest payload, so that every offset
+ * below WEFT_PAYLOAD_MAX plus every length up to it stays inside, as the
+ * verifier wants), then copied into the event. */
+struct gather_buf {
+	__u8 b[2 * WEFT_PAYLOAD_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gather_buf);
+} gather SEC(".maps");
+
+static __always_inline void payload_gather(struct weft_event *e, const struct payload_src *p,
+					   __u64 room)
+{
+	__u32 zero = 0;
+	struct gather_buf *g = bpf_map_lookup_elem(&gather, &zero);
+	__u64 want = p->n < room ? p->n : room, got = 0;
+
+	if (!g)
+		return;
+	for (int i = 0; i < IOV_GATHER; i++) {
+		struct iovec v;
+		__u64 k;
+
+		if (i >= p->iov.cnt || got >= want ||
+		    bpf_probe_read_user(&v, sizeof(v), (void *)(p->iov.addr + i * sizeof(v))))
+			break;
+		k = v.iov_len < want - got ? v.iov_len : want - got;
+		if (k > WEFT_PAYLOAD_MAX)
+			k = WEFT_PAYLOAD_MAX;
+		got &= WEFT_PAYLOAD_MAX - 1; /* already below want <= WEFT_PAYLOAD_MAX */
+		barrier_var(k);
+		if (bpf_probe_read_user(g->b + got, k, v.iov_base))
+			break;
+		got += k;
+	}
+	if (got > room)
+		got = room;
+	barrier_var(got);
+	if (got && !bpf_probe_read_kernel(e->payload, got, g->b))
+		e->payload_len = got;
 }
 
 /* ---- call times (optional hooks) ------------------------------------------ */
@@ -650,7 +721,8 @@ static __always_inline int on_message(struct sock *sk, int ret, int msgflags, __
 	struct sock_state *st;
 	struct weft_event *e;
 	struct tcp_sock *tp;
-	__u64 started, src = 0, n = 0, room;
+	struct payload_src p = {};
+	__u64 started, room;
 	bool start;
 
 	if (ret <= 0)
@@ -677,14 +749,14 @@ static __always_inline int on_message(struct sock *sk, int ret, int msgflags, __
 	if (start)
 		st->captured = 0;
 	if (st->every)
-		src = payload_source(ret, st->every, &n);
+		p = payload_source(ret, st->every);
 	else if (st->captured < payload_max)
-		src = payload_source(ret, payload_max - st->captured, &n);
-	st->captured = st->captured + n > 0xffff ? 0xffff : st->captured + n;
+		p = payload_source(ret, payload_max - st->captured);
+	st->captured = st->captured + p.n > 0xffff ? 0xffff : st->captured + p.n;
 	/* A record no larger than its payload needs: short requests (most of
 	 * them) take three cache lines fewer in the ring. */
-	room = src ? (st->every ? WEFT_PAYLOAD_MAX : payload_max) : 0;
-	if (room > PAYLOAD_SHORT && n <= PAYLOAD_SHORT)
+	room = p.n ? (st->every ? WEFT_PAYLOAD_MAX : payload_max) : 0;
+	if (room > PAYLOAD_SHORT && p.n <= PAYLOAD_SHORT)
 		room = PAYLOAD_SHORT;
 	e = event_reserve(room);
 	if (!e)
@@ -707,10 +779,12 @@ static __always_inline int on_message(struct sock *sk, int ret, int msgflags, __
 	}
 	if (start)
 		e->flags |= WEFT_EVF_MSG_START;
-	else if (src)
+	else if (p.n)
 		e->flags |= WEFT_EVF_MORE;
-	if (src)
-		payload_copy(e, src, n, room);
+	if (p.gather)
+		payload_gather(e, &p, room);
+	else if (p.n)
+		payload_copy(e, p.src, p.n, room);
 	submit(e);
 	return 0;
 }
