@@ -107,7 +107,8 @@ class Truth:
 
     def tree(self, scenario, tid, target):
         """(tree, None) for one request, or (None, why) when the truth is not
-        whole: a record missing, doubled, not 200, or a call without reply."""
+        whole: a record missing, doubled, not 200, with AMQP exchanges it does
+        not list (a connection opened), or a call without reply."""
         records = self.records.get(tid, [])
         used = set()
         broker = self.svc["broker"]
@@ -120,6 +121,8 @@ class Truth:
             r = records[hits[0]]
             if r.get("status") != 200:
                 raise LookupError("%s: status %s" % (what, r.get("status")))
+            if r.get("amqp_setup"):
+                raise LookupError("%s: opened %d AMQP connections for it" % (what, r["amqp_setup"]))
             return r
 
         def calls(me, rec):
@@ -167,11 +170,12 @@ class MqWeft(Weft):
 
 
 def check_map(run, truth, names, weft):
-    """The map over the run's window: are the edges publisher -> broker and
+    """The map over the run's time (from its first request to its last
+    message consumed): are the edges publisher -> broker and
     broker -> consumer there, or the consumer's only as a client of the
     broker (consumer -> broker, the TCP direction)? And every edge the
     scenario should draw, found or missing, and extra edges between its hosts."""
-    m = weft.load_nodes(run["t0"] - 2 * 10**9, run["t1"] + 15 * 10**9)
+    m = weft.load_nodes(run["t0"], run["t1"])  # the run alone: the next one starts right after it
     got, _ = map_edges(m, weft)
     got = {(names.service(a), names.service(b)) for a, b in got}
     sc = run["topology"]

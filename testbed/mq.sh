@@ -33,7 +33,8 @@
 # eval, 8 s / 2500 for short), WARMUP (seconds of warm-up per scenario, not
 # evaluated; default 3, short 2), CONSUMERS (competing consumers on the work
 # queue, default 4), PYTHON (default /usr/bin/python3, with oslo.messaging
-# and pika).
+# and pika), PCAP=1 (tcpdump on the broker's host: DIR/broker.pcap, every
+# AMQP byte of the experiment, to see what weft sees; needs tcpdump).
 source "$(dirname "$0")/../tests/lib/tap.sh"
 TB=$WEFT_ROOT/testbed
 PY=${PYTHON:-/usr/bin/python3}
@@ -283,6 +284,12 @@ start_cache
 start_apps
 for r in "${ROLES[@]}"; do sensor_start "$r"; done
 write_topology
+if [[ -n ${PCAP:-} ]]; then
+	inhost broker tcpdump -i "h-$(ns broker)" -s0 -U -w "$OUT/broker.pcap" tcp port 5672 2>"$RUN/tcpdump.log" &
+	SRV_PID[tcpdump]=$!
+	at_exit "kill ${SRV_PID[tcpdump]}"
+	wait_for "grep -q listening '$RUN/tcpdump.log'" 10 || die "tcpdump did not start: $(tail -3 "$RUN/tcpdump.log")"
+fi
 
 for s in "${SCENARIOS[@]}"; do
 	[[ -n ${ENTRY_PATH[$s]:-} ]] || die "no such scenario: $s"

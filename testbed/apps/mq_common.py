@@ -7,7 +7,9 @@ Every record of the ground truth is one JSON line: the test id, the service
 "deliver QUEUE" for an AMQP delivery), its status and the calls it made for
 it, in order: {"svc": callee role, "req": request as weft names it}; an AMQP
 publish also carries {"amqp": {"exchange", "routing_key"}}, and an RPC call's
-publish "reply": true (the reply comes back as its response).
+publish "reply": true (the reply comes back as its response). A record with
+"amqp_setup": N opened N AMQP connections while it worked: its exchanges on
+them are not listed, and the judge does not count it.
 """
 import json
 import os
@@ -84,6 +86,48 @@ def oslo_conf(broker, pool):
         conf = cfg.CONF
         conf(args=[], project="weft-testbed", default_config_files=[f.name], default_config_dirs=[])
     return conf
+
+
+def prime_oslo(transport, n):
+    """Takes n connections from oslo.messaging's pool at once, publishes once
+    on each (to a routing key no queue is bound to), and gives them back: a
+    pooled connection's first publish declares its exchange and turns
+    publisher confirms on, which no measured request should have to do. The
+    pool never grows past n (rpc_conn_pool_size) and gives the most recently
+    used connection first."""
+    import contextlib
+
+    import oslo_messaging
+
+    driver = transport._driver
+    exchange = driver._get_exchange(oslo_messaging.Target())
+    with contextlib.ExitStack() as stack:
+        conns = [stack.enter_context(driver._get_connection()) for _ in range(n)]
+        for c in conns:
+            c.topic_send(exchange, "weft-prime", {"prime": True})
+
+
+_opened = threading.local()
+
+
+def count_oslo_connections():
+    """From now on, counts the RabbitMQ connections oslo.messaging opens,
+    per thread (opened()): a unit of work that opened one had AMQP exchanges
+    of its own (connection, channel, exchange declaration) that its record
+    does not list."""
+    from oslo_messaging._drivers import impl_rabbit
+
+    init = impl_rabbit.Connection.__init__
+
+    def counted(self, *args, **kwargs):
+        _opened.n = getattr(_opened, "n", 0) + 1
+        return init(self, *args, **kwargs)
+
+    impl_rabbit.Connection.__init__ = counted
+
+
+def opened():
+    return getattr(_opened, "n", 0)
 
 
 def until_signalled(stop):

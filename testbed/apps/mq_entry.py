@@ -15,8 +15,10 @@ One JSON line per request goes to FILE (see mq_common.py): its calls are the
 publishes it made, with the exchange and routing key they went out with.
 oslo.messaging's are taken where its RabbitMQ driver sends them
 (Connection.topic_send), so the log says what went on the wire whatever
-oslo's defaults are. Pika's BlockingConnection is not thread-safe: a pool of
-connections opened at start, each used by one thread at a time.
+oslo's defaults are. oslo's connection pool is filled and each connection
+used once at start (mq_common.prime_oslo). Pika's BlockingConnection is not
+thread-safe: a pool of connections opened at start, each used by one thread
+at a time, no publisher confirms.
 """
 import argparse
 import json
@@ -94,6 +96,7 @@ class Handler(BaseHTTPRequestHandler):
         item, k = params.get("id", "1"), int(params.get("k", "1"))
         calls, status, body = [], 200, "entry"
         local.sent = []
+        n0 = mq_common.opened()
         try:
             if path == "/mq/call":
                 body += " " + srv.rpc.call({}, "work", tid=tid, id=item, k=k)
@@ -115,8 +118,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+        extra = {"amqp_setup": mq_common.opened() - n0} if mq_common.opened() > n0 else {}
         srv.log.write(tid=tid, svc="entry", req="GET " + self.path, status=status, calls=calls,
-                      peer="%s:%d" % self.client_address[:2])
+                      peer="%s:%d" % self.client_address[:2], **extra)
 
 
 def main():
@@ -130,8 +134,11 @@ def main():
     import oslo_messaging
 
     trace_oslo_publishes()
+    mq_common.count_oslo_connections()
     conf = mq_common.oslo_conf(a.broker, a.pool)
     transport = oslo_messaging.get_rpc_transport(conf)
+    mq_common.prime_oslo(transport, a.pool)
+    transport._driver._get_reply_q()  # the reply queue and its consumer, made by the first call otherwise
     ThreadingHTTPServer.daemon_threads = True
     ThreadingHTTPServer.request_queue_size = 512
     srv = ThreadingHTTPServer((a.host, a.port), Handler)

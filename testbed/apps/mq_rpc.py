@@ -13,7 +13,9 @@ FILE (see mq_common.py): the delivery as "deliver QUEUE" with the exchange
 and routing key it came with and the queue of the consumer it came to, then
 the Redis calls and, for a call, the reply's publish (default exchange,
 routing key the caller's reply queue). The reply is taken where oslo's
-RabbitMQ driver sends it (Connection.direct_send), in the same thread.
+RabbitMQ driver sends it (Connection.direct_send), in the same thread. The
+pool of connections replies go out on is filled and each used once at start
+(mq_common.prime_oslo).
 """
 import argparse
 import sys
@@ -59,10 +61,13 @@ def trace_oslo(log):
         local.rec = rec = {"tid": None, "svc": "rpc", "req": "deliver %s" % queue, "status": 500, "calls": [],
                            "amqp": {"exchange": exchange, "routing_key": key, "queue": queue},
                            "reply_q": incoming[0].reply_q}
+        n0 = mq_common.opened()
         try:
             return process(self, incoming)
         finally:
             local.rec = None
+            if mq_common.opened() > n0:
+                rec["amqp_setup"] = mq_common.opened() - n0
             log.write(**rec)
 
     rpc_server.RPCServer._process_incoming = process_incoming
@@ -91,8 +96,10 @@ def main():
 
     log = mq_common.TruthLog(a.log)
     trace_oslo(log)
+    mq_common.count_oslo_connections()
     conf = mq_common.oslo_conf(a.broker, a.pool)
     transport = oslo_messaging.get_rpc_transport(conf)
+    mq_common.prime_oslo(transport, a.pool)  # the connections replies go out on
     target = oslo_messaging.Target(topic=TOPIC, server="rpc")
     server = oslo_messaging.get_rpc_server(transport, target, [Endpoint(mq_common.RedisPool(a.cache, a.pool))],
                                            executor="threading")

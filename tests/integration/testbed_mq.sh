@@ -73,9 +73,9 @@ for s in scenarios:
 EOF
 
 # Everything the run started is gone: its namespaces and its processes (the
-# servers get a few seconds to stop after their signal). The broker's VM and
-# epmd run from the run directory and with its epmd port.
-mine='10\.77\.4\.|--netns tq-|weft-tq@|-port 4371|testbed/apps/mq_|testbed/models_load'
+# servers get a few seconds to stop after their signal). The broker's VM is
+# known by its home in the run directory, its epmd by its port.
+mine='10\.77\.4\.|--netns tq-|run/rabbit/home|-port 4371 |testbed/apps/mq_|testbed/models_load'
 wait_for "[[ -z \$(pgrep -f '$mine') ]]" 15
 left=$(ip netns list | awk '$1 ~ /^tq-/ {print $1}')
 procs=$(pgrep -af "$mine" || true)
