@@ -246,7 +246,7 @@ def markdown(R):
             r["scenario"], "; ".join("%s %d" % kv for kv in sorted(e["wrong_kinds"].items())) or "-",
             e["uncertain_but_equal"], e["no_truth"], e["failed_requests"], r.get("consumed"),
             s.get("ok"), s.get("throughput_rps")))
-    L += ["", "The dependency map over each run's window: the edges through the broker (publisher → broker,",
+    L += ["", "The dependency map over each run's own time: the edges through the broker (publisher → broker,",
           "broker → consumer; consumer → broker is the consumer drawn only as the broker's TCP client), and",
           "every edge the scenario should draw:", "",
           "| scenario | publisher → broker | broker → consumer | consumer → broker | expected edges found "
