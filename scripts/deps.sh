@@ -15,6 +15,7 @@ TEST_PKGS=(
 	python3 curl nginx-light wrk apache2 postgresql redis-server
 	default-jdk-headless libpostgresql-jdbc-java python3-psycopg2 sqlite3
 	chromium clang-format haproxy golang-go
+	rabbitmq-server python3-oslo.messaging python3-pika
 )
 # The dashboard is bundled with npm at build time (run and test). Node.js may
 # come from elsewhere than Debian (a newer npm); take Debian's only when absent.

@@ -4,8 +4,8 @@ experiment (testbed/models.sh) and writes DIR/results.json and
 DIR/results.md (or the --md path): accuracy per server model.
 
   evaluate_models.py --api http://127.0.0.1:PORT --dir OUT --mode eval|short [--md FILE]
-  evaluate_models.py splice SECTION.md FILE.md   puts the section at the end of FILE.md,
-                                                 in place of the one there was
+  evaluate_models.py splice SECTION.md FILE.md   puts the section in FILE.md, in place of
+                                                 the one with its heading (else at the end)
 
 Ground truth, per test id: the load generator's request, and one line per
 request each tier served (truth-ROLE.jsonl) with the calls it made for it.
@@ -274,13 +274,21 @@ LINKS = ["root", "thread", "adjacent", "connect", "forward", "response", "wakeup
 
 
 def splice(section, path):
-    """FILE.md without its models section (from its heading to the end), then
-    SECTION.md after one blank line."""
+    """FILE.md with SECTION.md in place of the section that has its heading
+    (SECTION.md's first line), from that heading to the next heading of its
+    level or the end; after the rest, following one blank line, when FILE.md
+    has no such section. Each experiment replaces its own section only."""
     text = open(path).read() if os.path.exists(path) else ""
-    i = text.find("\n" + SECTION + "\n")
-    head = (text[:i] if i >= 0 else text).rstrip("\n")
     body = open(section).read()
-    open(path, "w").write((head + "\n\n" if head else "") + body)
+    heading = body.split("\n", 1)[0]
+    i = text.find("\n" + heading + "\n")
+    if i < 0:
+        head, tail = text.rstrip("\n"), ""
+    else:
+        head = text[:i].rstrip("\n")
+        j = text.find("\n## ", i + 1 + len(heading))
+        tail = text[j + 1:] if j >= 0 else ""
+    open(path, "w").write((head + "\n\n" if head else "") + body + ("\n" + tail if tail else ""))
 
 
 def main():
