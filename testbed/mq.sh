@@ -316,4 +316,6 @@ for r in entry rpc worker; do
 done
 cp "$RUN"/truth-* "$OUT/"
 "$PY" "$TB/evaluate_mq.py" --api "$API" --dir "$OUT" --mode "$mode" || die "evaluation failed"
+# KEEP_DB=1: the server's database beside the results, to look into.
+[[ -z ${KEEP_DB:-} ]] || sqlite3 "$RUN/server/weft.db" ".backup '$OUT/weft.db'"
 log "results in $OUT"

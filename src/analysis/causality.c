@@ -318,8 +318,18 @@ static void undecided_remove(struct half *cl)
 
 /* An undecided request nothing decided: an uncertain root, and every
  * request its process had open when it was sent may miss it. */
+/* A message consumer may acknowledge a delivery at once and hand it to a
+ * worker thread (oslo.messaging's casts): its work starts after the
+ * acknowledgement, so a delivery shortly before an orphan may have been its
+ * parent. */
+static bool handed_off(const struct half *sv, const struct half *cl)
+{
+	return sv->proto == WEFT_PROTO_AMQP && cl->req_start - sv->req_start < UNDECIDED_WAIT_NS;
+}
+
 static void orphan(struct correlator *c, struct half *cl, uint64_t now_mono)
 {
+	struct proc_entry *p = corr_proc(c, cl->host, cl->pid);
 	int n = 0;
 
 	undecided_remove(cl);
@@ -327,12 +337,26 @@ static void orphan(struct correlator *c, struct half *cl, uint64_t now_mono)
 	cl->link = WEFT_LINK_UNDECIDED;
 	for (struct half *h = c->all_tail, *prev; h && n < CANDIDATE_SCAN; h = prev, n++) {
 		prev = h->all_prev; /* marking moves h to the tail */
-		if (h->role == WEFT_ROLE_SERVER && h->host == cl->host && h->pid == cl->pid &&
-		    h->req_start <= cl->req_start &&
-		    (!h->has_resp || h->resp_start >= cl->req_start))
+		if (h->role != WEFT_ROLE_SERVER || h->host != cl->host || h->pid != cl->pid ||
+		    h->req_start > cl->req_start)
+			continue;
+		if (!h->has_resp || h->resp_start >= cl->req_start) {
 			mark_incomplete(c, h, now_mono);
+		} else if (handed_off(h, cl)) {
+			mark_incomplete(c, h, now_mono);
+			if (p)
+				p->hands_off = true;
+		}
 	}
 	corr_touch(c, cl, now_mono);
+}
+
+void causality_acked(struct correlator *c, struct half *sv, uint64_t now_mono)
+{
+	struct proc_entry *p = corr_proc(c, sv->host, sv->pid);
+
+	if (p && p->hands_off && !sv->child && !sv->awaits_reply)
+		mark_incomplete(c, sv, now_mono);
 }
 
 static bool forwarded(const struct half *sv, const struct half *cl, bool by_trace)

@@ -38,6 +38,7 @@ struct proc_entry {
 	char exe[WEFT_EXE_LEN];
 	uint16_t served_port; /* a port this process answered requests on, 0 if none */
 	bool serves;	      /* it answered requests: on a port, or messages it consumed */
+	bool hands_off;	      /* its work for a delivery went on after the acknowledgement */
 	struct half *open;    /* server halves received and not answered, by popen_next */
 	int nopen;
 	UT_hash_handle hh;
@@ -164,13 +165,14 @@ struct half {
 	uint8_t proto;
 	bool has_resp;
 	bool error;
-	bool uncertain;	 /* parent chosen among several candidates */
-	bool incomplete; /* server halves: a request of its process that may be its child
-			    went elsewhere or nowhere */
-	bool undecided;	 /* client halves: waiting for the sending thread's next answer */
-	bool in_match;	 /* waiting in the match table */
-	bool dirty;	 /* changed since emitted */
-	uint8_t link;	 /* client halves: enum weft_link, how the parent was decided */
+	bool uncertain;	   /* parent chosen among several candidates */
+	bool incomplete;   /* server halves: a request of its process that may be its child
+			      went elsewhere or nowhere */
+	bool undecided;	   /* client halves: waiting for the sending thread's next answer */
+	bool awaits_reply; /* a delivery of an RPC call: its reply ends it, not its ack */
+	bool in_match;	   /* waiting in the match table */
+	bool dirty;	   /* changed since emitted */
+	uint8_t link;	   /* client halves: enum weft_link, how the parent was decided */
 	uint32_t pid;
 	uint32_t tid;  /* the thread that received (server) or sent (client) the request */
 	uint64_t coro; /* and the coroutine it ran then (Go), 0 if none */
@@ -285,6 +287,10 @@ void causality_closed(struct correlator *c, struct half *sv);
 /* Thread tid (running coroutine coro) starts answering server half sv. */
 void causality_answer(struct correlator *c, struct half *sv, uint32_t tid, uint64_t coro,
 		      uint64_t now_mono);
+/* A delivery was acknowledged: in a process that hands deliveries to
+ * other threads, one acknowledged before anything was sent for it may have
+ * children no message will show. */
+void causality_acked(struct correlator *c, struct half *sv, uint64_t now_mono);
 /* A connection ep that thread tid of pid (running coroutine coro) started to
  * connect at ts. */
 void causality_connect(struct correlator *c, struct endpoint *ep, uint32_t pid, uint32_t tid,

@@ -320,12 +320,16 @@ static bool find_publish(struct correlator *c, struct half *d, uint64_t key, uin
 	return true;
 }
 
-static const char *consumer_queue(struct mq_conn *m, uint16_t channel, const char *tag)
+/* The queue a delivery came from: its consumer's, when the consumer was
+ * seen subscribing; else its routing key, the queue's name for the default
+ * exchange and by convention for direct and topic ones (a consumer older
+ * than the sensor). */
+static const char *consumer_queue(struct mq_conn *m, const struct amqp_record *r)
 {
 	for (int i = 0; i < m->ncons; i++)
-		if (m->cons[i].channel == channel && !strcmp(m->cons[i].tag, tag))
+		if (m->cons[i].channel == r->channel && !strcmp(m->cons[i].tag, r->consumer_tag))
 			return m->cons[i].queue;
-	return tag;
+	return r->routing_key;
 }
 
 static void on_publish(struct correlator *c, struct endpoint *ep, const struct weft_event *e,
@@ -395,12 +399,12 @@ static void on_deliver(struct correlator *c, struct endpoint *ep, struct mq_conn
 		return;
 	snprintf(d->request, sizeof(d->request), "%s %.140s",
 		 r->kind == AMQP_REC_GET_OK ? "get" : "deliver",
-		 queue_name(r->kind == AMQP_REC_GET_OK
-				? r->routing_key
-				: consumer_queue(m, r->channel, r->consumer_tag)));
+		 queue_name(r->kind == AMQP_REC_GET_OK ? r->routing_key : consumer_queue(m, r)));
 	causality_request_in(c, d, now_mono);
-	if (has_token && rpc_wants_reply(r))
+	if (has_token && rpc_wants_reply(r)) {
 		index_add(c, token_key(d, token), MQ_SERVE, d, now_mono);
+		d->awaits_reply = true;
+	}
 	if (m->nunacked < MQ_UNACKED) {
 		m->unacked[m->nunacked].channel = r->channel;
 		m->unacked[m->nunacked].tag = r->delivery_tag;
@@ -438,6 +442,7 @@ static void on_ack(struct correlator *c, struct mq_conn *m, const struct weft_ev
 				 r->method_id == 90 ? "rejected" : "not acknowledged");
 		}
 		causality_answer(c, d, e->tid, e->coroutine, now_mono);
+		causality_acked(c, d, now_mono);
 		corr_touch(c, d, now_mono);
 	}
 	m->nunacked = keep;
@@ -514,8 +519,9 @@ bool mq_claims(struct correlator *c, struct endpoint *ep, const struct weft_even
 		return false;
 	ep->mq_checked = true;
 	sn = amqp_sniff(e->payload, e->payload_len);
-	if (sn != AMQP_SNIFF_HEADER &&
-	    !((ep->sport == MQ_PORT || ep->dport == MQ_PORT) && sn == AMQP_SNIFF_FRAME))
+	/* On the broker's port, a connection older than the sensor may first be
+	 * seen mid-frame: the parser finds the frames again by itself. */
+	if (sn != AMQP_SNIFF_HEADER && ep->sport != MQ_PORT && ep->dport != MQ_PORT)
 		return false;
 	/* The broker's side of a connection: its application's side tells. */
 	if (ep->role != WEFT_ROLE_CLIENT) {

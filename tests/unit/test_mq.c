@@ -498,6 +498,58 @@ static void test_message_ids_are_exact(void **state)
 	free(out);
 }
 
+/* A consumer that acknowledges at once and hands the message to a pool
+ * thread (oslo.messaging's casts): nothing shows which delivery the pool
+ * thread's calls are for, so they are undecided and the deliveries before
+ * them flagged as maybe missing a child, never silently complete. */
+static void test_handed_off_work_is_flagged(void **state)
+{
+	struct sink_state *out = calloc(1, sizeof(*out));
+	struct script *s = calloc(1, sizeof(*s));
+	struct wbuf *w = calloc(1, sizeof(*w));
+	struct props none = {0};
+	struct conn web, pub, sub, stock;
+	const struct got *g;
+
+	(void)state;
+	assert_non_null(out);
+	assert_non_null(s);
+	assert_non_null(w);
+	pub = amqp_conn(s, FRONT, 10, 12, NULL, NULL);
+	sub = amqp_conn(s, WORKER, 20, 21, "casts", "ctag-1");
+	web = conn_new(CLIENT, 1, FRONT, 10, 11, 80);
+	stock = conn_new(WORKER, 20, STOCK, 30, 31, 8080);
+	for (int i = 0; i < 2; i++) {
+		uint64_t t = (100 + 3000 * (uint64_t)i) * MS;
+
+		c2s(s, &web, 2, t, "GET /cast HTTP/1.1\r\n\r\n", 22);
+		publish(w, "casts", i ? "{\"n\":2}" : "{\"n\":1}", &none);
+		send_frames(s, &pub, 11, t + 2 * MS, w, true);
+		s2c(s, &web, 2, t + 3 * MS, "HTTP/1.1 202 Accepted\r\n\r\n", 25);
+		deliver(w, "ctag-1", 1 + (uint64_t)i, "casts", i ? "{\"n\":2}" : "{\"n\":1}",
+			&none);
+		send_frames(s, &sub, 21, t + 5 * MS, w, false);
+		ack(s, &sub, 21, t + 7 * MS, 80, 1 + (uint64_t)i); /* before the work */
+		http(s, &stock, 22, t + 9 * MS, i ? "/stock?2" : "/stock?1", 200);
+	}
+	free(w);
+
+	run(s, publisher_first, out);
+	for (int i = 0; i < out->n; i++) {
+		g = &out->traj[i];
+		assert_true(g->t.uncertain);
+		if (!strcmp(g->spans[0].request, "GET /cast")) {
+			assert_true(span_named(g, "deliver casts")->incomplete);
+			assert_int_equal(g->t.nspans, 3);
+		} else {
+			assert_int_equal(g->spans[0].link, WEFT_LINK_UNDECIDED);
+		}
+	}
+	assert_int_equal(out->n, 4);
+	script_free(s);
+	free(out);
+}
+
 /* An RPC over the broker: GET /rpc calls the queue "rpc" with a reply queue
  * and a correlation id; the server asks the stock service and publishes the
  * reply, which the caller reads as its call's response. */
@@ -601,6 +653,7 @@ int main(void)
 	    cmocka_unit_test(test_work_queue_by_message_id),
 	    cmocka_unit_test(test_alike_messages_are_flagged),
 	    cmocka_unit_test(test_message_ids_are_exact),
+	    cmocka_unit_test(test_handed_off_work_is_flagged),
 	    cmocka_unit_test(test_rpc_reply_is_the_response),
 	    cmocka_unit_test(test_reject_and_unknown_publisher),
 	};
