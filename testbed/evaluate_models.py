@@ -270,7 +270,7 @@ def markdown(R):
 
 
 SECTION = "## Accuracy per server model"
-LINKS = ["root", "thread", "adjacent", "connect", "forward", "response", "wakeup", "guess", "undecided"]
+LINKS = ["root", "thread", "adjacent", "connect", "forward", "response", "wakeup", "guess", "undecided", "message"]
 
 
 def splice(section, path):

@@ -318,18 +318,8 @@ static void undecided_remove(struct half *cl)
 
 /* An undecided request nothing decided: an uncertain root, and every
  * request its process had open when it was sent may miss it. */
-/* A message consumer may acknowledge a delivery at once and hand it to a
- * worker thread (oslo.messaging's casts): its work starts after the
- * acknowledgement, so a delivery shortly before an orphan may have been its
- * parent. */
-static bool handed_off(const struct half *sv, const struct half *cl)
-{
-	return sv->proto == WEFT_PROTO_AMQP && cl->req_start - sv->req_start < UNDECIDED_WAIT_NS;
-}
-
 static void orphan(struct correlator *c, struct half *cl, uint64_t now_mono)
 {
-	struct proc_entry *p = corr_proc(c, cl->host, cl->pid);
 	int n = 0;
 
 	undecided_remove(cl);
@@ -337,26 +327,53 @@ static void orphan(struct correlator *c, struct half *cl, uint64_t now_mono)
 	cl->link = WEFT_LINK_UNDECIDED;
 	for (struct half *h = c->all_tail, *prev; h && n < CANDIDATE_SCAN; h = prev, n++) {
 		prev = h->all_prev; /* marking moves h to the tail */
-		if (h->role != WEFT_ROLE_SERVER || h->host != cl->host || h->pid != cl->pid ||
-		    h->req_start > cl->req_start)
-			continue;
-		if (!h->has_resp || h->resp_start >= cl->req_start) {
+		if (h->role == WEFT_ROLE_SERVER && h->host == cl->host && h->pid == cl->pid &&
+		    h->req_start <= cl->req_start &&
+		    (!h->has_resp || h->resp_start >= cl->req_start))
 			mark_incomplete(c, h, now_mono);
-		} else if (handed_off(h, cl)) {
-			mark_incomplete(c, h, now_mono);
-			if (p)
-				p->hands_off = true;
-		}
 	}
 	corr_touch(c, cl, now_mono);
 }
 
+/* A message consumer may acknowledge a delivery at once and hand it to a
+ * pool thread (oslo.messaging's casts): no message shows which delivery the
+ * thread's requests are for. Deliveries acknowledged with nothing sent for
+ * them are remembered until a request of the process goes undecided soon
+ * after one: from then on the process is known to hand its deliveries off,
+ * and every such delivery is marked as maybe missing children. */
 void causality_acked(struct correlator *c, struct half *sv, uint64_t now_mono)
 {
 	struct proc_entry *p = corr_proc(c, sv->host, sv->pid);
 
-	if (p && p->hands_off && !sv->child && !sv->awaits_reply)
+	if (!p || sv->child || sv->awaits_reply)
+		return;
+	if (p->hands_off) {
 		mark_incomplete(c, sv, now_mono);
+		return;
+	}
+	if (p->nacked == sizeof(p->acked) / sizeof(p->acked[0]))
+		memmove(&p->acked[0], &p->acked[1], sizeof(p->acked[0]) * --p->nacked);
+	p->acked[p->nacked].id = sv->id;
+	p->acked[p->nacked++].ts = sv->req_start;
+}
+
+static void handed_off_check(struct correlator *c, struct proc_entry *p, const struct half *cl,
+			     uint64_t now_mono)
+{
+	bool recent = false;
+
+	for (int i = 0; i < p->nacked; i++)
+		recent |= cl->req_start - p->acked[i].ts < UNDECIDED_WAIT_NS;
+	if (!recent)
+		return;
+	p->hands_off = true;
+	for (int i = 0; i < p->nacked; i++) {
+		struct half *sv = corr_half_by_id(c, p->acked[i].id);
+
+		if (sv)
+			mark_incomplete(c, sv, now_mono);
+	}
+	p->nacked = 0;
 }
 
 static bool forwarded(const struct half *sv, const struct half *cl, bool by_trace)
@@ -602,6 +619,8 @@ void causality_request_out(struct correlator *c, struct half *cl, struct endpoin
 		/* 4. A server's thread with nothing to go on: its next answer decides
 		 * (a goroutine's own, in Go: its threads serve many at a time). */
 		undecided_add(g ? g : t, cl);
+		if (p->nacked)
+			handed_off_check(c, p, cl, now_mono);
 	}
 	t->cur = ref_of(cl);
 	hist_push(c, t, cl->req_start);

@@ -39,6 +39,10 @@ struct proc_entry {
 	uint16_t served_port; /* a port this process answered requests on, 0 if none */
 	bool serves;	      /* it answered requests: on a port, or messages it consumed */
 	bool hands_off;	      /* its work for a delivery went on after the acknowledgement */
+	struct {
+		uint64_t id, ts;
+	} acked[32]; /* deliveries acknowledged with nothing sent for them, until hands_off */
+	uint8_t nacked;
 	struct half *open;    /* server halves received and not answered, by popen_next */
 	int nopen;
 	UT_hash_handle hh;
