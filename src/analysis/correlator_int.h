@@ -43,7 +43,7 @@ struct proc_entry {
 		uint64_t id, ts;
 	} acked[32]; /* deliveries acknowledged with nothing sent for them, until hands_off */
 	uint8_t nacked;
-	struct half *open;    /* server halves received and not answered, by popen_next */
+	struct half *open; /* server halves received and not answered, by popen_next */
 	int nopen;
 	UT_hash_handle hh;
 };

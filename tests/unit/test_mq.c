@@ -3,7 +3,8 @@
  * (publish -> deliver -> the worker's calls), whichever host's events come
  * first; the broker's own side of the bytes adds nothing; alike messages
  * without ids are flagged guesses while message ids make them exact; an RPC
- * call's reply is its response; a rejected delivery is an error; a delivery
+ * call's reply is its response; a rejected delivery is an error, and its
+ * redelivery a second child of the same publish; a delivery
  * whose publisher was not observed starts its own trajectory. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -498,6 +499,65 @@ static void test_message_ids_are_exact(void **state)
 	free(out);
 }
 
+/* A message rejected and delivered again (redelivered set): both
+ * deliveries are children of its one publish, the first an error. */
+static void test_redelivery(void **state)
+{
+	struct sink_state *out = calloc(1, sizeof(*out));
+	struct script *s = calloc(1, sizeof(*s));
+	struct wbuf *w = calloc(1, sizeof(*w));
+	struct props none = {0};
+	struct conn web, pub, sub;
+	const char *text = "{\"order\":9}";
+	const struct got *g;
+	int first = -1, second = -1;
+
+	(void)state;
+	assert_non_null(out);
+	assert_non_null(s);
+	assert_non_null(w);
+	pub = amqp_conn(s, FRONT, 10, 12, NULL, NULL);
+	sub = amqp_conn(s, WORKER, 20, 21, "orders", "ctag-1");
+	web = conn_new(CLIENT, 1, FRONT, 10, 11, 80);
+	c2s(s, &web, 2, 100 * MS, "GET /order HTTP/1.1\r\n\r\n", 23);
+	publish(w, "orders", text, &none);
+	send_frames(s, &pub, 11, 102 * MS, w, true);
+	s2c(s, &web, 2, 104 * MS, "HTTP/1.1 202 Accepted\r\n\r\n", 25);
+	deliver(w, "ctag-1", 1, "orders", text, &none);
+	send_frames(s, &sub, 21, 106 * MS, w, false);
+	ack(s, &sub, 21, 108 * MS, 120, 1); /* nack, requeue */
+	basic_deliver(w, 1, "ctag-1", 2, true, "", "orders");
+	header(w, 1, strlen(text), &none);
+	body(w, 1, text, strlen(text));
+	send_frames(s, &sub, 21, 110 * MS, w, false);
+	ack(s, &sub, 21, 112 * MS, 80, 2);
+	free(w);
+
+	for (int k = 0; k < 2; k++) {
+		run(s, k ? consumer_first : publisher_first, out);
+		assert_int_equal(out->n, 1);
+		g = traj_named(out, "GET /order");
+		assert_int_equal(g->t.nspans, 4);
+		for (int i = 0; i < g->t.nspans; i++) {
+			if (strcmp(g->spans[i].request, "deliver orders"))
+				continue;
+			assert_int_equal(g->spans[i].parent,
+					 span_named(g, "publish \"\" orders")->id);
+			assert_false(g->spans[i].uncertain);
+			if (g->spans[i].server.start_ns < 110 * MS)
+				first = i;
+			else
+				second = i;
+		}
+		assert_true(first >= 0 && second >= 0);
+		assert_true(g->spans[first].error);
+		assert_false(g->spans[second].error);
+		assert_false(g->t.uncertain);
+	}
+	script_free(s);
+	free(out);
+}
+
 /* A consumer that acknowledges at once and hands the message to a pool
  * thread (oslo.messaging's casts): nothing shows which delivery the pool
  * thread's calls are for, so they are undecided and the deliveries before
@@ -653,6 +713,7 @@ int main(void)
 	    cmocka_unit_test(test_work_queue_by_message_id),
 	    cmocka_unit_test(test_alike_messages_are_flagged),
 	    cmocka_unit_test(test_message_ids_are_exact),
+	    cmocka_unit_test(test_redelivery),
 	    cmocka_unit_test(test_handed_off_work_is_flagged),
 	    cmocka_unit_test(test_rpc_reply_is_the_response),
 	    cmocka_unit_test(test_reject_and_unknown_publisher),
