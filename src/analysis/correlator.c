@@ -190,7 +190,8 @@ static void match(struct correlator *c, struct half *h, uint64_t now_mono)
 
 	HASH_FIND(hh_match, c->match, &k, sizeof(k), o);
 	if (o && !o->peer && (o->host != h->host || o->ep != h->ep) &&
-	    (!o->has_resp || !h->has_resp || o->resp_seq == h->resp_seq)) {
+	    (!o->has_resp || !h->has_resp || o->resp_seq == h->resp_seq ||
+	     (h->ep && h->ep->tls_plain))) {
 		match_remove(c, o);
 		o->peer = h;
 		h->peer = o;
@@ -330,20 +331,80 @@ static void response_start(struct correlator *c, struct half *h, const struct we
 		causality_answer(c, h, e->tid, e->coroutine, now_mono);
 	else
 		causality_response_in(c, h, e->tid, e->coroutine, now_mono);
-	/* Joined on the request alone: the responses must agree too. */
-	if (h->peer && h->peer->has_resp && h->peer->resp_seq != h->resp_seq) {
+	/* Joined on the request alone: the responses must agree too (but for
+	 * TLS, whose session tickets a client reads inside its first response). */
+	if (h->peer && h->peer->has_resp && h->peer->resp_seq != h->resp_seq &&
+	    !(e->flags & WEFT_EVF_TLS)) {
 		h->peer->peer = NULL;
 		h->peer = NULL;
 	}
 }
 
+/* TLS. The handshake is no exchange: a message that starts with a
+ * handshake, change-cipher-spec or alert record is skipped whole. When the
+ * library's plaintext is read (uprobes), only calls made inside its reads
+ * and writes carry the application's messages: the rest (the handshake,
+ * session tickets, alerts) is skipped, and the first such call starts a
+ * message whatever came before. Returns whether the call is TLS's own. */
+static bool tls_own(struct endpoint *ep, const struct weft_event *e)
+{
+	const uint8_t *p = e->payload;
+
+	if (e->flags & WEFT_EVF_TLS) {
+		if (!ep->tls_plain)
+			ep->dir = 0;
+		ep->tls_plain = true;
+		return false;
+	}
+	if (ep->tls_plain)
+		return true;
+	if (ep->tls_skip == e->type)
+		return true;
+	ep->tls_skip = 0;
+	if (ep->dir != e->type && e->payload_len >= 3 && p[0] >= 20 && p[0] <= 22 && p[1] == 3 &&
+	    p[2] <= 4) {
+		ep->tls_skip = e->type;
+		return true;
+	}
+	return false;
+}
+
+/* A TLS library's read returned plaintext: it names the message it came in
+ * (a server's request, a client's response), once. */
+static void on_plaintext(struct correlator *c, struct endpoint *ep, const struct weft_event *e,
+			 uint64_t now_mono)
+{
+	struct half *h = ep->cur;
+	struct protocol_result r;
+
+	if (!h || ep->tls_named || ep->dir != WEFT_EV_RECV)
+		return;
+	ep->tls_named = true;
+	if (ep->role == WEFT_ROLE_SERVER) {
+		name_request(ep, h, e->payload, e->payload_len);
+	} else if (h->has_resp) {
+		protocol_response(h->proto, e->payload, e->payload_len, &r);
+		h->status = r.status;
+		if (r.error) {
+			h->error = true;
+			snprintf(h->error_text, sizeof(h->error_text), "%s", r.error_text);
+		}
+	}
+	corr_touch(c, h, now_mono);
+}
+
 static void on_message(struct correlator *c, struct endpoint *ep, const struct weft_event *e,
 		       uint64_t now_mono)
 {
-	bool is_request = (ep->role == WEFT_ROLE_CLIENT) == (e->type == WEFT_EV_SEND);
-	bool new_message = ep->dir != e->type;
+	bool is_request, new_message;
 	struct half *h;
 
+	if (tls_own(ep, e))
+		return;
+	is_request = (ep->role == WEFT_ROLE_CLIENT) == (e->type == WEFT_EV_SEND);
+	new_message = ep->dir != e->type;
+	if (new_message)
+		ep->tls_named = false;
 	ep->dir = e->type;
 	if (is_request && new_message) {
 		h = request_start(c, ep, e, now_mono);
@@ -464,6 +525,9 @@ void correlator__feed(struct correlator *c, const char *host, const struct weft_
 			mq_feed(c, ep, e, now_mono);
 		else
 			on_message(c, ep, e, now_mono);
+		break;
+	case WEFT_EV_PLAINTEXT:
+		on_plaintext(c, ep, e, now_mono);
 		break;
 	case WEFT_EV_CONNECT:
 		if (e->err)

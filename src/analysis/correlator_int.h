@@ -78,6 +78,9 @@ struct endpoint {
 	bool born_known; /* client side: born holds what its connecting thread worked for
 			    when it called connect(), which its first request inherits */
 	struct ctx_ref born;
+	bool tls_plain;	    /* its TLS library's plaintext is read: only its calls are messages */
+	bool tls_named;	    /* the current message was named from its plaintext */
+	uint8_t tls_skip;   /* the direction of a TLS handshake message being skipped */
 	bool mq_checked;    /* looked at for AMQP */
 	bool mq_broker;	    /* the broker's side of an AMQP connection: its bytes are skipped */
 	struct mq_conn *mq; /* the application's side of one: read frame by frame (mq.c) */

@@ -713,6 +713,74 @@ int BPF_PROG(exit_call, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* ---- TLS plaintext (uprobes on libssl) ---------------------------------- */
+
+/* A thread inside SSL_write or SSL_read (and their _ex forms). */
+struct tls_call {
+	__u64 ssl;
+	__u64 buf;
+	__u64 num;	 /* SSL_write: bytes given; SSL_read: room in buf */
+	__u64 readbytes; /* SSL_read_ex: where the count goes; 0 for SSL_read */
+	__u64 sock_id;	 /* SSL_read: the connection a recv inside it read from */
+	__u32 seq;	 /* and the sequence number of that read */
+	__u8 dir;	 /* DIR_SEND or DIR_RECV inside a call, 0 outside */
+	__u8 used;	 /* SSL_write: its plaintext went with a send already */
+	__u8 ex;	 /* an _ex form: returns 1 and the count through a pointer */
+	__u8 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tls_call);
+} tls_calls SEC(".maps");
+
+/* The connection an SSL object's bytes last went through: SSL_read may
+ * return plaintext of a record read by an earlier call. */
+struct tls_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct tls_conn {
+	__u64 sock_id;
+	__u32 seq;
+	__u16 sport, dport;
+	__u16 family;
+	__u8 role;
+	__u8 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct tls_key);
+	__type(value, struct tls_conn);
+} tls_conns SEC(".maps");
+
+/* The TLS call the thread is inside, in the direction of its message. */
+static __always_inline struct tls_call *tls_current(__u8 dir)
+{
+	struct tls_call *t = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+
+	return t && t->dir == dir ? t : NULL;
+}
+
+static __always_inline void tls_note_conn(struct tls_call *t, struct sock_state *st, __u32 seq)
+{
+	struct tls_key k = {.ssl = t->ssl, .tgid = bpf_get_current_pid_tgid() >> 32};
+	struct tls_conn v = {.sock_id = st->id,
+			     .seq = seq,
+			     .sport = st->sport,
+			     .dport = st->dport,
+			     .family = st->family,
+			     .role = st->role};
+
+	bpf_map_update_elem(&tls_conns, &k, &v, BPF_ANY);
+}
+
 /* ---- messages ------------------------------------------------------------ */
 
 static __always_inline int on_message(struct sock *sk, int ret, int msgflags, __u8 dir)
@@ -722,6 +790,7 @@ static __always_inline int on_message(struct sock *sk, int ret, int msgflags, __
 	struct weft_event *e;
 	struct tcp_sock *tp;
 	struct payload_src p = {};
+	struct tls_call *tls;
 	__u64 started, room;
 	bool start;
 
@@ -748,10 +817,21 @@ static __always_inline int on_message(struct sock *sk, int ret, int msgflags, __
 	st->last_dir = dir;
 	if (start)
 		st->captured = 0;
-	if (st->every)
+	/* Inside a TLS library's write, the plaintext it was given is the
+	 * payload (its first send carries it); inside its read, the bytes are
+	 * ciphertext, and the plaintext comes when the read returns. */
+	tls = tls_current(dir);
+	if (tls) {
+		if (dir == DIR_SEND && !tls->used) {
+			p.src = tls->buf;
+			p.n = tls->num < payload_max ? tls->num : payload_max;
+			tls->used = 1;
+		}
+	} else if (st->every) {
 		p = payload_source(ret, st->every);
-	else if (st->captured < payload_max)
+	} else if (st->captured < payload_max) {
 		p = payload_source(ret, payload_max - st->captured);
+	}
 	st->captured = st->captured + p.n > 0xffff ? 0xffff : st->captured + p.n;
 	/* A record no larger than its payload needs: short requests (most of
 	 * them) take three cache lines fewer in the ring. */
@@ -777,9 +857,15 @@ static __always_inline int on_message(struct sock *sk, int ret, int msgflags, __
 		e->duration_ns = e->ts_ns - started;
 		e->flags |= WEFT_EVF_DURATION;
 	}
+	if (tls) {
+		e->flags |= WEFT_EVF_TLS;
+		tls->sock_id = st->id;
+		tls->seq = e->seq;
+		tls_note_conn(tls, st, e->seq);
+	}
 	if (start)
 		e->flags |= WEFT_EVF_MSG_START;
-	else if (p.n)
+	else if (p.n && !tls)
 		e->flags |= WEFT_EVF_MORE;
 	if (p.gather)
 		payload_gather(e, &p, room);
@@ -966,4 +1052,101 @@ SEC("uprobe")
 int BPF_KPROBE(on_goexit)
 {
 	return go_event(go_g(ctx), 0, WEFT_EVF_ENDED);
+}
+
+/* SSL_write(ssl, buf, num), SSL_write_ex(ssl, buf, num, written),
+ * SSL_read(ssl, buf, num), SSL_read_ex(ssl, buf, num, readbytes): the
+ * plaintext's place, kept for the sends and recvs made inside. */
+static __always_inline int tls_enter(__u64 ssl, __u64 buf, __u64 num, __u64 readbytes, __u8 dir,
+				     __u8 ex)
+{
+	struct tls_call *t = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0,
+						  BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if ((bpf_get_current_pid_tgid() >> 32) == self_tgid || !t)
+		return 0;
+	t->ssl = ssl;
+	t->buf = buf;
+	t->num = num;
+	t->readbytes = readbytes;
+	t->sock_id = 0;
+	t->dir = dir;
+	t->used = 0;
+	t->ex = ex;
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_ssl_write, void *ssl, const void *buf, int num)
+{
+	return tls_enter((__u64)ssl, (__u64)buf, num > 0 ? num : 0, 0, DIR_SEND, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_ssl_write_ex, void *ssl, const void *buf, __u64 num)
+{
+	return tls_enter((__u64)ssl, (__u64)buf, num, 0, DIR_SEND, 1);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(on_ssl_write_ret)
+{
+	struct tls_call *t = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+
+	if (t)
+		t->dir = 0;
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_ssl_read, void *ssl, void *buf, int num)
+{
+	return tls_enter((__u64)ssl, (__u64)buf, num > 0 ? num : 0, 0, DIR_RECV, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(on_ssl_read_ex, void *ssl, void *buf, __u64 num, __u64 *readbytes)
+{
+	return tls_enter((__u64)ssl, (__u64)buf, num, (__u64)readbytes, DIR_RECV, 1);
+}
+
+/* The read returned plaintext: its first bytes, on the connection it came
+ * from (read in this call, or an earlier one when the record was buffered). */
+SEC("uretprobe")
+int BPF_KRETPROBE(on_ssl_read_ret, long ret)
+{
+	struct tls_call *t = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), n = 0;
+	struct tls_key k = {.tgid = pid_tgid >> 32};
+	struct weft_event *e;
+	struct tls_conn *c;
+
+	if (!t || t->dir != DIR_RECV)
+		return 0;
+	t->dir = 0;
+	if (t->ex && ret == 1)
+		bpf_probe_read_user(&n, sizeof(n), (void *)t->readbytes);
+	else if (!t->ex && ret > 0)
+		n = ret;
+	k.ssl = t->ssl;
+	c = bpf_map_lookup_elem(&tls_conns, &k); /* only connections the sensor traces */
+	if (!n || !c || !(e = event_reserve(payload_max)))
+		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->type = WEFT_EV_PLAINTEXT;
+	e->flags = WEFT_EVF_TLS;
+	e->sock_id = c->sock_id;
+	e->seq = c->seq;
+	e->sport = c->sport;
+	e->dport = c->dport;
+	e->family = c->family;
+	e->role = c->role;
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	payload_copy(e, t->buf, n, payload_max);
+	submit(e);
+	return 0;
 }

@@ -18,14 +18,17 @@ enum weft_ev_type {
 	WEFT_EV_ACCEPT = 2,  /* server side handed to a thread by accept() */
 	WEFT_EV_SEND = 3,
 	WEFT_EV_RECV = 4,
-	WEFT_EV_CLOSE = 5, /* the connection reached TCP_CLOSE */
-	WEFT_EV_RESET = 6, /* an RST was received or sent on the connection */
-	WEFT_EV_EXEC = 7,  /* a process executed a file: payload is its path (not a TCP
-			      event: user space keeps it to name short-lived processes) */
-	WEFT_EV_WAKE = 8,  /* a Go program's goroutine (coroutine) made another runnable
-			      (sock_id holds it): a channel send, a mutex or a semaphore
-			      handing work over without a system call; with
-			      WEFT_EVF_ENDED, the goroutine ended (its g will be reused) */
+	WEFT_EV_CLOSE = 5,     /* the connection reached TCP_CLOSE */
+	WEFT_EV_RESET = 6,     /* an RST was received or sent on the connection */
+	WEFT_EV_EXEC = 7,      /* a process executed a file: payload is its path (not a TCP
+				  event: user space keeps it to name short-lived processes) */
+	WEFT_EV_WAKE = 8,      /* a Go program's goroutine (coroutine) made another runnable
+				  (sock_id holds it): a channel send, a mutex or a semaphore
+				  handing work over without a system call; with
+				  WEFT_EVF_ENDED, the goroutine ended (its g will be reused) */
+	WEFT_EV_PLAINTEXT = 9, /* what a TLS library's read returned (uprobes on libssl's
+				  SSL_read): sock_id names the connection, seq the last
+				  ciphertext read for it; payload: the plaintext's first bytes */
 };
 
 enum weft_role {
@@ -43,6 +46,9 @@ enum weft_ev_flags {
 	WEFT_EVF_ENDED = 1 << 5,     /* wake: the coroutine ended */
 	WEFT_EVF_MORE = 1 << 6,	     /* send/recv: the payload continues the message's first
 					bytes (its earlier calls moved fewer than the prefix) */
+	WEFT_EVF_TLS = 1 << 7,	     /* send/recv inside a TLS library's write or read: a
+					send's payload is the plaintext it was given, a
+					recv's none (its plaintext follows as PLAINTEXT) */
 };
 
 struct weft_event {

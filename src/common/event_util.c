@@ -21,6 +21,8 @@ const char *weft_event_type_name(uint8_t type)
 		return "reset";
 	case WEFT_EV_WAKE:
 		return "wake";
+	case WEFT_EV_PLAINTEXT:
+		return "plaintext";
 	case WEFT_EV_EXEC:
 		return "exec";
 	}

@@ -125,8 +125,9 @@ static int attach_all(struct capture *c)
 		struct bpf_link *link;
 
 		if (!bpf_program__autoload(prog) ||
-		    !strncmp(bpf_program__section_name(prog), "uprobe", 6))
-			continue; /* per executable: capture__attach_go */
+		    !strncmp(bpf_program__section_name(prog), "uprobe", 6) ||
+		    !strncmp(bpf_program__section_name(prog), "uretprobe", 9))
+			continue; /* per file: capture__attach_go, capture__attach_tls */
 		if (c->nlinks == (int)(sizeof(c->links) / sizeof(c->links[0])))
 			return -E2BIG;
 		link = bpf_program__attach(prog);
@@ -309,6 +310,44 @@ int capture__attach_go(struct capture *c, const char *exe, struct bpf_link *link
 		err = -errno;
 		bpf_link__destroy(links[0]);
 		links[0] = NULL;
+		return err;
+	}
+	return 0;
+}
+
+int capture__attach_tls(struct capture *c, const char *lib,
+			struct bpf_link *links[CAPTURE_TLS_LINKS])
+{
+	const struct {
+		const char *func;
+		struct bpf_program *prog;
+		bool ret;
+		bool optional; /* the _ex forms: OpenSSL 1.1.1 and later */
+	} probes[CAPTURE_TLS_LINKS] = {
+	    {"SSL_write", c->skel->progs.on_ssl_write, false, false},
+	    {"SSL_write", c->skel->progs.on_ssl_write_ret, true, false},
+	    {"SSL_read", c->skel->progs.on_ssl_read, false, false},
+	    {"SSL_read", c->skel->progs.on_ssl_read_ret, true, false},
+	    {"SSL_write_ex", c->skel->progs.on_ssl_write_ex, false, true},
+	    {"SSL_write_ex", c->skel->progs.on_ssl_write_ret, true, true},
+	    {"SSL_read_ex", c->skel->progs.on_ssl_read_ex, false, true},
+	    {"SSL_read_ex", c->skel->progs.on_ssl_read_ret, true, true},
+	};
+
+	memset(links, 0, sizeof(links[0]) * CAPTURE_TLS_LINKS);
+	for (int i = 0; i < CAPTURE_TLS_LINKS; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = probes[i].func,
+			    .retprobe = probes[i].ret);
+		int err;
+
+		links[i] = bpf_program__attach_uprobe_opts(probes[i].prog, -1, lib, 0, &o);
+		if (links[i] || probes[i].optional)
+			continue;
+		err = -errno;
+		for (int j = 0; j < i; j++) {
+			bpf_link__destroy(links[j]);
+			links[j] = NULL;
+		}
 		return err;
 	}
 	return 0;

@@ -54,6 +54,13 @@ int capture__ignore_peer(struct capture *c, uint16_t family, const uint8_t addr[
  * uprobes on its runtime.goready and runtime.goexit1. 0 with both links
  * (the caller destroys them), or -errno (no such symbol: a stripped binary). */
 int capture__attach_go(struct capture *c, const char *exe, struct bpf_link *links[2]);
+#define CAPTURE_TLS_LINKS 8
+/* Reads the plaintext of every process that uses the TLS library at path
+ * lib (libssl): uprobes on SSL_write, SSL_read and their _ex forms (absent
+ * before OpenSSL 1.1.1: skipped). 0 with links set (the caller destroys
+ * them; unused ones NULL), or -errno. */
+int capture__attach_tls(struct capture *c, const char *lib,
+			struct bpf_link *links[CAPTURE_TLS_LINKS]);
 /* pid runs a Go program: its events carry their goroutine (see go_procs.h). */
 int capture__add_coroutine_pid(struct capture *c, uint32_t pid);
 /* Every call on port carries its first bytes bytes (at most WEFT_PAYLOAD_MAX),

@@ -20,6 +20,7 @@
 #include "sensor/control_profile.h"
 #include "sensor/event_format.h"
 #include "sensor/go_procs.h"
+#include "sensor/tls_libs.h"
 #include "sensor/jvm_trace.h"
 #include "sensor/proc_info.h"
 #include "sensor/shipper.h"
@@ -39,6 +40,7 @@ enum {
 	OPT_CALL_TIME,
 	OPT_TRACE_SELF,
 	OPT_NO_GO,
+	OPT_NO_TLS,
 	OPT_PAYLOAD_PORT,
 };
 
@@ -53,7 +55,8 @@ struct sensor_config {
 	bool connections_only;
 	bool call_time;
 	bool trace_self;
-	bool no_go; /* Go programs followed by thread only: no g register, no uprobes */
+	bool no_go;  /* Go programs followed by thread only: no g register, no uprobes */
+	bool no_tls; /* no uprobes on TLS libraries: TLS requests matched, not named */
 	bool json;
 	const char *control_path;
 	const char *server; /* ship to this server instead of printing */
@@ -99,6 +102,9 @@ static const struct weft_opt sensor_opts[] = {
     {"no-goroutines", OPT_NO_GO, NULL,
      "follow Go programs by thread only: no goroutine ids, no uprobes on their runtime "
      "(each goroutine hand-off costs a uprobe trap, about 6 us on a nested VM)"},
+    {"no-tls", OPT_NO_TLS, NULL,
+     "no plaintext from TLS libraries: TLS requests are matched but not named (each "
+     "SSL_read and SSL_write costs uprobe traps)"},
     {"trace-self", OPT_TRACE_SELF, NULL,
      "trace weft's own server too (by default its sensor and API ports are left out)"},
     {"server", OPT_SERVER, "HOST:PORT", "ship events to a weft server instead of printing them"},
@@ -168,6 +174,9 @@ static int sensor_opt(int key, const char *arg, void *ctx)
 		return 0;
 	case OPT_NO_GO:
 		cfg->no_go = true;
+		return 0;
+	case OPT_NO_TLS:
+		cfg->no_tls = true;
 		return 0;
 	case OPT_PAYLOAD_PORT: {
 		char port[8] = "";
@@ -258,6 +267,7 @@ struct output {
 	struct shipper *shipper;   /* NULL: print */
 	struct jvm_traces *traces; /* JVMs whose method calls are shipped */
 	struct go_procs *go;	   /* Go programs: their events carry goroutines */
+	struct tls_libs *tls;	   /* TLS libraries whose plaintext is read */
 	int64_t wall_offset;
 	char line[EVENT_LINE_MAX];
 };
@@ -279,8 +289,10 @@ static void on_event(const struct weft_event *e, void *ctx)
 		go_procs__note(o->go, e->pid);
 		return;
 	}
-	if (e->type == WEFT_EV_SEND || e->type == WEFT_EV_RECV)
+	if (e->type == WEFT_EV_SEND || e->type == WEFT_EV_RECV) {
 		profiles__event(o->profiles, e); /* returns at once when nothing is profiled */
+		tls_libs__event(o->tls, e);	 /* looks at handshakes only */
+	}
 	exe = proc_cache__exe(o->procs, e->pid, e->comm, &fresh);
 	if (fresh && !e->coroutine)
 		go_procs__note(o->go, e->pid);
@@ -415,6 +427,11 @@ int cmd_sensor(int argc, char **argv)
 		log_warn("sensor: cannot read executables (%s): Go programs are followed by "
 			 "thread only",
 			 strerror(errno));
+	/* TLS libraries: the system's and those of running processes; others as
+	 * processes are seen to speak TLS. */
+	out.tls = cfg.no_tls ? NULL : tls_libs__new(cap);
+	if (out.tls)
+		tls_libs__scan(out.tls);
 	/* The control language: each family of commands registers its verb. */
 	ctl = control__new();
 	if (!ctl || control_capture__add(ctl, cap) ||
@@ -474,6 +491,7 @@ cleanup:
 	control_server__close(ctl_server);
 	control__free(ctl);
 	go_procs__free(out.go);
+	tls_libs__free(out.tls);
 	capture__close(cap);
 	shipper__free(out.shipper);
 	profiles__free(out.profiles); /* sessions still running end unreported */

@@ -305,7 +305,8 @@ int wire_next_record(struct wire_reader *r, struct wire_rec *rec, void *scratch)
 			return -EBADMSG;
 		memcpy(e, body.p, sizeof(*e)); /* aligned copy */
 		if (e->payload_len > WEFT_PAYLOAD_MAX || len != sizeof(*e) + e->payload_len ||
-		    e->type < WEFT_EV_CONNECT || e->type == WEFT_EV_EXEC || e->type > WEFT_EV_WAKE)
+		    e->type < WEFT_EV_CONNECT || e->type == WEFT_EV_EXEC ||
+		    e->type > WEFT_EV_PLAINTEXT)
 			return -EBADMSG;
 		memcpy(e->payload, body.p + sizeof(*e), e->payload_len);
 		e->comm[WEFT_COMM_LEN - 1] = '\0';
