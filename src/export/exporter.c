@@ -583,9 +583,11 @@ void exporter__stop(struct exporter *x)
 		pthread_mutex_unlock(&x->lock);
 		pthread_join(x->thread, NULL);
 	}
-	for (it = x->head; it; it = next) { /* what the deadline left */
+	for (it = x->head; it; it = next) { /* what the deadline left: given up on */
 		next = it->next;
-		x->st.dropped += (uint64_t)it->q->nout;
+		x->st.failed += (uint64_t)it->q->nout;
+		x->st.queue_spans -= (uint64_t)it->q->nout;
+		x->st.queue_bytes -= it->q->bytes;
 		HASH_DEL(x->by_id, it);
 		item_free(it);
 	}

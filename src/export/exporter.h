@@ -11,7 +11,7 @@
  * with a timeout; 429, 5xx answers and connection failures are retried with
  * exponential backoff as long as the queue has room, and at most `retries`
  * times once it is full. At stop the queue is sent until a deadline and the
- * rest is counted as dropped.
+ * rest is counted as failed.
  *
  * Threading: stage, commit and discard belong to one thread (the server's);
  * stats may be called from any thread. */
@@ -47,12 +47,15 @@ struct exporter_opts {
  * retries from 500 ms to 30 s, 5 s to flush at stop. */
 void exporter_opts_defaults(struct exporter_opts *o);
 
-/* Counters since start, in OTLP spans (one per observed side of a weft span). */
+/* Counters since start, in OTLP spans (one per observed side of a weft
+ * span). queued = sent + rejected + failed + superseded + what is in the
+ * queue or in flight. */
 struct exporter_stats {
 	uint64_t queued;	   /* taken into the queue */
 	uint64_t sent;		   /* accepted by the receiver */
-	uint64_t dropped;	   /* not taken (queue full), or left at stop */
-	uint64_t failed;	   /* given up on: a refusal, or retries used up */
+	uint64_t dropped;	   /* not taken: the queue was full */
+	uint64_t failed;	   /* given up on: refused, retries used up, or still
+				      queued when the stop deadline passed */
 	uint64_t rejected;	   /* the receiver answered them rejected (partial success) */
 	uint64_t superseded;	   /* replaced in the queue by a newer version */
 	uint64_t requests;	   /* POSTs made, retries included */

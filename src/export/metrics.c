@@ -607,10 +607,10 @@ static void out_otlp(struct out *o, const struct exporter_stats *x)
 	out_one(o, "weft_otlp_spans_sent_total", "counter", "OTLP spans the receiver accepted.",
 		x->sent);
 	out_one(o, "weft_otlp_spans_dropped_total", "counter",
-		"OTLP spans not queued because the queue was full, or left in it at stop.",
-		x->dropped);
+		"OTLP spans not queued because the queue was full.", x->dropped);
 	out_one(o, "weft_otlp_spans_failed_total", "counter",
-		"OTLP spans given up on: refused by the receiver, or retries used up.", x->failed);
+		"OTLP spans given up on: refused, retries used up, or queued at the stop deadline.",
+		x->failed);
 	out_one(o, "weft_otlp_spans_rejected_total", "counter",
 		"OTLP spans the receiver reported rejected in a partial success.", x->rejected);
 	out_one(o, "weft_otlp_spans_superseded_total", "counter",

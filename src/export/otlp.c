@@ -355,8 +355,10 @@ static void code_attrs(json_object *attrs, const struct weft_span *s, char *name
 	snprintf(name, cap, "%s", s->request[0] ? s->request : "method");
 }
 
-/* The protocol's attributes into attrs and the span's name into name. */
-static void protocol_attrs(json_object *attrs, const struct weft_span *s, char *name, size_t cap)
+/* The protocol's attributes into attrs and the span's name into name;
+ * port: the server's, for a name when there is nothing better. */
+static void protocol_attrs(json_object *attrs, const struct weft_span *s, uint16_t port, char *name,
+			   size_t cap)
 {
 	const struct proto_map *pm = proto_find(s->protocol);
 
@@ -379,7 +381,7 @@ static void protocol_attrs(json_object *attrs, const struct weft_span *s, char *
 	if (s->request[0])
 		snprintf(name, cap, "%s", s->request);
 	else
-		snprintf(name, cap, "%s :%u", pm->weft, s->server.observed ? s->server.port : 0);
+		snprintf(name, cap, "%s :%u", pm->weft, port);
 }
 
 /* ---- spans ---------------------------------------------------------------------------------- */
@@ -481,6 +483,7 @@ static json_object *side_json(const struct otlp_traj *q, const struct weft_span 
 	const struct weft_side *side = server_side ? &s->server : &s->client;
 	json_object *o = json_object_new_object(), *attrs = json_object_new_array(), *st;
 	bool method = s->protocol == WEFT_PROTO_METHOD;
+	const struct weft_service *peer;
 	/* a client side runs on its parent's host: the parent's offset */
 	int64_t off = server_side ? s->display_offset_ns : p ? p->display_offset_ns : 0;
 	int64_t start = (int64_t)side->start_ns + off, end = (int64_t)side->end_ns + off;
@@ -499,7 +502,12 @@ static json_object *side_json(const struct otlp_traj *q, const struct weft_span 
 		otlp_span_id(parent, id);
 		json_object_object_add(o, "parentSpanId", json_object_new_string(id));
 	}
-	protocol_attrs(attrs, s, name, sizeof(name));
+	peer = traj_svc(q, s->server_service);
+	protocol_attrs(attrs, s,
+		       s->server.observed ? s->server.port
+		       : peer		  ? peer->port
+					  : 0,
+		       name, sizeof(name));
 	if (!method)
 		peer_attrs(attrs, q, s, server_side);
 	else
