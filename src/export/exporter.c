@@ -224,6 +224,13 @@ void exporter__discard(struct exporter *x)
 	x->staged_tail = &x->staged;
 }
 
+bool exporter_own_request(const struct weft_trajectory *t, uint32_t pid)
+{
+	const struct weft_side *c = t->nspans ? &t->spans[0].client : NULL;
+
+	return c && c->observed && c->pid == pid && !strcmp(c->comm, EXPORTER_THREAD_NAME);
+}
+
 void exporter__stats(struct exporter *x, struct exporter_stats *out)
 {
 	pthread_mutex_lock(&x->lock);
@@ -509,6 +516,7 @@ static void *exporter_main(void *arg)
 {
 	struct exporter *x = arg;
 
+	pthread_setname_np(pthread_self(), EXPORTER_THREAD_NAME);
 	pthread_mutex_lock(&x->lock);
 	for (;;) {
 		struct otlp_traj *list, *next;

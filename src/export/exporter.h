@@ -26,6 +26,8 @@
 #include "export/services.h"
 
 #define EXPORTER_HEADERS_MAX 8
+/* The exporter's thread, as a sensor on the server's host reports it. */
+#define EXPORTER_THREAD_NAME "weft-otlp"
 
 struct exporter_opts {
 	const char *url;			   /* the receiver's traces endpoint */
@@ -87,5 +89,10 @@ void exporter__commit(struct exporter *x);
 void exporter__discard(struct exporter *x);
 
 void exporter__stats(struct exporter *x, struct exporter_stats *out);
+
+/* Whether t is one of the exporter's own requests, seen by a sensor on the
+ * server's host: exporting it would make another request to export, for
+ * ever. pid: the server's own. */
+bool exporter_own_request(const struct weft_trajectory *t, uint32_t pid);
 
 #endif

@@ -66,6 +66,7 @@ struct server {
 	int nmsensors, msensors_cap;
 	uint64_t retractions;
 	uint64_t next_metrics;
+	uint32_t pid; /* this process, whose export requests are not exported */
 	bool replaying;
 	bool in_tx;
 	uint64_t tx_started;
@@ -104,7 +105,7 @@ static void sink_trajectory(const struct weft_trajectory *t, void *ctx)
 	if (s->replaying)
 		return;
 	metrics__trajectory(s->metrics, t, s->svcs, mono_ns());
-	if (s->exporter)
+	if (s->exporter && !exporter_own_request(t, s->pid))
 		exporter__stage(s->exporter, t, s->svcs);
 }
 
@@ -548,6 +549,7 @@ int server_run(const struct server_config *cfg, const volatile sig_atomic_t *sto
 	s.store = store__open(cfg->db_path, &so);
 	if (!s.store)
 		return 1;
+	s.pid = (uint32_t)getpid();
 	metrics_opts_defaults(&mo);
 	mo.horizon_ns =
 	    2 * cfg->keep_ns; /* a span's tree is re-emitted only while it is in memory */

@@ -208,21 +208,42 @@ int cmd_server(int argc, char **argv)
 	return server_run(&st.cfg, &weft_stop_requested);
 }
 
+/* The port of an http:// or https:// URL. */
+static unsigned int url_port(const char *url)
+{
+	const char *host = strstr(url, "://"), *end, *colon;
+	unsigned int port = 0;
+
+	if (!host)
+		return 0;
+	host += 3;
+	end = host + strcspn(host, "/?#");
+	colon = memrchr(host, ':', (size_t)(end - host));
+	if (colon && !memchr(colon, ']', (size_t)(end - colon)) &&
+	    sscanf(colon + 1, "%u", &port) == 1)
+		return port;
+	return strncmp(url, "https", 5) ? 80 : 443;
+}
+
 /* The sensor runs as a child process: a crash of one never takes the other,
  * and it is the same binary with the same options a remote host would use. */
 static pid_t start_sensor(const struct server_config *cfg)
 {
-	char server[160], host[256] = "localhost", http_port[8];
+	char server[160], host[256] = "localhost", http_port[8], otlp_port[8];
 	pid_t pid;
 
 	gethostname(host, sizeof(host) - 1);
 	snprintf(server, sizeof(server), "%s:%u", cfg->ingest_addr, cfg->ingest_port);
 	snprintf(http_port, sizeof(http_port), "%u", cfg->http_port);
+	/* without an exporter, ignoring the API's port again changes nothing */
+	snprintf(otlp_port, sizeof(otlp_port), "%u",
+		 cfg->otlp_url ? url_port(cfg->otlp_url) : cfg->http_port);
 	pid = fork();
 	if (pid == 0) {
-		/* The dashboard's own polling is not an application to map. */
+		/* The dashboard's own polling is not an application to map, nor
+		 * the export of trajectories. */
 		execl("/proc/self/exe", "weft", "sensor", "--server", server, "--host", host,
-		      "--ignore-port", http_port, (char *)NULL);
+		      "--ignore-port", http_port, "--ignore-port", otlp_port, (char *)NULL);
 		fprintf(stderr, "weft up: cannot start the sensor: %s\n", strerror(errno));
 		_exit(127);
 	}
