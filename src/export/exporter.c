@@ -600,9 +600,11 @@ void exporter__stop(struct exporter *x)
 		item_free(it);
 	}
 	if (x->started)
-		log_info("otlp: %llu spans sent, %llu dropped, %llu failed, %llu rejected",
-			 (unsigned long long)x->st.sent, (unsigned long long)x->st.dropped,
-			 (unsigned long long)x->st.failed, (unsigned long long)x->st.rejected);
+		log_info("otlp: %llu spans queued: %llu sent, %llu failed, %llu rejected, %llu "
+			 "superseded; %llu dropped (queue full)",
+			 (unsigned long long)x->st.queued, (unsigned long long)x->st.sent,
+			 (unsigned long long)x->st.failed, (unsigned long long)x->st.rejected,
+			 (unsigned long long)x->st.superseded, (unsigned long long)x->st.dropped);
 	if (x->curl)
 		curl_easy_cleanup(x->curl);
 	curl_slist_free_all(x->headers);
