@@ -39,6 +39,10 @@ struct exporter {
 
 	/* the server's thread only */
 	struct otlp_traj *staged, **staged_tail;
+	uint64_t staged_spans;	 /* in staged */
+	uint64_t staged_dropped; /* spans not staged: the queue was full */
+	uint64_t room;		 /* spans the queue had room for at the last look (atomic):
+				    a trajectory that cannot fit is not even copied */
 
 	pthread_mutex_t lock; /* everything below */
 	pthread_cond_t wake;  /* the queue grew, or stop */
@@ -164,6 +168,14 @@ static void queue_offer(struct exporter *x, struct otlp_traj *q, uint64_t now)
 		queue_append(x, it);
 }
 
+/* Publishes the room left for the server's thread, which reads it without the lock. */
+static void room_update(struct exporter *x)
+{
+	uint64_t used = x->st.queue_spans, cap = x->opts.queue_spans;
+
+	__atomic_store_n(&x->room, used < cap ? cap - used : 0, __ATOMIC_RELAXED);
+}
+
 static bool queue_full(const struct exporter *x)
 {
 	/* full enough that the next trajectory of a few spans would be dropped */
@@ -176,20 +188,23 @@ static bool queue_full(const struct exporter *x)
 void exporter__stage(struct exporter *x, const struct weft_trajectory *t,
 		     const struct svc_table *svcs)
 {
-	struct otlp_traj *q = otlp_traj_copy(t, svcs);
+	uint64_t n = (uint64_t)otlp_span_count(t);
+	struct otlp_traj *q;
 
-	if (!q) {
-		pthread_mutex_lock(&x->lock);
-		x->st.dropped += (uint64_t)otlp_span_count(t);
-		pthread_mutex_unlock(&x->lock);
+	if (!n)
+		return;
+	if (x->staged_spans + n > __atomic_load_n(&x->room, __ATOMIC_RELAXED)) {
+		x->staged_dropped += n; /* it would be dropped at the commit: no copy */
 		return;
 	}
-	if (!q->nout) {
-		free(q);
+	q = otlp_traj_copy(t, svcs);
+	if (!q) {
+		x->staged_dropped += n;
 		return;
 	}
 	*x->staged_tail = q;
 	x->staged_tail = &q->next;
+	x->staged_spans += n;
 }
 
 void exporter__commit(struct exporter *x)
@@ -197,16 +212,20 @@ void exporter__commit(struct exporter *x)
 	struct otlp_traj *q = x->staged, *next;
 	uint64_t now = mono_ns();
 
-	if (!q)
+	if (!q && !x->staged_dropped)
 		return;
 	x->staged = NULL;
 	x->staged_tail = &x->staged;
+	x->staged_spans = 0;
 	pthread_mutex_lock(&x->lock);
+	x->st.dropped += x->staged_dropped;
+	x->staged_dropped = 0;
 	for (; q; q = next) {
 		next = q->next;
 		q->next = NULL;
 		queue_offer(x, q, now);
 	}
+	room_update(x);
 	if (x->st.queue_spans >= x->opts.batch_spans)
 		pthread_cond_signal(&x->wake);
 	pthread_mutex_unlock(&x->lock);
@@ -222,6 +241,8 @@ void exporter__discard(struct exporter *x)
 	}
 	x->staged = NULL;
 	x->staged_tail = &x->staged;
+	x->staged_spans = 0;
+	x->staged_dropped = 0; /* they come back with the batches sent again */
 }
 
 bool exporter_own_request(const struct weft_trajectory *t, uint32_t pid)
@@ -421,20 +442,17 @@ static bool backoff_wait(struct exporter *x, uint64_t until)
 /* Sends one batch, retrying what may succeed later. */
 static void send_batch(struct exporter *x, const struct otlp_traj *list, uint64_t nspans)
 {
-	json_object *doc = otlp_request(list, 0);
 	uint64_t wait = x->opts.backoff_ns;
-	const char *body;
-	size_t len;
+	size_t len = 0;
+	char *body = otlp_encode(list, 0, &len);
 
-	if (!doc) {
+	if (!body) {
 		pthread_mutex_lock(&x->lock);
 		x->st.failed += nspans;
 		snprintf(x->st.last_error, sizeof(x->st.last_error), "out of memory");
 		pthread_mutex_unlock(&x->lock);
 		return;
 	}
-	body = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
-	len = strlen(body);
 	for (uint64_t attempt = 0;; attempt++) {
 		enum post_result r = post(x, body, len, nspans);
 		bool again;
@@ -462,7 +480,7 @@ static void send_batch(struct exporter *x, const struct otlp_traj *list, uint64_
 		if (!again)
 			break;
 	}
-	json_object_put(doc);
+	free(body);
 }
 
 /* ---- the thread ------------------------------------------------------------------------------ */
@@ -526,6 +544,7 @@ static void *exporter_main(void *arg)
 		if (!x->head || (x->stopping && mono_ns() >= x->deadline_mono))
 			break;
 		list = batch_take(x, &nspans);
+		room_update(x);
 		pthread_mutex_unlock(&x->lock);
 		send_batch(x, list, nspans);
 		for (; list; list = next) {
@@ -552,6 +571,7 @@ struct exporter *exporter__start(const struct exporter_opts *opts)
 	}
 	x->opts = *opts;
 	x->st.queue_capacity = opts->queue_spans;
+	x->room = opts->queue_spans;
 	x->staged_tail = &x->staged;
 	pthread_mutex_init(&x->lock, NULL);
 	/* monotonic waits: a step of the wall clock must not stall or rush a batch */

@@ -6,13 +6,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <uthash.h>
 
+#include "export/textw.h"
 #include "version.h"
 
 /* Upper bounds of the latency buckets: 1 ms to 10 s. */
@@ -79,9 +79,20 @@ struct metrics_snapshot {
 	int max_edges, max_services;
 };
 
+/* The series a (client service, server service) pair counts in, found
+ * once: labels are made and hashed only the first time a pair is seen. */
+struct pair {
+	uint64_t key[2]; /* client, server service ids */
+	struct series *edge, *service;
+	bool edge_folded, service_folded;
+	UT_hash_handle hh;
+};
+
 struct metrics {
 	struct metrics_opts opts;
 	struct family edges, services;
+	struct pair *pairs;
+	int npairs;
 	struct idset ids[2];
 	int cur; /* the generation inserts go to */
 
@@ -225,11 +236,9 @@ static struct series *series_find(struct family *f, const struct series_key *key
 	return f->other;
 }
 
-static void series_count(struct family *f, const struct series_key *key, uint64_t dur_ns,
+static void series_count(struct family *f, struct series *s, bool folded, uint64_t dur_ns,
 			 bool error)
 {
-	bool folded;
-	struct series *s = series_find(f, key, &folded);
 	size_t b = 0;
 
 	if (!s)
@@ -243,6 +252,47 @@ static void series_count(struct family *f, const struct series_key *key, uint64_
 	f->folded += folded;
 }
 
+static void pairs_clear(struct metrics *m)
+{
+	struct pair *p, *tmp;
+
+	HASH_ITER(hh, m->pairs, p, tmp)
+	{
+		HASH_DEL(m->pairs, p);
+		free(p);
+	}
+	m->npairs = 0;
+}
+
+/* The series of a pair of services. The cache is bounded: past a few times
+ * the series there can be (peers without a sensor are a service each) it
+ * starts again. */
+static struct pair *pair_find(struct metrics *m, const struct svc_table *svcs, uint64_t client,
+			      uint64_t server)
+{
+	uint64_t key[2] = {client, server};
+	struct series_key sk;
+	struct pair *p;
+
+	HASH_FIND(hh, m->pairs, key, sizeof(key), p);
+	if (p)
+		return p;
+	if (m->npairs >= 4 * (m->edges.max + m->services.max) + 64)
+		pairs_clear(m);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	memcpy(p->key, key, sizeof(key));
+	label_of(&sk.client, svcs, client);
+	label_of(&sk.server, svcs, server);
+	p->edge = series_find(&m->edges, &sk, &p->edge_folded);
+	memset(&sk.client, 0, sizeof(sk.client));
+	p->service = series_find(&m->services, &sk, &p->service_folded);
+	HASH_ADD(hh, m->pairs, key, sizeof(p->key), p);
+	m->npairs++;
+	return p;
+}
+
 static uint64_t side_ns(const struct weft_side *s)
 {
 	return s->end_ns > s->start_ns ? s->end_ns - s->start_ns : 0;
@@ -253,7 +303,7 @@ void metrics__trajectory(struct metrics *m, const struct weft_trajectory *t,
 {
 	for (int i = 0; i < t->nspans; i++) {
 		const struct weft_span *s = &t->spans[i];
-		struct series_key key;
+		struct pair *p;
 		uint64_t dur;
 
 		/* method calls are not requests between services; a span still
@@ -263,11 +313,11 @@ void metrics__trajectory(struct metrics *m, const struct weft_trajectory *t,
 		if (!ids_first(m, s->id, now_mono))
 			continue;
 		dur = s->client.observed ? side_ns(&s->client) : side_ns(&s->server);
-		label_of(&key.client, svcs, s->client_service);
-		label_of(&key.server, svcs, s->server_service);
-		series_count(&m->edges, &key, dur, s->error);
-		memset(&key.client, 0, sizeof(key.client));
-		series_count(&m->services, &key, dur, s->error);
+		p = pair_find(m, svcs, s->client_service, s->server_service);
+		if (!p)
+			continue;
+		series_count(&m->edges, p->edge, p->edge_folded, dur, s->error);
+		series_count(&m->services, p->service, p->service_folded, dur, s->error);
 	}
 }
 
@@ -341,66 +391,20 @@ int metrics__publish(struct metrics *m, const struct metrics_server *srv,
 
 /* ---- exposition text ------------------------------------------------------------------------- */
 
-struct out {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void out_printf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void out_printf(struct out *o, const char *fmt, ...)
+/* name="value", the value escaped and made valid UTF-8. */
+static void out_label(struct textw *o, const char *name, const char *v, bool comma)
 {
-	va_list ap;
-	int n;
-
-	if (o->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			o->oom = true;
-			return;
-		}
-		if ((size_t)n < o->cap - o->len) {
-			o->len += (size_t)n;
-			return;
-		}
-		size_t cap = o->cap * 2 + (size_t)n;
-		char *p = realloc(o->p, cap);
-
-		if (!p) {
-			o->oom = true;
-			return;
-		}
-		o->p = p;
-		o->cap = cap;
-	}
+	textw_printf(o, "%s%s=\"", comma ? "," : "", name);
+	textw_label(o, v);
+	textw_char(o, '"');
 }
 
-/* A label value with \, " and newlines escaped. */
-static void out_label(struct out *o, const char *name, const char *v, bool comma)
+static void out_head(struct textw *o, const char *name, const char *type, const char *help)
 {
-	out_printf(o, "%s%s=\"", comma ? "," : "", name);
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
-			out_printf(o, "\\%c", *v);
-		else if (*v == '\n')
-			out_printf(o, "\\n");
-		else
-			out_printf(o, "%c", *v);
-	}
-	out_printf(o, "\"");
+	textw_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void out_head(struct out *o, const char *name, const char *type, const char *help)
-{
-	out_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void out_port(struct out *o, const char *name, uint32_t port)
+static void out_port(struct textw *o, const char *name, uint32_t port)
 {
 	char buf[12] = "";
 
@@ -410,7 +414,7 @@ static void out_port(struct out *o, const char *name, uint32_t port)
 }
 
 /* The labels of a series, without braces. */
-static void out_series_labels(struct out *o, const struct series_data *d, bool edge)
+static void out_series_labels(struct textw *o, const struct series_data *d, bool edge)
 {
 	if (edge) {
 		out_label(o, "client", d->key.client.name, false);
@@ -426,7 +430,7 @@ static void out_series_labels(struct out *o, const struct series_data *d, bool e
 	}
 }
 
-static void out_requests(struct out *o, const char *prefix, const struct series_data *v, int n,
+static void out_requests(struct textw *o, const char *prefix, const struct series_data *v, int n,
 			 bool edge, const char *what)
 {
 	char name[96], help[256];
@@ -436,18 +440,18 @@ static void out_requests(struct out *o, const char *prefix, const struct series_
 		 "Finished requests %s, each counted once when its trajectory is written.", what);
 	out_head(o, name, "counter", help);
 	for (int i = 0; i < n; i++) {
-		out_printf(o, "%s{", name);
+		textw_printf(o, "%s{", name);
 		out_series_labels(o, &v[i], edge);
-		out_printf(o, "} %" PRIu64 "\n", v[i].requests);
+		textw_printf(o, "} %" PRIu64 "\n", v[i].requests);
 	}
 	snprintf(name, sizeof(name), "%s_request_errors_total", prefix);
 	snprintf(help, sizeof(help),
 		 "Failed requests %s: 5xx, a protocol error, a reset or refused connection.", what);
 	out_head(o, name, "counter", help);
 	for (int i = 0; i < n; i++) {
-		out_printf(o, "%s{", name);
+		textw_printf(o, "%s{", name);
 		out_series_labels(o, &v[i], edge);
-		out_printf(o, "} %" PRIu64 "\n", v[i].errors);
+		textw_printf(o, "} %" PRIu64 "\n", v[i].errors);
 	}
 	snprintf(name, sizeof(name), "%s_request_duration_seconds", prefix);
 	snprintf(help, sizeof(help),
@@ -460,48 +464,49 @@ static void out_requests(struct out *o, const char *prefix, const struct series_
 
 		for (size_t b = 0; b <= NBUCKETS; b++) {
 			cum += v[i].buckets[b];
-			out_printf(o, "%s_bucket{", name);
+			textw_printf(o, "%s_bucket{", name);
 			out_series_labels(o, &v[i], edge);
-			out_printf(o, ",le=\"%s\"} %" PRIu64 "\n",
-				   b < NBUCKETS ? bucket_le[b] : "+Inf", cum);
+			textw_printf(o, ",le=\"%s\"} %" PRIu64 "\n",
+				     b < NBUCKETS ? bucket_le[b] : "+Inf", cum);
 		}
-		out_printf(o, "%s_sum{", name);
+		textw_printf(o, "%s_sum{", name);
 		out_series_labels(o, &v[i], edge);
-		out_printf(o, "} %.9f\n", (double)v[i].sum_ns / 1e9);
-		out_printf(o, "%s_count{", name);
+		textw_printf(o, "} %.9f\n", (double)v[i].sum_ns / 1e9);
+		textw_printf(o, "%s_count{", name);
 		out_series_labels(o, &v[i], edge);
-		out_printf(o, "} %" PRIu64 "\n", v[i].requests);
+		textw_printf(o, "} %" PRIu64 "\n", v[i].requests);
 	}
 }
 
-static void out_one(struct out *o, const char *name, const char *type, const char *help, uint64_t v)
+static void out_one(struct textw *o, const char *name, const char *type, const char *help,
+		    uint64_t v)
 {
 	out_head(o, name, type, help);
-	out_printf(o, "%s %" PRIu64 "\n", name, v);
+	textw_printf(o, "%s %" PRIu64 "\n", name, v);
 }
 
-static void out_cardinality(struct out *o, const struct metrics_snapshot *s)
+static void out_cardinality(struct textw *o, const struct metrics_snapshot *s)
 {
 	out_head(o, "weft_metrics_series", "gauge",
 		 "Request series kept per family (edge, service), the other series included.");
-	out_printf(o, "weft_metrics_series{family=\"edge\"} %d\n", s->nedges);
-	out_printf(o, "weft_metrics_series{family=\"service\"} %d\n", s->nservices);
+	textw_printf(o, "weft_metrics_series{family=\"edge\"} %d\n", s->nedges);
+	textw_printf(o, "weft_metrics_series{family=\"service\"} %d\n", s->nservices);
 	out_head(o, "weft_metrics_series_limit", "gauge",
 		 "Series per family past which requests are counted in the other series.");
-	out_printf(o, "weft_metrics_series_limit{family=\"edge\"} %d\n", s->max_edges);
-	out_printf(o, "weft_metrics_series_limit{family=\"service\"} %d\n", s->max_services);
+	textw_printf(o, "weft_metrics_series_limit{family=\"edge\"} %d\n", s->max_edges);
+	textw_printf(o, "weft_metrics_series_limit{family=\"service\"} %d\n", s->max_services);
 	out_head(o, "weft_metrics_folded_requests_total", "counter",
 		 "Requests counted in the other series because their family was at its limit.");
-	out_printf(o, "weft_metrics_folded_requests_total{family=\"edge\"} %" PRIu64 "\n",
-		   s->folded_edges);
-	out_printf(o, "weft_metrics_folded_requests_total{family=\"service\"} %" PRIu64 "\n",
-		   s->folded_services);
+	textw_printf(o, "weft_metrics_folded_requests_total{family=\"edge\"} %" PRIu64 "\n",
+		     s->folded_edges);
+	textw_printf(o, "weft_metrics_folded_requests_total{family=\"service\"} %" PRIu64 "\n",
+		     s->folded_services);
 }
 
-static void out_server(struct out *o, const struct metrics_server *v)
+static void out_server(struct textw *o, const struct metrics_server *v)
 {
 	out_head(o, "weft_build_info", "gauge", "The running weft's version.");
-	out_printf(o, "weft_build_info{version=\"%s\"} 1\n", WEFT_VERSION);
+	textw_printf(o, "weft_build_info{version=\"%s\"} 1\n", WEFT_VERSION);
 	out_one(o, "weft_ingest_batches_total", "counter", "Event batches stored.", v->batches);
 	out_one(o, "weft_ingest_duplicate_batches_total", "counter",
 		"Batches received again after they were stored (acknowledged, skipped).",
@@ -536,51 +541,51 @@ static void out_server(struct out *o, const struct metrics_server *v)
 }
 
 /* One family with a sample per sensor; fn gives the value. */
-static void out_sensors(struct out *o, const struct metrics_snapshot *s, const char *name,
+static void out_sensors(struct textw *o, const struct metrics_snapshot *s, const char *name,
 			const char *type, const char *help,
-			void (*fn)(struct out *o, const struct metrics_sensor *x))
+			void (*fn)(struct textw *o, const struct metrics_sensor *x))
 {
 	out_head(o, name, type, help);
 	for (int i = 0; i < s->nsensors; i++) {
-		out_printf(o, "%s{", name);
+		textw_printf(o, "%s{", name);
 		out_label(o, "sensor", s->sensors[i].id, false);
 		out_label(o, "host", s->sensors[i].host, true);
-		out_printf(o, "} ");
+		textw_printf(o, "} ");
 		fn(o, &s->sensors[i]);
-		out_printf(o, "\n");
+		textw_printf(o, "\n");
 	}
 }
 
-static void sv_events(struct out *o, const struct metrics_sensor *x)
+static void sv_events(struct textw *o, const struct metrics_sensor *x)
 {
-	out_printf(o, "%" PRIu64, x->events);
+	textw_printf(o, "%" PRIu64, x->events);
 }
-static void sv_batches(struct out *o, const struct metrics_sensor *x)
+static void sv_batches(struct textw *o, const struct metrics_sensor *x)
 {
-	out_printf(o, "%" PRIu64, x->batches);
+	textw_printf(o, "%" PRIu64, x->batches);
 }
-static void sv_ring(struct out *o, const struct metrics_sensor *x)
+static void sv_ring(struct textw *o, const struct metrics_sensor *x)
 {
-	out_printf(o, "%" PRIu64, x->ring_drops);
+	textw_printf(o, "%" PRIu64, x->ring_drops);
 }
-static void sv_spool(struct out *o, const struct metrics_sensor *x)
+static void sv_spool(struct textw *o, const struct metrics_sensor *x)
 {
-	out_printf(o, "%" PRIu64, x->spool_drops);
+	textw_printf(o, "%" PRIu64, x->spool_drops);
 }
-static void sv_lag(struct out *o, const struct metrics_sensor *x)
+static void sv_lag(struct textw *o, const struct metrics_sensor *x)
 {
-	out_printf(o, "%.6f", (double)x->lag_ns / 1e9);
+	textw_printf(o, "%.6f", (double)x->lag_ns / 1e9);
 }
-static void sv_connected(struct out *o, const struct metrics_sensor *x)
+static void sv_connected(struct textw *o, const struct metrics_sensor *x)
 {
-	out_printf(o, "%d", x->connected);
+	textw_printf(o, "%d", x->connected);
 }
-static void sv_seen(struct out *o, const struct metrics_sensor *x)
+static void sv_seen(struct textw *o, const struct metrics_sensor *x)
 {
-	out_printf(o, "%.3f", (double)x->last_seen_ns / 1e9);
+	textw_printf(o, "%.3f", (double)x->last_seen_ns / 1e9);
 }
 
-static void out_all_sensors(struct out *o, const struct metrics_snapshot *s)
+static void out_all_sensors(struct textw *o, const struct metrics_snapshot *s)
 {
 	out_sensors(o, s, "weft_sensor_events_total", "counter",
 		    "Events received from a sensor since the server started.", sv_events);
@@ -600,7 +605,7 @@ static void out_all_sensors(struct out *o, const struct metrics_snapshot *s)
 		    "When the server last heard from the sensor (Unix time).", sv_seen);
 }
 
-static void out_otlp(struct out *o, const struct exporter_stats *x)
+static void out_otlp(struct textw *o, const struct exporter_stats *x)
 {
 	out_one(o, "weft_otlp_spans_queued_total", "counter",
 		"OTLP spans taken into the export queue.", x->queued);
@@ -631,18 +636,15 @@ static void out_otlp(struct out *o, const struct exporter_stats *x)
 		x->queue_capacity);
 	out_head(o, "weft_otlp_last_success_timestamp_seconds", "gauge",
 		 "When the receiver last accepted a request (Unix time, 0: never).");
-	out_printf(o, "weft_otlp_last_success_timestamp_seconds %.3f\n",
-		   (double)x->last_success_ns / 1e9);
+	textw_printf(o, "weft_otlp_last_success_timestamp_seconds %.3f\n",
+		     (double)x->last_success_ns / 1e9);
 }
 
 char *metrics__render(struct metrics *m, size_t *len)
 {
-	struct out o = {.cap = 16384};
+	struct textw o = {0};
 	struct metrics_snapshot *s;
 
-	o.p = malloc(o.cap);
-	if (!o.p)
-		return NULL;
 	pthread_mutex_lock(&m->lock);
 	s = m->published;
 	__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
@@ -655,12 +657,7 @@ char *metrics__render(struct metrics *m, size_t *len)
 	if (s->srv.otlp)
 		out_otlp(&o, &s->srv.otlp_stats);
 	snapshot_put(s);
-	if (o.oom) {
-		free(o.p);
-		return NULL;
-	}
-	*len = o.len;
-	return o.p;
+	return textw_take(&o, len);
 }
 
 /* ---- life cycle ------------------------------------------------------------------------------ */
@@ -701,6 +698,7 @@ void metrics__free(struct metrics *m)
 {
 	if (!m)
 		return;
+	pairs_clear(m);
 	family_free(&m->edges);
 	family_free(&m->services);
 	free(m->ids[0].slots);

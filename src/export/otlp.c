@@ -14,6 +14,8 @@
 
 #include <uthash.h>
 
+#include "export/textw.h"
+
 #include "version.h"
 
 enum otlp_kind {
@@ -99,10 +101,12 @@ static void svc_collect(const struct svc_table *svcs, uint64_t id, const struct 
 struct otlp_traj *otlp_traj_copy(const struct weft_trajectory *t, const struct svc_table *svcs)
 {
 	size_t nspans = t->nspans > 0 ? (size_t)t->nspans : 0, bytes;
-	const struct svc_entry **found = calloc(2 * nspans + 1, sizeof(*found));
+	const struct svc_entry *few[64], **found = few; /* most trajectories name a few */
 	struct otlp_traj *q = NULL;
 	int nfound = 0;
 
+	if (2 * nspans > sizeof(few) / sizeof(few[0]))
+		found = calloc(2 * nspans, sizeof(*found));
 	if (!found)
 		goto cleanup;
 	for (size_t i = 0; i < nspans; i++) {
@@ -127,7 +131,8 @@ struct otlp_traj *otlp_traj_copy(const struct weft_trajectory *t, const struct s
 cleanup:
 	if (!q)
 		errno = ENOMEM;
-	free(found);
+	if (found != few)
+		free(found);
 	return q;
 }
 
@@ -141,46 +146,64 @@ static const struct weft_service *traj_svc(const struct otlp_traj *q, uint64_t i
 
 /* ---- attributes ----------------------------------------------------------------------------- */
 
-static void attr_add(json_object *attrs, const char *key, const char *type, json_object *v)
-{
-	json_object *a = json_object_new_object(), *value = json_object_new_object();
+/* An attributes array being written. */
+struct attrs {
+	struct textw *w;
+	int n;
+};
 
-	json_object_object_add(value, type, v);
-	json_object_object_add(a, "key", json_object_new_string(key));
-	json_object_object_add(a, "value", value);
-	json_object_array_add(attrs, a);
+static void attr_key(struct attrs *a, const char *key, const char *type)
+{
+	textw_cstr(a->w, a->n++ ? ",{\"key\":\"" : "{\"key\":\"");
+	textw_cstr(a->w, key); /* keys are literals: nothing to escape */
+	textw_cstr(a->w, "\",\"value\":{\"");
+	textw_cstr(a->w, type);
+	textw_cstr(a->w, "\":");
 }
 
-static void attr_str(json_object *attrs, const char *key, const char *v)
+static void attr_strn(struct attrs *a, const char *key, const char *v, size_t n)
 {
-	attr_add(attrs, key, "stringValue", json_object_new_string(v));
+	attr_key(a, key, "stringValue");
+	textw_json(a->w, v, n);
+	textw_cstr(a->w, "}}");
 }
 
-static void attr_strn(json_object *attrs, const char *key, const char *v, size_t n)
+static void attr_str(struct attrs *a, const char *key, const char *v)
 {
-	attr_add(attrs, key, "stringValue", json_object_new_string_len(v, (int)n));
+	attr_strn(a, key, v, strlen(v));
 }
 
 /* 64-bit integers are strings in the protobuf JSON mapping. */
-static void attr_int(json_object *attrs, const char *key, int64_t v)
+static void attr_int(struct attrs *a, const char *key, int64_t v)
 {
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%" PRId64, v);
-	attr_add(attrs, key, "intValue", json_object_new_string(buf));
+	attr_key(a, key, "intValue");
+	textw_char(a->w, '"');
+	textw_i64(a->w, v);
+	textw_cstr(a->w, "\"}}");
 }
 
-static void attr_bool(json_object *attrs, const char *key, bool v)
+static void attr_bool(struct attrs *a, const char *key, bool v)
 {
-	attr_add(attrs, key, "boolValue", json_object_new_boolean(v));
+	attr_key(a, key, "boolValue");
+	textw_cstr(a->w, v ? "true}}" : "false}}");
 }
 
-static json_object *time_json(int64_t ns)
+/* "key":"<ns>" with the comma before it; negative times are 0. */
+static void time_field(struct textw *w, const char *key, int64_t ns)
 {
-	char buf[24];
+	textw_cstr(w, key);
+	textw_u64(w, ns > 0 ? (uint64_t)ns : 0);
+	textw_char(w, '"');
+}
 
-	snprintf(buf, sizeof(buf), "%" PRIu64, ns > 0 ? (uint64_t)ns : 0);
-	return json_object_new_string(buf);
+static void id_field(struct textw *w, const char *key, uint64_t id)
+{
+	char buf[17];
+
+	otlp_span_id(id, buf);
+	textw_cstr(w, key);
+	textw_raw(w, buf, 16);
+	textw_char(w, '"');
 }
 
 /* ---- resources ------------------------------------------------------------------------------ */
@@ -190,21 +213,23 @@ struct res_key {
 	uint64_t pid; /* 64 bits: no padding inside the hashed key */
 };
 
+/* One resource's part of the document: its attributes, then its spans. */
 struct res {
 	struct res_key key;
-	json_object *spans; /* its scopeSpans[0].spans, owned by the document */
+	struct textw head;  /* {"resource":...,"scopeSpans":[{"scope":...,"spans":[ */
+	struct textw spans; /* its spans, comma-separated */
 	UT_hash_handle hh;
 };
 
 struct build {
-	json_object *resource_spans; /* the document's array */
-	struct res *by_key;
+	struct res *by_key; /* in order of first use (uthash keeps it) */
+	struct textw attrs; /* scratch: one span's attributes */
 };
 
-static json_object *resource_json(const struct weft_service *svc, const struct weft_side *side,
-				  uint64_t svc_id)
+static void resource_head(struct textw *w, const struct weft_service *svc,
+			  const struct weft_side *side, uint64_t svc_id)
 {
-	json_object *res = json_object_new_object(), *attrs = json_object_new_array();
+	struct attrs a = {.w = w};
 	char name[WEFT_EXE_LEN], id[17];
 	const char *exe = svc && svc->exe[0] ? svc->exe : side->comm, *base = strrchr(exe, '/');
 
@@ -212,51 +237,39 @@ static json_object *resource_json(const struct weft_service *svc, const struct w
 		svc_short_name(svc, name, sizeof(name));
 	else
 		snprintf(name, sizeof(name), "%s", side->comm);
-	attr_str(attrs, "service.name", name[0] ? name : "unknown");
-	attr_str(attrs, "host.name", side->host);
-	attr_int(attrs, "process.pid", side->pid);
-	attr_str(attrs, "process.executable.name", base ? base + 1 : exe);
+	textw_cstr(w, "{\"resource\":{\"attributes\":[");
+	attr_str(&a, "service.name", name[0] ? name : "unknown");
+	attr_str(&a, "host.name", side->host);
+	attr_int(&a, "process.pid", side->pid);
+	attr_str(&a, "process.executable.name", base ? base + 1 : exe);
 	if (base)
-		attr_str(attrs, "process.executable.path", exe);
+		attr_str(&a, "process.executable.path", exe);
 	if (svc && svc->port)
-		attr_int(attrs, "server.port", svc->port);
+		attr_int(&a, "server.port", svc->port);
 	otlp_span_id(svc_id, id);
-	attr_str(attrs, "weft.service.id", id);
-	json_object_object_add(res, "attributes", attrs);
-	return res;
+	attr_str(&a, "weft.service.id", id);
+	textw_cstr(w, "]},\"scopeSpans\":[{\"scope\":{\"name\":\"weft\",\"version\":");
+	textw_json(w, WEFT_VERSION, strlen(WEFT_VERSION));
+	textw_cstr(w, "},\"spans\":[");
 }
 
-/* The spans array of the resource that (service, side's process) makes,
- * added to the document the first time. */
-static json_object *resource_spans(struct build *b, const struct otlp_traj *q, uint64_t svc_id,
-				   const struct weft_side *side)
+/* The resource that (service, side's process) makes, added the first time. */
+static struct res *resource_of(struct build *b, const struct otlp_traj *q, uint64_t svc_id,
+			       const struct weft_side *side)
 {
 	struct res_key key = {.svc = svc_id, .pid = side->pid};
-	json_object *rs, *ss, *scope, *scopes;
 	struct res *r;
 
 	HASH_FIND(hh, b->by_key, &key, sizeof(key), r);
 	if (r)
-		return r->spans;
+		return r;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
 	r->key = key;
-	r->spans = json_object_new_array();
-	scope = json_object_new_object();
-	json_object_object_add(scope, "name", json_object_new_string("weft"));
-	json_object_object_add(scope, "version", json_object_new_string(WEFT_VERSION));
-	ss = json_object_new_object();
-	json_object_object_add(ss, "scope", scope);
-	json_object_object_add(ss, "spans", r->spans);
-	scopes = json_object_new_array();
-	json_object_array_add(scopes, ss);
-	rs = json_object_new_object();
-	json_object_object_add(rs, "resource", resource_json(traj_svc(q, svc_id), side, svc_id));
-	json_object_object_add(rs, "scopeSpans", scopes);
-	json_object_array_add(b->resource_spans, rs);
+	resource_head(&r->head, traj_svc(q, svc_id), side, svc_id);
 	HASH_ADD(hh, b->by_key, key, sizeof(r->key), r);
-	return r->spans;
+	return r;
 }
 
 /* ---- protocol conventions ------------------------------------------------------------------- */
@@ -270,7 +283,7 @@ static size_t first_word(const char *s, const char **rest)
 	return n;
 }
 
-static void http_attrs(json_object *attrs, const struct weft_span *s, char *name, size_t cap)
+static void http_attrs(struct attrs *attrs, const struct weft_span *s, char *name, size_t cap)
 {
 	const char *target, *q;
 	size_t m = first_word(s->request, &target), p;
@@ -294,7 +307,7 @@ static void http_attrs(json_object *attrs, const struct weft_span *s, char *name
 
 /* Request texts: "QUERY <sql>" and "PARSE <sql>" (PostgreSQL, MySQL),
  * "REDIS <COMMAND>", or a message name ("BIND", "STARTUP"). */
-static void db_attrs(json_object *attrs, const struct proto_map *pm, const struct weft_span *s,
+static void db_attrs(struct attrs *attrs, const struct proto_map *pm, const struct weft_span *s,
 		     char *name, size_t cap)
 {
 	const char *rest, *op = s->request;
@@ -324,7 +337,7 @@ static void db_attrs(json_object *attrs, const struct proto_map *pm, const struc
 }
 
 /* Request texts start with the operation: "publish ...", "deliver ...". */
-static void messaging_attrs(json_object *attrs, const struct proto_map *pm,
+static void messaging_attrs(struct attrs *attrs, const struct proto_map *pm,
 			    const struct weft_span *s, char *name, size_t cap)
 {
 	const char *rest;
@@ -342,7 +355,7 @@ static void messaging_attrs(json_object *attrs, const struct proto_map *pm,
 }
 
 /* "com.shop.Orders.price": code.namespace and code.function. */
-static void code_attrs(json_object *attrs, const struct weft_span *s, char *name, size_t cap)
+static void code_attrs(struct attrs *attrs, const struct weft_span *s, char *name, size_t cap)
 {
 	const char *dot = strrchr(s->request, '.');
 
@@ -357,8 +370,8 @@ static void code_attrs(json_object *attrs, const struct weft_span *s, char *name
 
 /* The protocol's attributes into attrs and the span's name into name;
  * port: the server's, for a name when there is nothing better. */
-static void protocol_attrs(json_object *attrs, const struct weft_span *s, uint16_t port, char *name,
-			   size_t cap)
+static void protocol_attrs(struct attrs *attrs, const struct weft_span *s, uint16_t port,
+			   char *name, size_t cap)
 {
 	const struct proto_map *pm = proto_find(s->protocol);
 
@@ -420,7 +433,7 @@ static uint64_t parent_side_id(const struct weft_span *p, uint64_t parent_id)
 }
 
 /* What both sides of a span carry beyond the protocol's conventions. */
-static void weft_attrs(json_object *attrs, const struct weft_span *s, bool linked_side)
+static void weft_attrs(struct attrs *attrs, const struct weft_span *s, bool linked_side)
 {
 	char id[17];
 	const char *link = weft_link_name(s->link);
@@ -440,7 +453,7 @@ static void weft_attrs(json_object *attrs, const struct weft_span *s, bool linke
 }
 
 /* Where each side says the other is. */
-static void peer_attrs(json_object *attrs, const struct otlp_traj *q, const struct weft_span *s,
+static void peer_attrs(struct attrs *attrs, const struct otlp_traj *q, const struct weft_span *s,
 		       bool server_side)
 {
 	const struct weft_service *peer =
@@ -476,58 +489,56 @@ static void peer_attrs(json_object *attrs, const struct otlp_traj *q, const stru
 	attr_str(attrs, "network.transport", "tcp");
 }
 
-/* One OTLP span for one side of s. */
-static json_object *side_json(const struct otlp_traj *q, const struct weft_span *s,
-			      const struct weft_span *p, bool server_side)
+/* One OTLP span for one side of s, into w. */
+static void side_write(struct build *b, struct textw *w, const struct otlp_traj *q,
+		       const struct weft_span *s, const struct weft_span *p, bool server_side)
 {
 	const struct weft_side *side = server_side ? &s->server : &s->client;
-	json_object *o = json_object_new_object(), *attrs = json_object_new_array(), *st;
+	struct attrs a = {.w = &b->attrs};
 	bool method = s->protocol == WEFT_PROTO_METHOD;
-	const struct weft_service *peer;
+	const struct weft_service *peer = traj_svc(q, s->server_service);
 	/* a client side runs on its parent's host: the parent's offset */
 	int64_t off = server_side ? s->display_offset_ns : p ? p->display_offset_ns : 0;
 	int64_t start = (int64_t)side->start_ns + off, end = (int64_t)side->end_ns + off;
 	uint64_t parent = 0;
-	char id[33], name[WEFT_REQUEST_LEN + 16];
+	char name[WEFT_REQUEST_LEN + 16];
 
 	if (server_side && s->client.observed)
 		parent = s->id;
 	else if (s->parent)
 		parent = parent_side_id(p, s->parent);
-	otlp_trace_id(q->t.id, id);
-	json_object_object_add(o, "traceId", json_object_new_string(id));
-	otlp_span_id(server_side ? s->id | OTLP_SERVER_SIDE : s->id, id);
-	json_object_object_add(o, "spanId", json_object_new_string(id));
-	if (parent) {
-		otlp_span_id(parent, id);
-		json_object_object_add(o, "parentSpanId", json_object_new_string(id));
-	}
-	peer = traj_svc(q, s->server_service);
-	protocol_attrs(attrs, s,
+	b->attrs.len = 0;
+	protocol_attrs(&a, s,
 		       s->server.observed ? s->server.port
 		       : peer		  ? peer->port
 					  : 0,
 		       name, sizeof(name));
 	if (!method)
-		peer_attrs(attrs, q, s, server_side);
+		peer_attrs(&a, q, s, server_side);
 	else
-		attr_int(attrs, "thread.id", side->tid);
-	weft_attrs(attrs, s, server_side ? !s->client.observed : true);
-	json_object_object_add(o, "name", json_object_new_string(name));
-	json_object_object_add(o, "kind",
-			       json_object_new_int(method	 ? OTLP_KIND_INTERNAL
-						   : server_side ? OTLP_KIND_SERVER
-								 : OTLP_KIND_CLIENT));
-	json_object_object_add(o, "startTimeUnixNano", time_json(start));
-	json_object_object_add(o, "endTimeUnixNano", time_json(end > start ? end : start));
-	json_object_object_add(o, "attributes", attrs);
+		attr_int(&a, "thread.id", side->tid);
+	weft_attrs(&a, s, server_side ? !s->client.observed : true);
+
+	textw_cstr(w,
+		   w->len ? ",{\"traceId\":\"0000000000000000" : "{\"traceId\":\"0000000000000000");
+	id_field(w, "", q->t.id);
+	id_field(w, ",\"spanId\":\"", server_side ? s->id | OTLP_SERVER_SIDE : s->id);
+	if (parent)
+		id_field(w, ",\"parentSpanId\":\"", parent);
+	textw_cstr(w, ",\"name\":");
+	textw_json(w, name, strlen(name));
+	textw_cstr(w, method ? ",\"kind\":1" : server_side ? ",\"kind\":2" : ",\"kind\":3");
+	time_field(w, ",\"startTimeUnixNano\":\"", start);
+	time_field(w, ",\"endTimeUnixNano\":\"", end > start ? end : start);
+	textw_cstr(w, ",\"attributes\":[");
+	textw_raw(w, b->attrs.p ? b->attrs.p : "", b->attrs.len);
+	textw_char(w, ']');
 	if (s->error) {
-		st = json_object_new_object();
-		json_object_object_add(st, "code", json_object_new_int(OTLP_STATUS_ERROR));
-		json_object_object_add(st, "message", json_object_new_string(s->error_text));
-		json_object_object_add(o, "status", st);
+		textw_cstr(w, ",\"status\":{\"code\":2,\"message\":");
+		textw_json(w, s->error_text, strnlen(s->error_text, sizeof(s->error_text)));
+		textw_char(w, '}');
 	}
-	return o;
+	textw_char(w, '}');
 }
 
 static int add_traj(struct build *b, const struct otlp_traj *q)
@@ -545,41 +556,52 @@ static int add_traj(struct build *b, const struct otlp_traj *q)
 
 		for (int k = 0; k < 2; k++) {
 			const struct weft_side *side = k ? &s->server : &s->client;
-			json_object *spans;
+			struct res *r;
 
 			if (!side->observed)
 				continue;
-			spans =
-			    resource_spans(b, q, k ? s->server_service : s->client_service, side);
-			if (!spans) {
+			r = resource_of(b, q, k ? s->server_service : s->client_service, side);
+			if (!r) {
 				free(index);
 				return -ENOMEM;
 			}
-			json_object_array_add(spans, side_json(q, s, p, k));
+			side_write(b, &r->spans, q, s, p, k);
 		}
 	}
 	free(index);
 	return 0;
 }
 
-json_object *otlp_request(const struct otlp_traj *list, int max)
+char *otlp_encode(const struct otlp_traj *list, int max, size_t *len)
 {
-	struct build b = {.resource_spans = json_object_new_array()};
-	json_object *doc = json_object_new_object();
+	struct build b = {0};
+	struct textw out = {0};
 	struct res *r, *tmp;
 	int n = 0, err = 0;
 
-	json_object_object_add(doc, "resourceSpans", b.resource_spans);
 	for (const struct otlp_traj *q = list; q && !err && (!max || n < max); q = q->next, n++)
 		err = add_traj(&b, q);
+	textw_cstr(&out, "{\"resourceSpans\":[");
+	n = 0;
 	HASH_ITER(hh, b.by_key, r, tmp)
 	{
+		if (n++)
+			textw_char(&out, ',');
+		textw_raw(&out, r->head.p ? r->head.p : "", r->head.len);
+		textw_raw(&out, r->spans.p ? r->spans.p : "", r->spans.len);
+		textw_cstr(&out, "]}]}");
+		err |= r->head.oom || r->spans.oom;
 		HASH_DEL(b.by_key, r);
+		textw_free(&r->head);
+		textw_free(&r->spans);
 		free(r);
 	}
+	textw_cstr(&out, "]}");
+	err |= b.attrs.oom;
+	textw_free(&b.attrs);
 	if (err) {
-		json_object_put(doc);
+		textw_free(&out);
 		return NULL;
 	}
-	return doc;
+	return textw_take(&out, len);
 }

@@ -1,6 +1,6 @@
 /* weft's trajectories as OpenTelemetry traces: the OTLP/HTTP JSON encoding
  * of an ExportTraceServiceRequest (opentelemetry-proto's
- * collector/trace/v1), built with json-c.
+ * collector/trace/v1), written straight into one buffer.
  *
  * The model: a weft span is one exchange seen from its client side, its
  * server side, or both. Each observed side becomes one OTLP span: kind
@@ -24,8 +24,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include <json-c/json.h>
 
 #include "analysis/trajectory.h"
 #include "export/services.h"
@@ -52,9 +50,10 @@ struct otlp_traj *otlp_traj_copy(const struct weft_trajectory *t, const struct s
 int otlp_span_count(const struct weft_trajectory *t);
 
 /* The ExportTraceServiceRequest for a list of trajectories linked by next,
- * stopping after `max` of them (0: all). The caller owns the result; NULL
- * when out of memory. */
-json_object *otlp_request(const struct otlp_traj *list, int max);
+ * stopping after `max` of them (0: all), as JSON text (NUL-terminated, *len
+ * without the NUL; valid UTF-8 whatever the request texts hold). The caller
+ * frees it; NULL when out of memory. */
+char *otlp_encode(const struct otlp_traj *list, int max, size_t *len);
 
 /* "000...0" + the id, 32 hex digits; buf holds at least 33 bytes. */
 void otlp_trace_id(uint64_t trajectory, char *buf);

@@ -229,6 +229,14 @@ static void test_cap_and_escaping(void **state)
 	t = render(f);
 	assert_true(sample(t, "weft_service_requests_total{service=\"we\\\"ird\\\\app\","
 			      "host=\"h\\\"2\",port=\"9000\"}") == 2);
+
+	/* a name that is not UTF-8 is made so: Prometheus refuses anything else */
+	add_svc(f->svcs, 99, "h3", "/opt/caf\xe9", 7000, NULL);
+	s[0] = mk(34, SVC_WRK, 99, MS, 1);
+	feed(f, s, 1, 2);
+	t = render(f);
+	assert_true(sample(t, "weft_service_requests_total{service=\"caf\xef\xbf\xbd\",host=\"h3\","
+			      "port=\"7000\"}") == 1);
 }
 
 static void test_horizon(void **state)

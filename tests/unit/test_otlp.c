@@ -14,9 +14,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "export/otlp.h"
 #include "export/services.h"
+#include "export/textw.h"
 
 enum {
 	SVC_WRK = 0x11,
@@ -79,6 +81,29 @@ static struct weft_span *span(struct fixture *f, int i, uint64_t id, uint64_t pa
 	return s;
 }
 
+/* The encoder's text, which must parse as strict JSON. */
+static json_object *encode(const struct otlp_traj *q, int max, char **text)
+{
+	struct json_tokener *tok = json_tokener_new();
+	json_object *doc;
+	size_t len = 0;
+	char *t = otlp_encode(q, max, &len);
+
+	assert_non_null(t);
+	assert_int_equal(strlen(t), len);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	doc = json_tokener_parse_ex(tok, t, (int)len + 1);
+	if (!doc)
+		fail_msg("not strict JSON (%s): %.300s",
+			 json_tokener_error_desc(json_tokener_get_error(tok)), t);
+	json_tokener_free(tok);
+	if (text)
+		*text = t;
+	else
+		free(t);
+	return doc;
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -138,8 +163,7 @@ static int setup(void **state)
 	    .id = 0x100, .start_ns = 1000, .duration_ns = 8000, .nspans = 7, .spans = f->spans};
 	f->q = otlp_traj_copy(&f->t, f->svcs);
 	assert_non_null(f->q);
-	f->doc = otlp_request(f->q, 0);
-	assert_non_null(f->doc);
+	f->doc = encode(f->q, 0, NULL);
 	*state = f;
 	return 0;
 }
@@ -454,34 +478,95 @@ static void test_resources(void **state)
 static void test_deterministic_and_batched(void **state)
 {
 	struct fixture *f = *state;
-	json_object *again = otlp_request(f->q, 0), *two;
+	char *t1, *t2;
+	json_object *two;
 	struct otlp_traj *q2;
 
-	assert_string_equal(json_object_to_json_string_ext(f->doc, JSON_C_TO_STRING_PLAIN),
-			    json_object_to_json_string_ext(again, JSON_C_TO_STRING_PLAIN));
-	json_object_put(again);
+	json_object_put(encode(f->q, 0, &t1));
+	json_object_put(encode(f->q, 0, &t2));
+	assert_string_equal(t1, t2);
+	free(t1);
+	free(t2);
 
 	f->t.id = f->spans[0].id = 0x1100;
 	f->spans[1].parent = f->spans[5].parent = f->spans[6].parent = 0x1100;
 	q2 = otlp_traj_copy(&f->t, f->svcs);
 	assert_non_null(q2);
 	f->q->next = q2;
-	two = otlp_request(f->q, 0);
+	two = encode(f->q, 0, NULL);
 	assert_int_equal(json_object_array_length(get(two, "resourceSpans")), 5);
 	assert_int_equal(count_spans(two), 20);
 	assert_non_null(find_span(two, "0000000000001100", NULL));
 	json_object_put(two);
-	two = otlp_request(f->q, 1); /* at most one trajectory */
+	two = encode(f->q, 1, NULL); /* at most one trajectory */
 	assert_int_equal(count_spans(two), 10);
 	json_object_put(two);
 	f->q->next = NULL;
 	free(q2);
 }
 
+/* Request texts are bytes from the wire: control characters are escaped
+ * and what is not UTF-8 becomes U+FFFD, so the document stays valid. */
+static void test_bytes_from_the_wire(void **state)
+{
+	struct fixture *f = *state;
+	struct weft_span *s = &f->spans[5];
+	json_object *doc, *sp;
+
+	snprintf(s->request, sizeof(s->request), "%s",
+		 "BIN \"q\\\x01\t\xff\xc3\x28\xe2\x82\xac\xed\xa0\x80");
+	snprintf(s->error_text, sizeof(s->error_text), "%s", "bad \xc0\xaf");
+	s->error = true;
+	free(f->q);
+	f->q = otlp_traj_copy(&f->t, f->svcs);
+	doc = encode(f->q, 0, NULL);
+	sp = find_span(doc, "0000000000000600", NULL);
+	assert_string_equal(str(sp, "name"), "BIN \"q\\\x01\t\xef\xbf\xbd\xef\xbf\xbd(\xe2\x82\xac"
+					     "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	assert_string_equal(str(get(sp, "status"), "message"), "bad \xef\xbf\xbd\xef\xbf\xbd");
+	json_object_put(doc);
+}
+
+/* Where a UTF-8 sequence is valid and how long, at its edges. */
+static void test_utf8(void **state)
+{
+	static const struct {
+		const char *bytes;
+		size_t n, want;
+	} cases[] = {
+	    {"a", 1, 1},
+	    {"\xc2\x80", 2, 2},
+	    {"\xc1\xbf", 2, 0}, /* overlong */
+	    {"\xc2", 1, 0},
+	    {"\xe0\xa0\x80", 3, 3},
+	    {"\xe0\x9f\xbf", 3, 0},
+	    {"\xed\x9f\xbf", 3, 3},
+	    {"\xed\xa0\x80", 3, 0}, /* a surrogate */
+	    {"\xef\xbf\xbd", 3, 3},
+	    {"\xf0\x90\x80\x80", 4, 4},
+	    {"\xf0\x8f\xbf\xbf", 4, 0},
+	    {"\xf4\x8f\xbf\xbf", 4, 4},
+	    {"\xf4\x90\x80\x80", 4, 0}, /* past U+10FFFF */
+	    {"\xf5\x80\x80\x80", 4, 0},
+	    {"\x80", 1, 0},
+	    {"\xe2\x82", 2, 0},
+	    {"\xe2\x28\xac", 3, 0},
+	    {"", 0, 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (utf8_seq((const unsigned char *)cases[i].bytes, cases[i].n) != cases[i].want)
+			fail_msg("case %zu: %zu, expected %zu", i,
+				 utf8_seq((const unsigned char *)cases[i].bytes, cases[i].n),
+				 cases[i].want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ids),
+	    cmocka_unit_test(test_utf8),
 	    cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_http_root, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_error_and_skew, setup, teardown),
@@ -491,6 +576,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_other_protocols, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_resources, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deterministic_and_batched, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bytes_from_the_wire, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
