@@ -1,13 +1,16 @@
 /* Correlation throughput and memory, on synthetic traffic.
  *
- *   build/bench/correlate_bench [EVENTS] [--store DB]
+ *   build/bench/correlate_bench [EVENTS] [--store DB] [--metrics] [--otlp URL]
  *
  * Generates the events three hosts (client, front, back) would report for
  * client -> front -> back requests over many keep-alive connections, then
  * feeds them to one correlator on one thread and reports events per second;
- * with --store the trajectories go into a SQLite file through the store.
- * Then it opens many connections with a request in flight and reports the
- * correlator's heap per in-flight connection. */
+ * with --store the trajectories go into a SQLite file through the store,
+ * with --metrics they are counted for /metrics as the server does, and with
+ * --otlp they are also exported as the server does (staged, queued at each
+ * commit, sent by the exporter's thread). Then it opens many connections
+ * with a request in flight and reports the correlator's heap per in-flight
+ * connection. */
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,10 @@
 
 #include "analysis/correlator.h"
 #include "common/clock.h"
+#include "common/heap.h"
+#include "export/exporter.h"
+#include "export/metrics.h"
+#include "export/services.h"
 #include "store/store.h"
 
 #define CONNS 256
@@ -107,37 +114,62 @@ static void generate(struct gen *g)
 	}
 }
 
+/* Where trajectories go: what the server's sink does, each part optional. */
+struct bench_sink {
+	struct store *store;
+	struct svc_table *svcs;
+	struct metrics *metrics;
+	struct exporter *exporter;
+};
+
 static void sink_traj(const struct weft_trajectory *t, void *ctx)
 {
-	struct store *s = ctx;
+	struct bench_sink *b = ctx;
 
-	if (s)
-		store__put_trajectory(s, t);
+	if (b->store)
+		store__put_trajectory(b->store, t);
+	if (b->metrics)
+		metrics__trajectory(b->metrics, t, b->svcs, mono_ns());
+	if (b->exporter)
+		exporter__stage(b->exporter, t, b->svcs);
 }
 
 static void sink_retract(uint64_t id, void *ctx)
 {
-	struct store *s = ctx;
+	struct bench_sink *b = ctx;
 
-	if (s)
-		store__delete_trajectory(s, id);
+	if (b->store)
+		store__delete_trajectory(b->store, id);
 }
 
 static void sink_service(const struct weft_service *svc, void *ctx)
 {
-	struct store *s = ctx;
+	struct bench_sink *b = ctx;
 
-	if (s)
-		store__put_service(s, svc, 1);
+	if (b->store)
+		store__put_service(b->store, svc, 1);
+	svc_table__put(b->svcs, svc);
 }
 
-static double throughput(struct gen *g, struct store *st)
+static void bench_commit(struct bench_sink *b)
+{
+	store__commit(b->store);
+	if (b->exporter)
+		exporter__commit(b->exporter);
+	store__begin(b->store);
+}
+
+static double throughput(struct gen *g, struct bench_sink *b)
 {
 	struct corr_opts o = {.settle_ns = 1000000, .keep_ns = 2000000000ull};
-	struct corr_sink sink = {sink_traj, sink_retract, sink_service, st};
+	struct corr_sink sink = {sink_traj, sink_retract, sink_service, b};
 	struct correlator *c = correlator__new(&o, &sink);
+	struct store *st = b->store;
 	struct corr_stats cs;
-	uint64_t start = clock_ns(CLOCK_PROCESS_CPUTIME_ID), now = 1;
+	/* this thread's CPU: the exporter's thread is counted apart */
+	uint64_t start = clock_ns(CLOCK_THREAD_CPUTIME_ID),
+		 pstart = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	uint64_t now = 1;
 
 	if (st)
 		store__begin(st);
@@ -148,21 +180,22 @@ static double throughput(struct gen *g, struct store *st)
 			correlator__tick(c, now);
 			/* a commit every 16,384 events: the server commits every
 			 * 50 ms, which is this many at 330,000 events a second */
-			if (st && (i & 16383) == 16383) {
-				store__commit(st);
-				store__begin(st);
-			}
+			if (st && (i & 16383) == 16383)
+				bench_commit(b);
 		}
 	}
 	correlator__tick(c, UINT64_MAX);
 	if (st)
 		store__commit(st);
+	if (b->exporter)
+		exporter__commit(b->exporter);
 	correlator__stats(c, &cs);
-	double secs = (clock_ns(CLOCK_PROCESS_CPUTIME_ID) - start) / 1e9;
+	double secs = (clock_ns(CLOCK_THREAD_CPUTIME_ID) - start) / 1e9;
+	double others = (clock_ns(CLOCK_PROCESS_CPUTIME_ID) - pstart) / 1e9 - secs;
 	printf("  %zu events, %llu exchanges, %llu matched, %llu trajectories written in %.3f s "
-	       "CPU\n",
+	       "CPU (%.3f s in other threads)\n",
 	       g->n, (unsigned long long)cs.exchanges, (unsigned long long)cs.matched,
-	       (unsigned long long)cs.trajectories, secs);
+	       (unsigned long long)cs.trajectories, secs, others);
 	correlator__free(c);
 	return g->n / secs;
 }
@@ -197,27 +230,75 @@ static void memory_per_connection(void)
 	free(g.host);
 }
 
+/* The exporter's counters once it has sent what it could (5 s at most). */
+static void exporter_report(struct exporter *x)
+{
+	struct exporter_stats st;
+	uint64_t start = mono_ns();
+
+	for (int i = 0; i < 500; i++) {
+		exporter__stats(x, &st);
+		if (!st.queue_spans)
+			break;
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+	}
+	exporter__stats(x, &st);
+	printf("otlp: %llu spans queued, %llu sent in %llu requests, %llu dropped (queue full), "
+	       "%llu failed; the queue drained %.2f s after the last commit\n",
+	       (unsigned long long)st.queued, (unsigned long long)st.sent,
+	       (unsigned long long)st.requests, (unsigned long long)st.dropped,
+	       (unsigned long long)st.failed, (mono_ns() - start) / 1e9);
+}
+
 int main(int argc, char **argv)
 {
 	struct gen g = {.cap = argc > 1 ? strtoull(argv[1], NULL, 10) : 4000000};
-	struct store *st = NULL;
+	struct bench_sink b = {.svcs = svc_table__new()};
 	struct store_opts so = {0};
+	struct metrics_opts mo;
+	struct exporter_opts xo;
 
-	if (argc > 3 && !strcmp(argv[2], "--store")) {
-		st = store__open(argv[3], &so);
-		if (!st)
-			return 1;
+	heap_keep_large_blocks(); /* as the server does */
+	metrics_opts_defaults(&mo);
+	exporter_opts_defaults(&xo);
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--store") && i + 1 < argc) {
+			b.store = store__open(argv[++i], &so);
+			if (!b.store)
+				return 1;
+		} else if (!strcmp(argv[i], "--metrics") && !b.metrics) {
+			b.metrics = metrics__new(&mo);
+		} else if (!strcmp(argv[i], "--otlp") && i + 1 < argc) {
+			xo.url = argv[++i];
+			b.exporter = exporter__start(&xo);
+			if (!b.metrics)
+				b.metrics = metrics__new(&mo);
+			if (!b.exporter)
+				return 1;
+		} else {
+			fprintf(stderr,
+				"usage: %s [EVENTS] [--store DB] [--metrics] [--otlp URL]\n",
+				argv[0]);
+			return 2;
+		}
 	}
 	g.ev = malloc(g.cap * REC_SIZE);
 	g.host = malloc(g.cap * sizeof(char *));
-	if (!g.ev || !g.host)
+	if (!g.ev || !g.host || !b.svcs)
 		return 1;
 	generate(&g);
-	printf("correlation %s:\n", st ? "with storage (SQLite)" : "without storage");
-	printf("throughput: %.0f events/s on one core\n", throughput(&g, st));
-	if (!st)
+	printf("correlation %s%s%s:\n", b.store ? "with storage (SQLite)" : "without storage",
+	       b.metrics ? ", metrics" : "", b.exporter ? ", OTLP export" : "");
+	printf("throughput: %.0f events/s on one core\n", throughput(&g, &b));
+	if (b.exporter)
+		exporter_report(b.exporter);
+	if (!b.store && !b.metrics)
 		memory_per_connection();
-	store__close(st);
+	exporter__stop(b.exporter);
+	metrics__free(b.metrics);
+	svc_table__free(b.svcs);
+	store__close(b.store);
 	free(g.ev);
 	free(g.host);
 	return 0;

@@ -9,6 +9,8 @@ echo "== correlation into SQLite"
 db=$(mktemp -u /tmp/weft-bench-XXXXXX.db)
 build/bench/correlate_bench 2000000 --store "$db"
 rm -f "$db" "$db-wal" "$db-shm"
+echo "== what /metrics and OTLP export cost the ingest thread"
+bench/export_cost.sh 3 1000000
 echo "== the sensor's JSON line (one core)"
 build/bench/event_format_bench
 if [[ $EUID -eq 0 ]]; then

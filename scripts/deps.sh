@@ -14,7 +14,7 @@ RUN_PKGS=(iproute2 iptables procps)
 TEST_PKGS=(
 	python3 curl nginx-light wrk apache2 postgresql redis-server
 	default-jdk-headless libpostgresql-jdbc-java python3-psycopg2 sqlite3
-	chromium clang-format haproxy golang-go
+	chromium clang-format haproxy golang-go prometheus
 	rabbitmq-server python3-oslo.messaging python3-pika
 )
 # The dashboard is bundled with npm at build time (run and test). Node.js may
@@ -68,5 +68,13 @@ if [[ -f $web/package-lock.json ]] &&
 	{ [[ ! -d $web/node_modules/playwright-core || ! -d $web/node_modules/vite ]] ||
 		[[ $web/package-lock.json -nt $web/node_modules/.package-lock.json ]]; }; then
 	(cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# The OTLP tests' receiver decodes what weft exports with OpenTelemetry's own
+# protobuf definitions (tests/otlp/package-lock.json pins them).
+otlp=$(cd "$(dirname "$0")/.." && pwd)/tests/otlp
+if [[ ${1:-all} == test || ${1:-all} == all ]] && [[ -f $otlp/package-lock.json ]] &&
+	{ [[ ! -d $otlp/node_modules/@opentelemetry/otlp-transformer ]] ||
+		[[ $otlp/package-lock.json -nt $otlp/node_modules/.package-lock.json ]]; }; then
+	(cd "$otlp" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 exit 0

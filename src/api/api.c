@@ -47,6 +47,7 @@ static const struct api_route routes[] = {
     {"GET", "/api/sensors", api_route_sensors},
     {"GET", "/api/health", api_route_health},
     {"POST", "/api/sensors/*/control", api_route_control},
+    {"GET", "/metrics", api_route_metrics},
     {0},
 };
 

@@ -7,10 +7,11 @@
  *   GET  /api/trajectories/{id}
  *   GET  /api/sensors
  *   GET  /api/health
+ *   GET  /metrics                       (Prometheus text format 0.0.4)
  *   POST /api/sensors/{id}/control      (body: one command line)
  *   GET  / and /<file>                   (static files from web_root, if set)
  * Every answer is JSON ({"error":"..."} with 400, 404, 405, 500, 501, 502, 503),
- * except static files. */
+ * except static files and /metrics. */
 #ifndef WEFT_API_H
 #define WEFT_API_H
 
@@ -30,7 +31,10 @@ struct api_hooks {
 	int (*control)(const char *sensor, const char *command, char *reply, size_t cap, void *ctx);
 	/* Adds the server's own fields to the /api/health document. */
 	void (*health)(json_object *doc, void *ctx);
-	void *ctx;	      /* passed to both callbacks */
+	/* The /metrics text (malloc'ed, the API frees it; *len without a NUL),
+	 * NULL when it cannot be made (500). */
+	char *(*metrics)(size_t *len, void *ctx);
+	void *ctx;	      /* passed to every callback */
 	const char *web_root; /* directory of static files for the dashboard */
 };
 

@@ -55,6 +55,7 @@ void api_route_trajectory(struct api_call *c);
 void api_route_sensors(struct api_call *c);
 void api_route_health(struct api_call *c);
 void api_route_control(struct api_call *c);
+void api_route_metrics(struct api_call *c);
 /* Static files (api_static.c): GET of any path outside /api. */
 void api_route_static(struct api_call *c);
 

@@ -277,3 +277,32 @@ void api_route_control(struct api_call *c)
 	free(reply);
 	api_ok(c, doc);
 }
+
+/* Prometheus scrapes: the text the server's hook renders from its last
+ * published snapshot, never the database. */
+void api_route_metrics(struct api_call *c)
+{
+	const struct api_hooks *h = api_hooks(c);
+	size_t len = 0;
+	char *text;
+
+	if (!h->metrics) {
+		api_error(c, MHD_HTTP_NOT_IMPLEMENTED, "this server keeps no metrics");
+		return;
+	}
+	text = h->metrics(&len, h->ctx);
+	if (!text) {
+		api_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "metrics: out of memory");
+		return;
+	}
+	c->raw = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!c->raw) {
+		free(text);
+		api_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "metrics: out of memory");
+		return;
+	}
+	MHD_add_response_header(c->raw, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/plain; version=0.0.4; charset=utf-8");
+	MHD_add_response_header(c->raw, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	c->status = MHD_HTTP_OK;
+}

@@ -19,6 +19,9 @@
 #include "common/heap.h"
 #include "common/log.h"
 #include "common/str.h"
+#include "export/exporter.h"
+#include "export/metrics.h"
+#include "export/services.h"
 #include "server/ingest.h"
 #include "store/store.h"
 #include "version.h"
@@ -32,6 +35,7 @@
 #define TICK_EVERY_NS	   100000000ull
 #define HOUSEKEEPING_NS	   1000000000ull
 #define PRUNE_EVERY_NS	   60000000000ull
+#define METRICS_EVERY_NS   1000000000ull /* a scrape sees counters this old at most */
 
 /* What /api/health shows: copied by the server's thread after each commit
  * and read by the API's threads, which never touch the live tables. */
@@ -42,6 +46,8 @@ struct health {
 	struct corr_stats corr;
 	uint64_t commit_failures;
 	char store_error[160]; /* the last commit's failure, "" once a commit succeeds */
+	bool otlp;	       /* an exporter runs: otlp is set */
+	struct exporter_stats otlp_stats;
 };
 
 struct server {
@@ -53,6 +59,14 @@ struct server {
 	struct corr_opts corr_opts;
 	struct corr_sink corr_sink;
 	struct health health;
+	struct svc_table *svcs;		 /* the services named so far, for exports */
+	struct metrics *metrics;	 /* /metrics: counted here, published as snapshots */
+	struct exporter *exporter;	 /* NULL without --otlp */
+	struct metrics_sensor *msensors; /* scratch for publishing sensors */
+	int nmsensors, msensors_cap;
+	uint64_t retractions;
+	uint64_t next_metrics;
+	uint32_t pid; /* this process, whose export requests are not exported */
 	bool replaying;
 	bool in_tx;
 	uint64_t tx_started;
@@ -80,11 +94,19 @@ void server_config_defaults(struct server_config *cfg)
 
 /* ---- what the correlator produces goes to the store --------------------------------- */
 
+/* A replay re-emits what was counted and exported before (by this process
+ * before a failed commit, or by the last one before a restart): it is only
+ * stored. */
 static void sink_trajectory(const struct weft_trajectory *t, void *ctx)
 {
 	struct server *s = ctx;
 
 	store__put_trajectory(s->store, t);
+	if (s->replaying)
+		return;
+	metrics__trajectory(s->metrics, t, s->svcs, mono_ns());
+	if (s->exporter && !exporter_own_request(t, s->pid))
+		exporter__stage(s->exporter, t, s->svcs);
 }
 
 static void sink_retract(uint64_t id, void *ctx)
@@ -92,6 +114,7 @@ static void sink_retract(uint64_t id, void *ctx)
 	struct server *s = ctx;
 
 	store__delete_trajectory(s->store, id);
+	s->retractions++;
 }
 
 static void sink_service(const struct weft_service *svc, void *ctx)
@@ -99,6 +122,7 @@ static void sink_service(const struct weft_service *svc, void *ctx)
 	struct server *s = ctx;
 
 	store__put_service(s->store, svc, wall_ns());
+	svc_table__put(s->svcs, svc);
 }
 
 /* ---- batches ------------------------------------------------------------------------------ */
@@ -202,6 +226,9 @@ static void health_publish(struct server *s, const char *store_error, bool store
 	h->batches = s->batches;
 	h->events = s->events;
 	correlator__stats(s->corr, &h->corr);
+	if (s->exporter)
+		exporter__stats(s->exporter, &h->otlp_stats);
+	h->otlp = s->exporter != NULL;
 	if (store_error) {
 		h->commit_failures++;
 		str_copy(h->store_error, sizeof(h->store_error), store_error);
@@ -209,6 +236,58 @@ static void health_publish(struct server *s, const char *store_error, bool store
 		h->store_error[0] = '\0';
 	}
 	pthread_mutex_unlock(&h->lock);
+}
+
+static void add_msensor(const char *sensor, const char *host, const struct ingest_sensor_stats *st,
+			void *ctx)
+{
+	struct server *s = ctx;
+	struct metrics_sensor *m;
+
+	if (s->nmsensors == s->msensors_cap) {
+		int cap = s->msensors_cap ? 2 * s->msensors_cap : 16;
+		struct metrics_sensor *p = realloc(s->msensors, (size_t)cap * sizeof(*p));
+
+		if (!p)
+			return;
+		s->msensors = p;
+		s->msensors_cap = cap;
+	}
+	m = &s->msensors[s->nmsensors++];
+	memset(m, 0, sizeof(*m));
+	snprintf(m->id, sizeof(m->id), "%s", sensor);
+	snprintf(m->host, sizeof(m->host), "%s", host);
+	m->events = st->events;
+	m->batches = st->batches;
+	m->ring_drops = st->drops;
+	m->spool_drops = st->spool_drops;
+	m->lag_ns = st->lag_ns;
+	m->last_seen_ns = st->last_seen_ns;
+	m->connected = st->connected;
+}
+
+/* The counters /metrics shows, copied for the API's threads. */
+static void metrics_publish(struct server *s)
+{
+	struct metrics_server ms = {
+	    .batches = s->batches,
+	    .duplicate_batches = s->duplicates,
+	    .events = s->events,
+	    .trajectories_retracted = s->retractions,
+	    .sensors_connected = s->ingest ? ingest__connected(s->ingest) : 0,
+	    .otlp = s->exporter != NULL,
+	};
+
+	pthread_mutex_lock(&s->health.lock);
+	ms.commit_failures = s->health.commit_failures;
+	pthread_mutex_unlock(&s->health.lock);
+	correlator__stats(s->corr, &ms.corr);
+	if (s->exporter)
+		exporter__stats(s->exporter, &ms.otlp_stats);
+	s->nmsensors = 0;
+	if (s->ingest)
+		ingest__each_sensor(s->ingest, add_msensor, s);
+	metrics__publish(s->metrics, &ms, s->msensors, s->nmsensors);
 }
 
 static int replay(struct server *s);
@@ -227,6 +306,8 @@ static void commit_failed(struct server *s, int err)
 	log_error("server: %s; nothing of it is acknowledged, sensors send it again", why);
 	store__rollback(s->store);
 	s->in_tx = false;
+	if (s->exporter)
+		exporter__discard(s->exporter);
 	if (s->ingest)
 		ingest__drop_all(s->ingest, "the database refused a commit");
 	health_publish(s, why, false);
@@ -256,9 +337,15 @@ static void commit_cycle(struct server *s, uint64_t now)
 		return;
 	}
 	s->in_tx = false;
+	if (s->exporter)
+		exporter__commit(s->exporter);
 	if (s->ingest) /* not yet while replaying */
 		ingest__flush_acks(s->ingest);
 	health_publish(s, NULL, stored);
+	if (now >= s->next_metrics && !s->replaying) {
+		metrics_publish(s);
+		s->next_metrics = now + METRICS_EVERY_NS;
+	}
 }
 
 static void put_sensor(const char *sensor, const char *host, const struct ingest_sensor_stats *st,
@@ -337,6 +424,36 @@ static int api_control(const char *sensor, const char *command, char *reply, siz
 	return ingest__control(s->ingest, sensor, command, reply, cap, 3000);
 }
 
+static json_object *otlp_json(const struct exporter_stats *x)
+{
+	json_object *o = json_object_new_object();
+	const struct {
+		const char *name;
+		uint64_t v;
+	} fields[] = {
+	    {"queued", x->queued},
+	    {"sent", x->sent},
+	    {"dropped", x->dropped},
+	    {"failed", x->failed},
+	    {"rejected", x->rejected},
+	    {"superseded", x->superseded},
+	    {"requests", x->requests},
+	    {"request_failures", x->request_failures},
+	    {"retries", x->retries},
+	    {"queue_spans", x->queue_spans},
+	    {"queue_bytes", x->queue_bytes},
+	    {"queue_capacity", x->queue_capacity},
+	    {"last_success_ns", x->last_success_ns},
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		json_object_object_add(o, fields[i].name,
+				       json_object_new_int64((int64_t)fields[i].v));
+	json_object_object_add(o, "last_error",
+			       x->last_error[0] ? json_object_new_string(x->last_error) : NULL);
+	return o;
+}
+
 /* From an API thread: only the copy the server's thread published. */
 static void api_health(json_object *o, void *ctx)
 {
@@ -357,7 +474,17 @@ static void api_health(json_object *o, void *ctx)
 			       json_object_new_int64((int64_t)h->corr.trajectories));
 	json_object_object_add(o, "commit_failures",
 			       json_object_new_int64((int64_t)h->commit_failures));
+	if (h->otlp)
+		json_object_object_add(o, "otlp", otlp_json(&h->otlp_stats));
 	pthread_mutex_unlock(&h->lock);
+}
+
+/* From an API thread: the snapshot the server's thread published. */
+static char *api_metrics(size_t *len, void *ctx)
+{
+	struct server *s = ctx;
+
+	return metrics__render(s->metrics, len);
 }
 
 static const char *default_web_root(void)
@@ -385,6 +512,19 @@ static const char *default_web_root(void)
 	return NULL;
 }
 
+static struct exporter *exporter_start(const struct server_config *cfg)
+{
+	struct exporter_opts o;
+
+	exporter_opts_defaults(&o);
+	o.url = cfg->otlp_url;
+	for (int i = 0; i < cfg->notlp_headers && i < EXPORTER_HEADERS_MAX; i++)
+		o.headers[i] = cfg->otlp_headers[i];
+	if (cfg->otlp_queue_spans)
+		o.queue_spans = cfg->otlp_queue_spans;
+	return exporter__start(&o);
+}
+
 int server_run(const struct server_config *cfg, const volatile sig_atomic_t *stop)
 {
 	struct server s = {
@@ -399,7 +539,9 @@ int server_run(const struct server_config *cfg, const volatile sig_atomic_t *sto
 	struct store_opts so = {.keep_events = cfg->keep_events, .sync_full = cfg->sync_full};
 	struct ingest_handlers ih = {
 	    .hello = on_hello, .batch = on_batch, .api_port = cfg->http_port, .ctx = &s};
-	struct api_hooks hooks = {.control = api_control, .health = api_health, .ctx = &s};
+	struct api_hooks hooks = {
+	    .control = api_control, .health = api_health, .metrics = api_metrics, .ctx = &s};
+	struct metrics_opts mo;
 	int ret = 1;
 
 	heap_keep_large_blocks();
@@ -407,6 +549,16 @@ int server_run(const struct server_config *cfg, const volatile sig_atomic_t *sto
 	s.store = store__open(cfg->db_path, &so);
 	if (!s.store)
 		return 1;
+	s.pid = (uint32_t)getpid();
+	metrics_opts_defaults(&mo);
+	mo.horizon_ns =
+	    2 * cfg->keep_ns; /* a span's tree is re-emitted only while it is in memory */
+	s.svcs = svc_table__new();
+	s.metrics = metrics__new(&mo);
+	if (!s.svcs || !s.metrics)
+		goto cleanup;
+	if (cfg->otlp_url && !(s.exporter = exporter_start(cfg)))
+		goto cleanup;
 	s.corr = correlator__new(&s.corr_opts, &s.corr_sink);
 	if (!s.corr || replay(&s))
 		goto cleanup;
@@ -447,8 +599,12 @@ cleanup:
 	api__stop(s.api);
 	if (s.in_tx)
 		store__rollback(s.store);
+	exporter__stop(s.exporter); /* after the last commit: what it queued is flushed */
 	ingest__free(s.ingest);
 	correlator__free(s.corr);
+	metrics__free(s.metrics);
+	svc_table__free(s.svcs);
+	free(s.msensors);
 	store__close(s.store);
 	return ret;
 }

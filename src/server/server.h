@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "export/exporter.h"
+
 struct server_config {
 	char ingest_addr[128];
 	uint16_t ingest_port;
@@ -19,6 +21,10 @@ struct server_config {
 	uint64_t retention_ns; /* derived data older than this is deleted */
 	uint64_t settle_ns;    /* a trajectory is written once quiet this long */
 	uint64_t keep_ns;      /* in-memory horizon of the correlator */
+	const char *otlp_url;  /* export trajectories to this OTLP/HTTP traces endpoint */
+	const char *otlp_headers[EXPORTER_HEADERS_MAX]; /* "Name: value" for each request */
+	int notlp_headers;
+	uint64_t otlp_queue_spans; /* the export queue's bound, in OTLP spans */
 };
 
 void server_config_defaults(struct server_config *cfg);

@@ -24,6 +24,9 @@ enum {
 	OPT_WEB,
 	OPT_SYNC_FULL,
 	OPT_NO_SENSOR,
+	OPT_OTLP,
+	OPT_OTLP_HEADER,
+	OPT_OTLP_QUEUE,
 };
 
 static const struct weft_opt server_opts[] = {
@@ -35,6 +38,12 @@ static const struct weft_opt server_opts[] = {
     {"settle", OPT_SETTLE, "DURATION", "write a trajectory once quiet this long (default 500ms)"},
     {"web", OPT_WEB, "DIR", "serve the dashboard from DIR"},
     {"sync-full", OPT_SYNC_FULL, NULL, "fsync every commit (survives power loss, slower)"},
+    {"otlp", OPT_OTLP, "URL",
+     "export trajectories as OTLP traces (OTLP/HTTP JSON), e.g. http://host:4318/v1/traces"},
+    {"otlp-header", OPT_OTLP_HEADER, "'NAME: VALUE'",
+     "a header for every export request (authentication), up to 8"},
+    {"otlp-queue", OPT_OTLP_QUEUE, "SPANS",
+     "spans waiting for export at most, past which they are dropped (default 10000)"},
     {"verbose", 'v', NULL, "more diagnostics"},
     {0},
 };
@@ -44,6 +53,7 @@ static const struct weft_opt up_opts[] = {
     {"http", OPT_HTTP, "HOST:PORT", "HTTP API and dashboard (default 127.0.0.1:7070)"},
     {"listen", OPT_LISTEN, "HOST:PORT", "sensor ingest address (default 127.0.0.1:7071)"},
     {"no-sensor", OPT_NO_SENSOR, NULL, "start the server alone"},
+    {"otlp", OPT_OTLP, "URL", "export trajectories as OTLP traces (see weft server --help)"},
     {"verbose", 'v', NULL, "more diagnostics"},
     {0},
 };
@@ -60,6 +70,45 @@ static int host_port_opt(const char *name, const char *arg, char *host, size_t c
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int otlp_opt(struct server_config *cfg, int key, const char *arg)
+{
+	uint64_t n;
+
+	switch (key) {
+	case OPT_OTLP:
+		if (strncmp(arg, "http://", 7) && strncmp(arg, "https://", 8)) {
+			fprintf(stderr,
+				"weft: bad value '%s' for --otlp: expected an http:// or "
+				"https:// URL, like http://127.0.0.1:4318/v1/traces\n",
+				arg);
+			return -EINVAL;
+		}
+		cfg->otlp_url = arg;
+		return 0;
+	case OPT_OTLP_HEADER:
+		if (!strchr(arg, ':') || *arg == ':' || strpbrk(arg, "\r\n") ||
+		    cfg->notlp_headers >= EXPORTER_HEADERS_MAX) {
+			fprintf(stderr,
+				"weft: bad value '%s' for --otlp-header: expected 'NAME: VALUE' on "
+				"one line, at most %d of them\n",
+				arg, EXPORTER_HEADERS_MAX);
+			return -EINVAL;
+		}
+		cfg->otlp_headers[cfg->notlp_headers++] = arg;
+		return 0;
+	case OPT_OTLP_QUEUE:
+		if (parse_u64(arg, &n, 100, 10000000)) {
+			fprintf(stderr,
+				"weft: bad value '%s' for --otlp-queue: spans, 100 to 10000000\n",
+				arg);
+			return -EINVAL;
+		}
+		cfg->otlp_queue_spans = n;
+		return 0;
+	}
+	return -EINVAL;
 }
 
 static int server_opt(int key, const char *arg, void *ctx)
@@ -106,6 +155,10 @@ static int server_opt(int key, const char *arg, void *ctx)
 	case OPT_NO_SENSOR:
 		st->no_sensor = true;
 		return 0;
+	case OPT_OTLP:
+	case OPT_OTLP_HEADER:
+	case OPT_OTLP_QUEUE:
+		return otlp_opt(cfg, key, arg);
 	case 'v':
 		weft_log_level = WEFT_LOG_DEBUG;
 		return 0;
@@ -143,7 +196,9 @@ int cmd_server(int argc, char **argv)
 		       "an application dependency map and trajectories, stores them in SQLite\n"
 		       "and serves them over HTTP.",
 	    .examples = "  weft server --db /var/lib/weft/weft.db\n"
-			"  weft server --listen 0.0.0.0:7071 --http 127.0.0.1:7070\n",
+			"  weft server --listen 0.0.0.0:7071 --http 127.0.0.1:7070\n"
+			"  weft server --otlp http://127.0.0.1:4318/v1/traces\n"
+			"  curl http://127.0.0.1:7070/metrics\n",
 	};
 	struct cmd_state st = {0};
 	int err = parse(argc, argv, "server", server_opts, &help, &st);
@@ -153,21 +208,42 @@ int cmd_server(int argc, char **argv)
 	return server_run(&st.cfg, &weft_stop_requested);
 }
 
+/* The port of an http:// or https:// URL. */
+static unsigned int url_port(const char *url)
+{
+	const char *host = strstr(url, "://"), *end, *colon;
+	unsigned int port = 0;
+
+	if (!host)
+		return 0;
+	host += 3;
+	end = host + strcspn(host, "/?#");
+	colon = memrchr(host, ':', (size_t)(end - host));
+	if (colon && !memchr(colon, ']', (size_t)(end - colon)) &&
+	    sscanf(colon + 1, "%u", &port) == 1)
+		return port;
+	return strncmp(url, "https", 5) ? 80 : 443;
+}
+
 /* The sensor runs as a child process: a crash of one never takes the other,
  * and it is the same binary with the same options a remote host would use. */
 static pid_t start_sensor(const struct server_config *cfg)
 {
-	char server[160], host[256] = "localhost", http_port[8];
+	char server[160], host[256] = "localhost", http_port[8], otlp_port[8];
 	pid_t pid;
 
 	gethostname(host, sizeof(host) - 1);
 	snprintf(server, sizeof(server), "%s:%u", cfg->ingest_addr, cfg->ingest_port);
 	snprintf(http_port, sizeof(http_port), "%u", cfg->http_port);
+	/* without an exporter, ignoring the API's port again changes nothing */
+	snprintf(otlp_port, sizeof(otlp_port), "%u",
+		 cfg->otlp_url ? url_port(cfg->otlp_url) : cfg->http_port);
 	pid = fork();
 	if (pid == 0) {
-		/* The dashboard's own polling is not an application to map. */
+		/* The dashboard's own polling is not an application to map, nor
+		 * the export of trajectories. */
 		execl("/proc/self/exe", "weft", "sensor", "--server", server, "--host", host,
-		      "--ignore-port", http_port, (char *)NULL);
+		      "--ignore-port", http_port, "--ignore-port", otlp_port, (char *)NULL);
 		fprintf(stderr, "weft up: cannot start the sensor: %s\n", strerror(errno));
 		_exit(127);
 	}

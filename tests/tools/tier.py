@@ -2,9 +2,10 @@
 """One tier of a multi-tier test application, or its client.
 
   tier.py serve --name front --port 8001 [--next http://127.0.0.1:8002/middle]
+                [--delay SECONDS]
       A thread-per-request HTTP server. GET /<name>/<id> calls <next>/<id> when
       a next tier is given (keep-alive, one connection per serving thread),
-      then answers 200. /<name>/<id>?fail=1 answers 503.
+      waits --delay, then answers 200. /<name>/<id>?fail=1 answers 503.
   tier.py client --url http://127.0.0.1:8001/front --threads 4 --requests 25
       Closed loop: each thread sends its requests on one keep-alive
       connection; ids are "<thread>-<n>". Prints the ids it completed.
@@ -49,6 +50,8 @@ class Tier(BaseHTTPRequestHandler):
             status = self.downstream(ident)
         if "fail=1" in query:
             status = 503
+        if self.server.delay:
+            time.sleep(self.server.delay)
         body = ("%s %s\n" % (self.server.name, ident)).encode()
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
@@ -61,6 +64,7 @@ def serve(args):
     srv.daemon_threads = True
     srv.name = args.name
     srv.next_url = args.next
+    srv.delay = args.delay
     print("listening", flush=True)
     srv.serve_forever()
 
@@ -101,6 +105,7 @@ def main():
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, required=True)
     s.add_argument("--next", default="")
+    s.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
     c = sub.add_parser("client")
     c.add_argument("--url", required=True)
     c.add_argument("--threads", type=int, default=4)

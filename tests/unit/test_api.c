@@ -73,6 +73,17 @@ static void fake_health(json_object *doc, void *ctx)
 	json_object_object_add(doc, "sensors_connected", json_object_new_int(1));
 }
 
+static char *fake_metrics(size_t *len, void *ctx)
+{
+	static const char text[] =
+	    "# HELP weft_up 1 while serving.\n# TYPE weft_up gauge\nweft_up 1\n";
+	char *t = strdup(text);
+
+	(void)ctx;
+	*len = sizeof(text) - 1;
+	return t;
+}
+
 /* ---- data ----------------------------------------------------------------------------------- */
 
 static void put_svc(struct store *s, uint64_t id, const char *comm, uint16_t port)
@@ -219,7 +230,8 @@ static void expect_error(struct fixture *f, const char *method, const char *path
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct api_hooks hooks = {.control = fake_control, .health = fake_health, .ctx = f};
+	struct api_hooks hooks = {
+	    .control = fake_control, .health = fake_health, .metrics = fake_metrics, .ctx = f};
 	char file[160];
 	FILE *fp;
 
@@ -494,6 +506,19 @@ static void test_static(void **state)
 	reply_free(r);
 }
 
+/* Prometheus's text, not JSON; other methods are refused. */
+static void test_metrics(void **state)
+{
+	struct reply *r = request(*state, "GET", "/metrics", NULL);
+
+	assert_int_equal(r->status, 200);
+	assert_string_equal(r->type, "text/plain; version=0.0.4; charset=utf-8");
+	assert_string_equal(r->body,
+			    "# HELP weft_up 1 while serving.\n# TYPE weft_up gauge\nweft_up 1\n");
+	reply_free(r);
+	expect_error(*state, "POST", "/metrics", "x", 405);
+}
+
 static void test_sensors(void **state)
 {
 	struct reply *r = request(*state, "GET", "/api/sensors", NULL);
@@ -574,6 +599,7 @@ static void test_no_hooks(void **state)
 	assert_int_not_equal(api__port(f->api), api__port(main_api));
 	expect_error(f, "POST", "/api/sensors/web1/control", "messages off", 501);
 	expect_error(f, "GET", "/", NULL, 404);
+	expect_error(f, "GET", "/metrics", NULL, 501);
 	api__stop(f->api);
 	f->api = main_api;
 }
@@ -586,7 +612,7 @@ int main(void)
 	    cmocka_unit_test(test_trajectory),	  cmocka_unit_test(test_bad_parameters),
 	    cmocka_unit_test(test_unknown_paths), cmocka_unit_test(test_static),
 	    cmocka_unit_test(test_sensors),	  cmocka_unit_test(test_control),
-	    cmocka_unit_test(test_no_hooks),
+	    cmocka_unit_test(test_no_hooks),	  cmocka_unit_test(test_metrics),
 	};
 	int rc;
 
