@@ -12,7 +12,7 @@ BUILD_PKGS=(
 )
 RUN_PKGS=(iproute2 iptables procps)
 TEST_PKGS=(
-	python3 curl nginx-light wrk apache2 postgresql redis-server
+	python3 curl openssl nginx-light wrk apache2 postgresql redis-server
 	default-jdk-headless libpostgresql-jdbc-java python3-psycopg2 sqlite3
 	chromium clang-format haproxy golang-go prometheus
 	rabbitmq-server python3-oslo.messaging python3-pika
