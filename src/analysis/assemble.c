@@ -254,10 +254,10 @@ static void walk_span(struct correlator *c, struct walk *w, struct half *cl, str
 	} else {
 		s->server_service = service_external(c, cl->family, cl->daddr, cl->dport);
 	}
-	if (!cl && sv->msg_parent) { /* a delivery: the broker passed it on */
-		s->link = sv->link;
+	if (!cl) /* its client evicted, or a delivery whose publish is a guess */
 		s->uncertain |= sv->uncertain;
-	}
+	if (!cl && sv->msg_parent) /* a delivery: the broker passed it on */
+		s->link = sv->link;
 	if (!cl) /* the broker delivering a message, or a client not observed */
 		s->client_service = service_external(c, sv->family, sv->daddr,
 						     sv->proto == WEFT_PROTO_AMQP ? sv->dport : 0);

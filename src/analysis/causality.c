@@ -341,6 +341,15 @@ static void orphan(struct correlator *c, struct half *cl, uint64_t now_mono)
  * them are remembered until a request of the process goes undecided soon
  * after one: from then on the process is known to hand its deliveries off,
  * and every such delivery is marked as maybe missing children. */
+#define ACKED_MAX 32
+
+struct acked_ring {
+	struct {
+		uint64_t id, ts;
+	} e[ACKED_MAX];
+	int n;
+};
+
 void causality_acked(struct correlator *c, struct half *sv, uint64_t now_mono)
 {
 	struct proc_entry *p = corr_proc(c, sv->host, sv->pid);
@@ -351,10 +360,12 @@ void causality_acked(struct correlator *c, struct half *sv, uint64_t now_mono)
 		mark_incomplete(c, sv, now_mono);
 		return;
 	}
-	if (p->nacked == sizeof(p->acked) / sizeof(p->acked[0]))
-		memmove(&p->acked[0], &p->acked[1], sizeof(p->acked[0]) * --p->nacked);
-	p->acked[p->nacked].id = sv->id;
-	p->acked[p->nacked++].ts = sv->req_start;
+	if (!p->acked && !(p->acked = calloc(1, sizeof(*p->acked))))
+		return;
+	if (p->acked->n == ACKED_MAX)
+		memmove(&p->acked->e[0], &p->acked->e[1], sizeof(p->acked->e[0]) * --p->acked->n);
+	p->acked->e[p->acked->n].id = sv->id;
+	p->acked->e[p->acked->n++].ts = sv->req_start;
 }
 
 static void handed_off_check(struct correlator *c, struct proc_entry *p, const struct half *cl,
@@ -362,18 +373,19 @@ static void handed_off_check(struct correlator *c, struct proc_entry *p, const s
 {
 	bool recent = false;
 
-	for (int i = 0; i < p->nacked; i++)
-		recent |= cl->req_start - p->acked[i].ts < UNDECIDED_WAIT_NS;
+	for (int i = 0; i < p->acked->n; i++)
+		recent |= cl->req_start - p->acked->e[i].ts < UNDECIDED_WAIT_NS;
 	if (!recent)
 		return;
 	p->hands_off = true;
-	for (int i = 0; i < p->nacked; i++) {
-		struct half *sv = corr_half_by_id(c, p->acked[i].id);
+	for (int i = 0; i < p->acked->n; i++) {
+		struct half *sv = corr_half_by_id(c, p->acked->e[i].id);
 
 		if (sv)
 			mark_incomplete(c, sv, now_mono);
 	}
-	p->nacked = 0;
+	free(p->acked);
+	p->acked = NULL;
 }
 
 static bool forwarded(const struct half *sv, const struct half *cl, bool by_trace)
@@ -619,7 +631,7 @@ void causality_request_out(struct correlator *c, struct half *cl, struct endpoin
 		/* 4. A server's thread with nothing to go on: its next answer decides
 		 * (a goroutine's own, in Go: its threads serve many at a time). */
 		undecided_add(g ? g : t, cl);
-		if (p->nacked)
+		if (p->acked)
 			handed_off_check(c, p, cl, now_mono);
 	}
 	t->cur = ref_of(cl);
@@ -801,6 +813,22 @@ void causality_expire(struct correlator *c, uint64_t now_mono)
 			HASH_DEL(c->threads, t);
 			free(t);
 		}
+	}
+}
+
+void causality_bound(struct correlator *c, size_t max)
+{
+	struct thread_entry *t, *tmp;
+
+	HASH_ITER(hh, c->threads, t, tmp) /* oldest first */
+	{
+		if (HASH_COUNT(c->threads) <= max)
+			return;
+		if (t->open || t->undecided)
+			continue;
+		HASH_DEL(c->threads, t);
+		free(t);
+		c->stats.evicted_threads++;
 	}
 }
 

@@ -179,6 +179,36 @@ static void match_remove(struct correlator *c, struct half *h)
 	}
 }
 
+/* Halves evicted before their other side came: that side, when it comes,
+ * is flagged instead of standing as a whole span. Direct-mapped: a newer
+ * key takes an older one's slot. */
+#define EVICTED_SLOTS 65536
+
+static uint64_t match_hash(uint32_t req_seq, uint8_t role)
+{
+	uint64_t h = fnv1a(0xcbf29ce484222325ull, &req_seq, sizeof(req_seq));
+
+	h = fnv1a(h, &role, sizeof(role));
+	return h ? h : 1;
+}
+
+static void evicted_note(struct correlator *c, const struct half *h)
+{
+	uint64_t k = match_hash(h->req_seq, h->role);
+
+	if (!c->evicted_keys && !(c->evicted_keys = calloc(EVICTED_SLOTS, sizeof(uint64_t))))
+		return;
+	c->evicted_keys[k % EVICTED_SLOTS] = k;
+}
+
+static bool evicted_peer(const struct correlator *c, const struct half *h)
+{
+	uint64_t k = match_hash(h->req_seq,
+				h->role == WEFT_ROLE_CLIENT ? WEFT_ROLE_SERVER : WEFT_ROLE_CLIENT);
+
+	return c->evicted_keys && c->evicted_keys[k % EVICTED_SLOTS] == k;
+}
+
 /* Joins h with the waiting half of the opposite role and the same request
  * sequence number, or makes h wait. */
 static void match(struct correlator *c, struct half *h, uint64_t now_mono)
@@ -199,6 +229,8 @@ static void match(struct correlator *c, struct half *h, uint64_t now_mono)
 		corr_touch(c, o, now_mono);
 		return;
 	}
+	if (evicted_peer(c, h))
+		h->uncertain = true;
 	h->mkey = (struct match_key){.req_seq = h->req_seq, .role = h->role};
 	HASH_ADD(hh_match, c->match, mkey, sizeof(h->mkey), h);
 	h->in_match = true;
@@ -577,6 +609,71 @@ static void expire(struct correlator *c, uint64_t now_mono)
 	mq_expire(c, now_mono);
 }
 
+/* Forgets a half before its time. What it was joined to is flagged: its
+ * parent may miss a child, its children lost their parent, its other side
+ * what hung from it. */
+static void evict_half(struct correlator *c, struct half *h, uint64_t now_mono)
+{
+	if (h->parent && !h->parent->incomplete) {
+		h->parent->incomplete = true;
+		corr_touch(c, h->parent, now_mono);
+	}
+	if (h->peer) { /* the span keeps one side, without what hung from this one */
+		h->peer->uncertain = true;
+		h->peer->incomplete |= h->peer->role == WEFT_ROLE_SERVER;
+		corr_touch(c, h->peer, now_mono);
+	}
+	for (struct half *ch = h->child; ch; ch = ch->sibling) {
+		ch->uncertain = true;
+		corr_touch(c, ch, now_mono);
+	}
+	for (struct half *d = h->msg_child; d; d = d->msg_sibling) {
+		d->uncertain = true;
+		corr_touch(c, d, now_mono);
+	}
+	if (h->dirty) { /* out of the assembly list first */
+		for (size_t i = 0; i < c->ndirty; i++)
+			if (c->dirty[i] == h)
+				c->dirty[i] = c->dirty[--c->ndirty];
+	}
+	if (!h->peer)
+		evicted_note(c, h);
+	corr_half_free(c, h);
+	c->stats.evicted_exchanges++;
+}
+
+/* The bounds of corr_opts.max_exchanges: what was touched least recently
+ * goes first. Connections and processes go in the order they came. */
+static void bound(struct correlator *c, uint64_t now_mono)
+{
+	size_t max = c->opts.max_exchanges ? c->opts.max_exchanges : CORR_MAX_EXCHANGES;
+	struct endpoint *ep, *etmp;
+	struct proc_entry *p, *ptmp;
+
+	while (c->all_head && c->stats.live_halves > max)
+		evict_half(c, c->all_head, now_mono);
+	HASH_ITER(hh, c->endpoints, ep, etmp)
+	{
+		if (HASH_COUNT(c->endpoints) <= max)
+			break;
+		endpoint_free(c, ep);
+		c->stats.evicted_connections++;
+	}
+	causality_bound(c, max);
+	HASH_ITER(hh, c->procs, p, ptmp)
+	{
+		if (HASH_COUNT(c->procs) <= max / 4)
+			break;
+		if (p->nopen)
+			continue;
+		HASH_DEL(c->procs, p);
+		free(p->acked);
+		free(p);
+		c->stats.evicted_processes++;
+	}
+	mq_bound(c, max);
+}
+
 void correlator__tick(struct correlator *c, uint64_t now_mono)
 {
 	/* Before assembly: a request that waited long enough for its thread to
@@ -586,6 +683,7 @@ void correlator__tick(struct correlator *c, uint64_t now_mono)
 	if (now_mono != UINT64_MAX) {
 		expire(c, now_mono);
 		calls_expire(c, now_mono);
+		bound(c, now_mono);
 	}
 }
 
@@ -621,9 +719,11 @@ void correlator__free(struct correlator *c)
 	}
 	mq_free(c);
 	causality_free(c);
+	free(c->evicted_keys);
 	HASH_ITER(hh, c->procs, p, ptmp)
 	{
 		HASH_DEL(c->procs, p);
+		free(p->acked);
 		free(p);
 	}
 	HASH_ITER(hh, c->hosts, h, htmp)

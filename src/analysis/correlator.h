@@ -25,9 +25,13 @@ struct corr_sink {
 };
 
 struct corr_opts {
-	uint64_t settle_ns; /* emit a trajectory once it has been quiet this long */
-	uint64_t keep_ns;   /* forget exchanges idle this long (memory bound) */
+	uint64_t settle_ns;	/* emit a trajectory once it has been quiet this long */
+	uint64_t keep_ns;	/* forget exchanges idle this long (memory bound) */
+	uint64_t max_exchanges; /* exchanges kept at most (about 0.7 KB each); connections and
+				   threads as many, processes a quarter; 0: the default */
 };
+
+#define CORR_MAX_EXCHANGES 1000000
 
 struct correlator;
 
@@ -68,6 +72,12 @@ struct corr_stats {
 	uint64_t endpoints;	  /* connections in memory now */
 	uint64_t calls;		  /* method calls received */
 	uint64_t calls_unmatched; /* dropped: no exchange of their thread contained them */
+	/* Forgotten before their time to stay within max_exchanges: their
+	 * trajectories' neighbours are flagged (incomplete or uncertain). */
+	uint64_t evicted_exchanges;
+	uint64_t evicted_connections;
+	uint64_t evicted_threads;
+	uint64_t evicted_processes;
 };
 void correlator__stats(const struct correlator *c, struct corr_stats *out);
 

@@ -36,14 +36,12 @@ struct proc_entry {
 	struct proc_key key;
 	char comm[16];
 	char exe[WEFT_EXE_LEN];
-	uint16_t served_port; /* a port this process answered requests on, 0 if none */
-	bool serves;	      /* it answered requests: on a port, or messages it consumed */
-	bool hands_off;	      /* its work for a delivery went on after the acknowledgement */
-	struct {
-		uint64_t id, ts;
-	} acked[32]; /* deliveries acknowledged with nothing sent for them, until hands_off */
-	uint8_t nacked;
-	struct half *open; /* server halves received and not answered, by popen_next */
+	uint16_t served_port;	  /* a port this process answered requests on, 0 if none */
+	bool serves;		  /* it answered requests: on a port, or messages it consumed */
+	bool hands_off;		  /* its work for a delivery went on after the acknowledgement */
+	struct acked_ring *acked; /* deliveries acknowledged with nothing sent for them,
+				     until hands_off (causality.c; allocated on the first) */
+	struct half *open;	  /* server halves received and not answered, by popen_next */
 	int nopen;
 	UT_hash_handle hh;
 };
@@ -249,6 +247,7 @@ struct correlator {
 	int *span_parent_idx;
 	size_t spans_cap;
 	struct corr_stats stats;
+	uint64_t *evicted_keys; /* match keys of evicted halves, direct-mapped (EVICTED_SLOTS) */
 };
 
 /* correlator.c */
@@ -272,6 +271,8 @@ void mq_feed(struct correlator *c, struct endpoint *ep, const struct weft_event 
 void mq_conn_free(struct mq_conn *m);
 void mq_expire(struct correlator *c, uint64_t now_mono);
 void mq_free(struct correlator *c);
+/* Forgets the oldest message entries until at most max remain. */
+void mq_bound(struct correlator *c, size_t max);
 
 /* causality.c: which request each request was sent for (see there). The
  * message-level events of one thread arrive in its order. */
@@ -311,6 +312,8 @@ void causality_coro_end(struct correlator *c, uint32_t host, uint32_t pid, uint6
 			uint64_t now_mono);
 /* The half is going away: drop every reference to it. */
 void causality_half_free(struct correlator *c, struct half *h);
+/* Forgets idle threads, oldest first, until at most max remain. */
+void causality_bound(struct correlator *c, size_t max);
 /* Requests left undecided too long become uncertain roots; idle threads
  * are forgotten. */
 void causality_expire(struct correlator *c, uint64_t now_mono);

@@ -573,6 +573,12 @@ void mq_expire(struct correlator *c, uint64_t now_mono)
 	}
 }
 
+void mq_bound(struct correlator *c, size_t max)
+{
+	while (c->mq && c->mq->oldest && HASH_COUNT(c->mq->by_key) > max)
+		index_remove(c, c->mq->oldest);
+}
+
 void mq_free(struct correlator *c)
 {
 	struct mq_entry *e, *tmp;

@@ -454,6 +454,21 @@ static json_object *otlp_json(const struct exporter_stats *x)
 	return o;
 }
 
+/* What the correlator forgot before its time to stay within its bound. */
+static json_object *evicted_json(const struct corr_stats *c)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "exchanges",
+			       json_object_new_int64((int64_t)c->evicted_exchanges));
+	json_object_object_add(o, "connections",
+			       json_object_new_int64((int64_t)c->evicted_connections));
+	json_object_object_add(o, "threads", json_object_new_int64((int64_t)c->evicted_threads));
+	json_object_object_add(o, "processes",
+			       json_object_new_int64((int64_t)c->evicted_processes));
+	return o;
+}
+
 /* From an API thread: only the copy the server's thread published. */
 static void api_health(json_object *o, void *ctx)
 {
@@ -474,6 +489,10 @@ static void api_health(json_object *o, void *ctx)
 			       json_object_new_int64((int64_t)h->corr.trajectories));
 	json_object_object_add(o, "commit_failures",
 			       json_object_new_int64((int64_t)h->commit_failures));
+	json_object_object_add(o, "live_exchanges",
+			       json_object_new_int64((int64_t)h->corr.live_halves));
+	json_object_object_add(o, "connections", json_object_new_int64((int64_t)h->corr.endpoints));
+	json_object_object_add(o, "evicted", evicted_json(&h->corr));
 	if (h->otlp)
 		json_object_object_add(o, "otlp", otlp_json(&h->otlp_stats));
 	pthread_mutex_unlock(&h->lock);
@@ -529,7 +548,9 @@ int server_run(const struct server_config *cfg, const volatile sig_atomic_t *sto
 {
 	struct server s = {
 	    .cfg = cfg,
-	    .corr_opts = {.settle_ns = cfg->settle_ns, .keep_ns = cfg->keep_ns},
+	    .corr_opts = {.settle_ns = cfg->settle_ns,
+			  .keep_ns = cfg->keep_ns,
+			  .max_exchanges = cfg->max_exchanges},
 	    .corr_sink = {.trajectory = sink_trajectory,
 			  .retract = sink_retract,
 			  .service = sink_service,

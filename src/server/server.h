@@ -18,10 +18,11 @@ struct server_config {
 	const char *web_root; /* dashboard files; NULL: the installed ones if present */
 	bool keep_events;
 	bool sync_full;
-	uint64_t retention_ns; /* derived data older than this is deleted */
-	uint64_t settle_ns;    /* a trajectory is written once quiet this long */
-	uint64_t keep_ns;      /* in-memory horizon of the correlator */
-	const char *otlp_url;  /* export trajectories to this OTLP/HTTP traces endpoint */
+	uint64_t retention_ns;	/* derived data older than this is deleted */
+	uint64_t settle_ns;	/* a trajectory is written once quiet this long */
+	uint64_t keep_ns;	/* in-memory horizon of the correlator */
+	uint64_t max_exchanges; /* the correlator's bound (corr_opts), 0: its default */
+	const char *otlp_url;	/* export trajectories to this OTLP/HTTP traces endpoint */
 	const char *otlp_headers[EXPORTER_HEADERS_MAX]; /* "Name: value" for each request */
 	int notlp_headers;
 	uint64_t otlp_queue_spans; /* the export queue's bound, in OTLP spans */

@@ -27,6 +27,7 @@ enum {
 	OPT_OTLP,
 	OPT_OTLP_HEADER,
 	OPT_OTLP_QUEUE,
+	OPT_MAX_EXCHANGES,
 };
 
 static const struct weft_opt server_opts[] = {
@@ -38,6 +39,9 @@ static const struct weft_opt server_opts[] = {
     {"settle", OPT_SETTLE, "DURATION", "write a trajectory once quiet this long (default 500ms)"},
     {"web", OPT_WEB, "DIR", "serve the dashboard from DIR"},
     {"sync-full", OPT_SYNC_FULL, NULL, "fsync every commit (survives power loss, slower)"},
+    {"max-exchanges", OPT_MAX_EXCHANGES, "N",
+     "exchanges the correlator keeps in memory at most, about 0.7 KB each; past it the "
+     "oldest go first and their neighbours are flagged (default 1000000)"},
     {"otlp", OPT_OTLP, "URL",
      "export trajectories as OTLP traces (OTLP/HTTP JSON), e.g. http://host:4318/v1/traces"},
     {"otlp-header", OPT_OTLP_HEADER, "'NAME: VALUE'",
@@ -151,6 +155,15 @@ static int server_opt(int key, const char *arg, void *ctx)
 		return 0;
 	case OPT_SYNC_FULL:
 		cfg->sync_full = true;
+		return 0;
+	case OPT_MAX_EXCHANGES:
+		if (parse_u64(arg, &cfg->max_exchanges, 1000, 1000000000ull)) {
+			fprintf(stderr,
+				"weft: bad value '%s' for --max-exchanges: a count from 1000 to "
+				"1000000000\n",
+				arg);
+			return -EINVAL;
+		}
 		return 0;
 	case OPT_NO_SENSOR:
 		st->no_sensor = true;

@@ -429,6 +429,73 @@ static void test_request_in_pieces(void **state)
 	free(out);
 }
 
+/* A correlator bounded far below its load: 60 requests through front and
+ * back, at most 30 exchanges in memory, ticking as the events come. It
+ * stays within its bound, counts what it forgot, and every tree that lost
+ * a part says so. */
+static void test_bounded_memory(void **state)
+{
+	struct sim *s = sim_new();
+	struct sink_state *out = calloc(1, sizeof(*out));
+	struct corr_opts o = {.settle_ns = 100 * MS, .keep_ns = 60000 * MS, .max_exchanges = 30};
+	struct corr_sink sink = {.trajectory = on_traj, .retract = on_retract, .ctx = out};
+	struct correlator *c = correlator__new(&o, &sink);
+	const int order[] = {CL, FR, BK};
+	struct corr_stats st;
+	uint64_t now = 0;
+	int partial = 0;
+
+	(void)state;
+	assert_non_null(c);
+	for (int i = 0; i < 60; i++) {
+		struct conn a = conn_new(CL, FR, 80, false), b = conn_new(FR, BK, 8081, false);
+		uint64_t t = (100 + 10 * (uint64_t)i) * MS;
+
+		request(s, &a, 10, 11, 20, 21, t, "GET /front HTTP/1.1\r\n");
+		request(s, &b, 20, 21, 30, 31, t + 2 * MS, "GET /back HTTP/1.1\r\n");
+		respond(s, &b, 20, 21, 30, 31, t + 4 * MS, "HTTP/1.1 200 OK\r\n");
+		respond(s, &a, 10, 11, 20, 21, t + 6 * MS, "HTTP/1.1 200 OK\r\n");
+	}
+	for (int k = 0; k < 3; k++) {
+		for (int j = 0; j < s->n[order[k]]; j++) {
+			correlator__feed(c, s->names[order[k]], &s->ev[order[k]][j].e, now += MS);
+			if (j % 10 == 9) {
+				correlator__tick(c, now);
+				correlator__stats(c, &st);
+				assert_true(st.live_halves <= 30);
+			}
+		}
+	}
+	correlator__tick(c, UINT64_MAX);
+	correlator__stats(c, &st);
+	assert_true(st.evicted_exchanges > 0);
+	assert_true(st.evicted_connections > 0);
+	for (int i = 0; i < out->n; i++) {
+		const struct got *g = &out->traj[i];
+		bool front = false, back = false, both = true;
+
+		for (int j = 0; j < g->t.nspans; j++) {
+			front |= !strcmp(g->spans[j].request, "GET /front");
+			back |= !strcmp(g->spans[j].request, "GET /back");
+			both &= g->spans[j].client.observed && g->spans[j].server.observed;
+		}
+		if (!(front && back && both)) {
+			partial++;
+			if (!g->t.uncertain)
+				for (int j = 0; j < g->t.nspans; j++)
+					print_message("# unflagged: %s client %d server %d\n",
+						      g->spans[j].request,
+						      g->spans[j].client.observed,
+						      g->spans[j].server.observed);
+			assert_true(g->t.uncertain);
+		}
+	}
+	assert_true(partial > 0);
+	correlator__free(c);
+	free(s);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +511,7 @@ int main(void)
 	    cmocka_unit_test(test_revision_in_place),
 	    cmocka_unit_test(test_method_calls),
 	    cmocka_unit_test(test_request_in_pieces),
+	    cmocka_unit_test(test_bounded_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
