@@ -48,6 +48,8 @@ def read_frames(sock, buf):
         data = sock.recv(65536)
     except BlockingIOError:
         return buf, [], False
+    except OSError:  # reset: the server went away
+        return buf, [], True
     if not data:
         return buf, [], True
     buf += data
@@ -81,7 +83,12 @@ def main():
             time.sleep(0.2)
             continue
         connections += 1
-        s.sendall(frame(HELLO, wstr(a.id) + wstr(a.id) + struct.pack("<Q", time.time_ns())))
+        try:
+            s.sendall(frame(HELLO, wstr(a.id) + wstr(a.id) + struct.pack("<Q", time.time_ns())))
+        except OSError:
+            s.close()
+            time.sleep(0.2)
+            continue
         s.setblocking(False)
         buf, sent, closed, last = b"", 0, False, 0
         while not closed and len(acked) < a.batches and time.monotonic() < deadline:
