@@ -108,7 +108,7 @@ struct sock_state {
 	__u8 reset;
 	__u8 ignore; /* outside the sensor's scope (--netns): remembered to skip fast */
 	__u8 owned;  /* `own` is known (else accept() has not been seen) */
-	__u8 pad;
+	__u8 tls;    /* a message started with a TLS record: look for a TLS library's call */
 	__u16 every;	/* a broker's port (--payload-port): this many bytes of every call */
 	__u16 captured; /* bytes of the current message captured so far */
 	__u32 pad2;
@@ -820,7 +820,7 @@ static __always_inline int on_message(struct sock *sk, int ret, int msgflags, __
 	/* Inside a TLS library's write, the plaintext it was given is the
 	 * payload (its first send carries it); inside its read, the bytes are
 	 * ciphertext, and the plaintext comes when the read returns. */
-	tls = tls_current(dir);
+	tls = st->tls ? tls_current(dir) : NULL;
 	if (tls) {
 		if (dir == DIR_SEND && !tls->used) {
 			p.src = tls->buf;
@@ -871,6 +871,12 @@ static __always_inline int on_message(struct sock *sk, int ret, int msgflags, __
 		payload_gather(e, &p, room);
 	else if (p.n)
 		payload_copy(e, p.src, p.n, room);
+	/* Only connections whose messages start with a TLS record (a handshake,
+	 * or application data on a connection older than the sensor) pay for
+	 * the TLS lookup. */
+	if (start && p.n && !st->tls && e->payload_len >= 2 && e->payload[0] >= 20 &&
+	    e->payload[0] <= 23 && e->payload[1] == 3)
+		st->tls = 1;
 	submit(e);
 	return 0;
 }
