@@ -92,15 +92,70 @@ static uint64_t service_local(struct correlator *c, uint32_t host, uint32_t pid,
 	return svc.id;
 }
 
-static uint64_t service_external(struct correlator *c, uint16_t family, const uint8_t *addr,
-				 uint16_t port)
+static uint64_t service_external_at(struct correlator *c, const char *addr, uint16_t port)
 {
 	struct weft_service svc = {.port = port, .external = true};
 
-	weft_addr_str(family, addr, svc.addr);
+	str_copy(svc.addr, sizeof(svc.addr), addr);
 	svc.id = service_id(NULL, NULL, port, svc.addr);
 	service_emit(c, &svc);
 	return svc.id;
+}
+
+static uint64_t service_external(struct correlator *c, uint16_t family, const uint8_t *addr,
+				 uint16_t port)
+{
+	char a[WEFT_ADDR_STRLEN];
+
+	weft_addr_str(family, addr, a);
+	return service_external_at(c, a, port);
+}
+
+/* The unobserved clients of one service: the first few by address, the rest
+ * as one node (address "*"), or a public service would draw a node per
+ * client on the map. */
+#define EXTERNAL_CLIENTS_MAX 16
+
+struct client_set {
+	uint64_t server;
+	uint64_t addr[EXTERNAL_CLIENTS_MAX]; /* hashes of the addresses shown apart */
+	int n;
+	UT_hash_handle hh;
+};
+
+static uint64_t external_client(struct correlator *c, uint64_t server, uint16_t family,
+				const uint8_t *addr)
+{
+	char a[WEFT_ADDR_STRLEN];
+	struct client_set *set;
+	uint64_t k;
+
+	weft_addr_str(family, addr, a);
+	k = fnv1a(0xcbf29ce484222325ull, a, strlen(a));
+	HASH_FIND(hh, c->ext_clients, &server, sizeof(server), set);
+	if (!set && (set = calloc(1, sizeof(*set)))) {
+		set->server = server;
+		HASH_ADD(hh, c->ext_clients, server, sizeof(set->server), set);
+	}
+	for (int i = 0; set && i < set->n; i++)
+		if (set->addr[i] == k)
+			return service_external_at(c, a, 0);
+	if (set && set->n < EXTERNAL_CLIENTS_MAX) {
+		set->addr[set->n++] = k;
+		return service_external_at(c, a, 0);
+	}
+	return service_external_at(c, "*", 0);
+}
+
+void assemble_free(struct correlator *c)
+{
+	struct client_set *set, *tmp;
+
+	HASH_ITER(hh, c->ext_clients, set, tmp)
+	{
+		HASH_DEL(c->ext_clients, set);
+		free(set);
+	}
 }
 
 /* The service a client half calls from: the one its thread serves, or the
@@ -258,9 +313,10 @@ static void walk_span(struct correlator *c, struct walk *w, struct half *cl, str
 		s->uncertain |= sv->uncertain;
 	if (!cl && sv->msg_parent) /* a delivery: the broker passed it on */
 		s->link = sv->link;
-	if (!cl) /* the broker delivering a message, or a client not observed */
-		s->client_service = service_external(c, sv->family, sv->daddr,
-						     sv->proto == WEFT_PROTO_AMQP ? sv->dport : 0);
+	if (!cl && sv->proto == WEFT_PROTO_AMQP) /* the broker delivering a message */
+		s->client_service = service_external(c, sv->family, sv->daddr, sv->dport);
+	else if (!cl) /* a client no sensor saw */
+		s->client_service = external_client(c, s->server_service, sv->family, sv->daddr);
 
 	/* Skew: centre the server's interval in the client's, as NTP assumes
 	 * the two directions of the network take equally long. */

@@ -719,6 +719,7 @@ void correlator__free(struct correlator *c)
 	}
 	mq_free(c);
 	causality_free(c);
+	assemble_free(c);
 	free(c->evicted_keys);
 	HASH_ITER(hh, c->procs, p, ptmp)
 	{

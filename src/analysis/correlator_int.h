@@ -248,7 +248,11 @@ struct correlator {
 	size_t spans_cap;
 	struct corr_stats stats;
 	uint64_t *evicted_keys; /* match keys of evicted halves, direct-mapped (EVICTED_SLOTS) */
+	struct client_set *ext_clients; /* per service, its unobserved clients shown apart */
 };
+
+/* assemble.c */
+void assemble_free(struct correlator *c);
 
 /* correlator.c */
 const char *corr_host_name(struct correlator *c, uint32_t id);

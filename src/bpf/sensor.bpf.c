@@ -106,9 +106,9 @@ struct sock_state {
 	__u8 role;
 	__u8 last_dir; /* direction of the previous message: a change starts a new one */
 	__u8 reset;
-	__u8 ignore; /* outside the sensor's scope (--netns): remembered to skip fast */
-	__u8 owned;  /* `own` is known (else accept() has not been seen) */
-	__u8 tls;    /* a message started with a TLS record: look for a TLS library's call */
+	__u8 ignore;	/* outside the sensor's scope (--netns): remembered to skip fast */
+	__u8 owned;	/* `own` is known (else accept() has not been seen) */
+	__u8 tls;	/* a message started with a TLS record: look for a TLS library's call */
 	__u16 every;	/* a broker's port (--payload-port): this many bytes of every call */
 	__u16 captured; /* bytes of the current message captured so far */
 	__u32 pad2;

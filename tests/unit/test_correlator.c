@@ -496,6 +496,40 @@ static void test_bounded_memory(void **state)
 	free(out);
 }
 
+/* A public service: 20 clients no sensor saw, each from its own address.
+ * The first 16 are nodes of their own, the rest one node, "*". */
+static void test_many_external_clients(void **state)
+{
+	struct sim *s = sim_new();
+	struct sink_state *out = calloc(1, sizeof(*out));
+	const int order[] = {FR};
+	uint64_t ids[20];
+	int distinct = 0;
+
+	(void)state;
+	for (int i = 0; i < 20; i++) {
+		uint64_t t = (100 + 10 * (uint64_t)i) * MS;
+
+		put(s, FR, WEFT_EV_RECV, WEFT_ROLE_SERVER, 500 + i, 20, 21, 1000 * i, 40, t,
+		    "GET /pub HTTP/1.1\r\n", 80, 40000, 2, (uint8_t)(100 + i));
+		put(s, FR, WEFT_EV_SEND, WEFT_ROLE_SERVER, 500 + i, 20, 21, 7000 * i, 40, t + MS,
+		    "HTTP/1.1 200 OK\r\n", 80, 40000, 2, (uint8_t)(100 + i));
+	}
+	run(s, order, 1, out);
+	assert_int_equal(out->n, 20);
+	for (int i = 0; i < 20; i++) {
+		bool seen = false;
+
+		ids[i] = out->traj[i].spans[0].client_service;
+		for (int j = 0; j < i; j++)
+			seen |= ids[j] == ids[i];
+		distinct += !seen;
+	}
+	assert_int_equal(distinct, 17);
+	free(s);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +546,7 @@ int main(void)
 	    cmocka_unit_test(test_method_calls),
 	    cmocka_unit_test(test_request_in_pieces),
 	    cmocka_unit_test(test_bounded_memory),
+	    cmocka_unit_test(test_many_external_clients),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
