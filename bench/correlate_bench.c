@@ -1,6 +1,7 @@
 /* Correlation throughput and memory, on synthetic traffic.
  *
  *   build/bench/correlate_bench [EVENTS] [--store DB] [--metrics] [--otlp URL]
+ *   build/bench/correlate_bench --flood CONNECTIONS [--max-exchanges N]
  *
  * Generates the events three hosts (client, front, back) would report for
  * client -> front -> back requests over many keep-alive connections, then
@@ -230,6 +231,47 @@ static void memory_per_connection(void)
 	free(g.host);
 }
 
+/* A flood: n connections, each with a request in flight on both sides and
+ * nothing ever answered, ticking as the server does. The correlator's
+ * bound (max exchanges, 0: its default) caps what it holds. */
+static void memory_under_flood(int n, uint64_t max_exchanges)
+{
+	struct corr_opts o = {
+	    .settle_ns = 1000000000ull, .keep_ns = 60000000000ull, .max_exchanges = max_exchanges};
+	struct corr_sink sink = {0};
+	struct correlator *c = correlator__new(&o, &sink);
+	struct gen g = {.cap = 2};
+	struct corr_stats st;
+	size_t before, peak = 0, now;
+
+	g.ev = calloc(2, REC_SIZE);
+	g.host = calloc(2, sizeof(char *));
+	before = mallinfo2().uordblks;
+	for (int k = 0; k < n; k++) {
+		g.n = 0;
+		put(&g, "client", WEFT_EV_SEND, WEFT_ROLE_CLIENT, 1000000 + 2 * (uint64_t)k, 7,
+		    k * 31u, 200, 1000, "GET / HTTP/1.1\r\n", 40000, 80);
+		put(&g, "front", WEFT_EV_RECV, WEFT_ROLE_SERVER, 1000001 + 2 * (uint64_t)k, 8 + k,
+		    k * 31u, 200, 2000, "GET / HTTP/1.1\r\n", 80, 40000);
+		correlator__feed(c, g.host[0], rec(&g, 0), 1 + k);
+		correlator__feed(c, g.host[1], rec(&g, 1), 1 + k);
+		if (k % 100000 == 99999) {
+			correlator__tick(c, 1 + k);
+			if ((now = mallinfo2().uordblks) > peak)
+				peak = now;
+		}
+	}
+	correlator__stats(c, &st);
+	printf("flood: %d connections in flight: heap %.0f MiB at most, %llu exchanges and %llu "
+	       "connections held, %llu and %llu evicted, %llu threads evicted\n",
+	       n, (double)(peak - before) / (1 << 20), (unsigned long long)st.live_halves,
+	       (unsigned long long)st.endpoints, (unsigned long long)st.evicted_exchanges,
+	       (unsigned long long)st.evicted_connections, (unsigned long long)st.evicted_threads);
+	correlator__free(c);
+	free(g.ev);
+	free(g.host);
+}
+
 /* The exporter's counters once it has sent what it could (5 s at most). */
 static void exporter_report(struct exporter *x)
 {
@@ -258,6 +300,8 @@ int main(int argc, char **argv)
 	struct store_opts so = {0};
 	struct metrics_opts mo;
 	struct exporter_opts xo;
+	uint64_t flood_max = 0;
+	int flood = 0;
 
 	heap_keep_large_blocks(); /* as the server does */
 	metrics_opts_defaults(&mo);
@@ -267,6 +311,10 @@ int main(int argc, char **argv)
 			b.store = store__open(argv[++i], &so);
 			if (!b.store)
 				return 1;
+		} else if (!strcmp(argv[i], "--flood") && i + 1 < argc) {
+			flood = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--max-exchanges") && i + 1 < argc) {
+			flood_max = strtoull(argv[++i], NULL, 10);
 		} else if (!strcmp(argv[i], "--metrics") && !b.metrics) {
 			b.metrics = metrics__new(&mo);
 		} else if (!strcmp(argv[i], "--otlp") && i + 1 < argc) {
@@ -278,10 +326,15 @@ int main(int argc, char **argv)
 				return 1;
 		} else {
 			fprintf(stderr,
-				"usage: %s [EVENTS] [--store DB] [--metrics] [--otlp URL]\n",
+				"usage: %s [EVENTS] [--store DB] [--metrics] [--otlp URL] "
+				"[--flood CONNECTIONS [--max-exchanges N]]\n",
 				argv[0]);
 			return 2;
 		}
+	}
+	if (flood) {
+		memory_under_flood(flood, flood_max);
+		return 0;
 	}
 	g.ev = malloc(g.cap * REC_SIZE);
 	g.host = malloc(g.cap * sizeof(char *));

@@ -818,11 +818,16 @@ void causality_expire(struct correlator *c, uint64_t now_mono)
 
 void causality_bound(struct correlator *c, size_t max)
 {
+	size_t n = HASH_COUNT(c->threads), scan;
 	struct thread_entry *t, *tmp;
 
+	if (n <= max)
+		return;
+	/* Threads with open requests stay: look at a bounded number of them. */
+	scan = 2 * (n - max) + 1024;
 	HASH_ITER(hh, c->threads, t, tmp) /* oldest first */
 	{
-		if (HASH_COUNT(c->threads) <= max)
+		if (HASH_COUNT(c->threads) <= max || !scan--)
 			return;
 		if (t->open || t->undecided)
 			continue;

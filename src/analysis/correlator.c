@@ -609,37 +609,62 @@ static void expire(struct correlator *c, uint64_t now_mono)
 	mq_expire(c, now_mono);
 }
 
-/* Forgets a half before its time. What it was joined to is flagged: its
- * parent may miss a child, its children lost their parent, its other side
- * what hung from it. */
+/* Forgets a half before its time (out of the assembly list already). What
+ * it was joined to is flagged: its parent may miss a child, its children
+ * lost their parent, its other side what hung from it. */
+static void flag_and_touch(struct correlator *c, struct half *h, bool incomplete, uint64_t now_mono)
+{
+	if (h->evicting)
+		return; /* going too */
+	if (incomplete)
+		h->incomplete = true;
+	else
+		h->uncertain = true;
+	corr_touch(c, h, now_mono);
+}
+
 static void evict_half(struct correlator *c, struct half *h, uint64_t now_mono)
 {
-	if (h->parent && !h->parent->incomplete) {
-		h->parent->incomplete = true;
-		corr_touch(c, h->parent, now_mono);
+	if (h->parent)
+		flag_and_touch(c, h->parent, true, now_mono);
+	if (h->peer) {
+		flag_and_touch(c, h->peer, false, now_mono);
+		if (h->peer->role == WEFT_ROLE_SERVER)
+			flag_and_touch(c, h->peer, true, now_mono);
 	}
-	if (h->peer) { /* the span keeps one side, without what hung from this one */
-		h->peer->uncertain = true;
-		h->peer->incomplete |= h->peer->role == WEFT_ROLE_SERVER;
-		corr_touch(c, h->peer, now_mono);
-	}
-	for (struct half *ch = h->child; ch; ch = ch->sibling) {
-		ch->uncertain = true;
-		corr_touch(c, ch, now_mono);
-	}
-	for (struct half *d = h->msg_child; d; d = d->msg_sibling) {
-		d->uncertain = true;
-		corr_touch(c, d, now_mono);
-	}
-	if (h->dirty) { /* out of the assembly list first */
-		for (size_t i = 0; i < c->ndirty; i++)
-			if (c->dirty[i] == h)
-				c->dirty[i] = c->dirty[--c->ndirty];
-	}
+	for (struct half *ch = h->child; ch; ch = ch->sibling)
+		flag_and_touch(c, ch, false, now_mono);
+	for (struct half *d = h->msg_child; d; d = d->msg_sibling)
+		flag_and_touch(c, d, false, now_mono);
 	if (!h->peer)
 		evicted_note(c, h);
 	corr_half_free(c, h);
 	c->stats.evicted_exchanges++;
+}
+
+/* The least recently touched halves past max: chosen first, taken out of
+ * the assembly list in one pass, then forgotten. */
+static void evict_halves(struct correlator *c, size_t max, uint64_t now_mono)
+{
+	size_t n = c->stats.live_halves > max ? c->stats.live_halves - max : 0, k = 0, keep = 0;
+	struct half **victims, *h;
+
+	if (!n || !(victims = malloc(n * sizeof(*victims))))
+		return;
+	for (h = c->all_head; h && k < n; h = h->all_next) {
+		h->evicting = true;
+		victims[k++] = h;
+	}
+	for (size_t i = 0; i < c->ndirty; i++) {
+		if (c->dirty[i]->evicting)
+			c->dirty[i]->dirty = false;
+		else
+			c->dirty[keep++] = c->dirty[i];
+	}
+	c->ndirty = keep;
+	for (size_t i = 0; i < k; i++)
+		evict_half(c, victims[i], now_mono);
+	free(victims);
 }
 
 /* The bounds of corr_opts.max_exchanges: what was touched least recently
@@ -649,9 +674,9 @@ static void bound(struct correlator *c, uint64_t now_mono)
 	size_t max = c->opts.max_exchanges ? c->opts.max_exchanges : CORR_MAX_EXCHANGES;
 	struct endpoint *ep, *etmp;
 	struct proc_entry *p, *ptmp;
+	size_t scan;
 
-	while (c->all_head && c->stats.live_halves > max)
-		evict_half(c, c->all_head, now_mono);
+	evict_halves(c, max, now_mono);
 	HASH_ITER(hh, c->endpoints, ep, etmp)
 	{
 		if (HASH_COUNT(c->endpoints) <= max)
@@ -660,9 +685,10 @@ static void bound(struct correlator *c, uint64_t now_mono)
 		c->stats.evicted_connections++;
 	}
 	causality_bound(c, max);
+	scan = HASH_COUNT(c->procs) > max / 4 ? 2 * (HASH_COUNT(c->procs) - max / 4) + 1024 : 0;
 	HASH_ITER(hh, c->procs, p, ptmp)
 	{
-		if (HASH_COUNT(c->procs) <= max / 4)
+		if (HASH_COUNT(c->procs) <= max / 4 || !scan--)
 			break;
 		if (p->nopen)
 			continue;

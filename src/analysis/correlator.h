@@ -31,7 +31,7 @@ struct corr_opts {
 				   threads as many, processes a quarter; 0: the default */
 };
 
-#define CORR_MAX_EXCHANGES 1000000
+#define CORR_MAX_EXCHANGES 500000
 
 struct correlator;
 

@@ -175,6 +175,7 @@ struct half {
 			      went elsewhere or nowhere */
 	bool undecided;	   /* client halves: waiting for the sending thread's next answer */
 	bool awaits_reply; /* a delivery of an RPC call: its reply ends it, not its ack */
+	bool evicting;	   /* chosen to be forgotten before its time (correlator.c) */
 	bool in_match;	   /* waiting in the match table */
 	bool dirty;	   /* changed since emitted */
 	uint8_t link;	   /* client halves: enum weft_link, how the parent was decided */

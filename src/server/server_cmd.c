@@ -41,7 +41,7 @@ static const struct weft_opt server_opts[] = {
     {"sync-full", OPT_SYNC_FULL, NULL, "fsync every commit (survives power loss, slower)"},
     {"max-exchanges", OPT_MAX_EXCHANGES, "N",
      "exchanges the correlator keeps in memory at most, about 0.7 KB each; past it the "
-     "oldest go first and their neighbours are flagged (default 1000000)"},
+     "oldest go first and their neighbours are flagged (default 500000)"},
     {"otlp", OPT_OTLP, "URL",
      "export trajectories as OTLP traces (OTLP/HTTP JSON), e.g. http://host:4318/v1/traces"},
     {"otlp-header", OPT_OTLP_HEADER, "'NAME: VALUE'",
